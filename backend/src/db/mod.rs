@@ -1,0 +1,255 @@
+//! Storage: one connection type over SQLite and PostgreSQL, chosen from `DATABASE_URL` at start.
+//!
+//! - [`DbConn`] is a `#[derive(MultiConnection)]` enum; queries written once with diesel's DSL run
+//!   on either. Where the SQL must differ, match on the variant.
+//! - [`Db`] owns an r2d2 pool and runs closures on tokio's blocking pool (diesel is synchronous).
+//! - SQLite connections are set up with WAL, a busy timeout, foreign keys and `synchronous=NORMAL`;
+//!   writes go through [`write_tx`], which opens `BEGIN IMMEDIATE` on SQLite so that concurrent
+//!   writers queue on the busy timeout instead of failing on a lock upgrade.
+//! - Migrations are embedded (one tree per backend) and run at start under a PostgreSQL advisory
+//!   lock, so several processes starting together migrate once.
+
+pub mod schema;
+
+use std::time::Duration;
+
+use diesel::connection::SimpleConnection;
+use diesel::pg::PgConnection;
+use diesel::prelude::*;
+use diesel::r2d2::{self, ManageConnection};
+use diesel::sqlite::SqliteConnection;
+use diesel_migrations::{embed_migrations, EmbeddedMigrations, MigrationHarness};
+
+use crate::config::{DatabaseUrl, DbKind};
+use crate::error::AppError;
+
+pub const SQLITE_MIGRATIONS: EmbeddedMigrations = embed_migrations!("../migrations/sqlite");
+pub const POSTGRES_MIGRATIONS: EmbeddedMigrations = embed_migrations!("../migrations/postgres");
+
+/// Lock key for migrations on PostgreSQL ("cortile" in ASCII, folded to fit).
+const MIGRATION_LOCK_KEY: i64 = 0x636f_7274_696c;
+
+#[derive(diesel::MultiConnection)]
+pub enum DbConn {
+    Postgres(PgConnection),
+    Sqlite(SqliteConnection),
+}
+
+/// Runs the same diesel expression on the inner connection of either backend, for the few
+/// queries that do not compile through the multi-connection (multi-row INSERT, RETURNING).
+#[macro_export]
+macro_rules! on_backend {
+    ($conn:expr, $c:ident => $body:expr) => {
+        match $conn {
+            $crate::db::DbConn::Postgres($c) => $body,
+            $crate::db::DbConn::Sqlite($c) => $body,
+        }
+    };
+}
+
+impl DbConn {
+    pub fn kind(&self) -> DbKind {
+        match self {
+            DbConn::Postgres(_) => DbKind::Postgres,
+            DbConn::Sqlite(_) => DbKind::Sqlite,
+        }
+    }
+}
+
+/// Why the database could not be opened; `main` prints it as one line naming `DATABASE_URL`.
+#[derive(Debug, thiserror::Error)]
+pub enum DbError {
+    #[error("DATABASE_URL: cannot open {url}: {message}")]
+    Connect { url: String, message: String },
+    #[error("DATABASE_URL: migrations failed on {url}: {message}")]
+    Migrate { url: String, message: String },
+}
+
+/// r2d2 manager that opens the connection kind named by the URL (never guessing by trial).
+#[derive(Debug, Clone)]
+pub struct Manager {
+    url: DatabaseUrl,
+}
+
+const SQLITE_SETUP: &str = "PRAGMA journal_mode = WAL;
+PRAGMA busy_timeout = 10000;
+PRAGMA foreign_keys = ON;
+PRAGMA synchronous = NORMAL;";
+
+impl Manager {
+    pub fn new(url: DatabaseUrl) -> Self {
+        Manager { url }
+    }
+
+    /// Opens one connection, set up for our use.
+    pub fn open(&self) -> Result<DbConn, diesel::ConnectionError> {
+        match &self.url {
+            DatabaseUrl::Sqlite(path) => {
+                let path = path.to_str().ok_or_else(|| {
+                    diesel::ConnectionError::InvalidConnectionUrl(
+                        "the SQLite path is not valid UTF-8".into(),
+                    )
+                })?;
+                let mut conn = SqliteConnection::establish(path)?;
+                conn.batch_execute(SQLITE_SETUP)
+                    .map_err(diesel::ConnectionError::CouldntSetupConfiguration)?;
+                Ok(DbConn::Sqlite(conn))
+            }
+            DatabaseUrl::Postgres(url) => {
+                let mut conn = PgConnection::establish(url)?;
+                conn.batch_execute("SET TIME ZONE 'UTC'")
+                    .map_err(diesel::ConnectionError::CouldntSetupConfiguration)?;
+                Ok(DbConn::Postgres(conn))
+            }
+        }
+    }
+}
+
+impl ManageConnection for Manager {
+    type Connection = DbConn;
+    type Error = r2d2::Error;
+
+    fn connect(&self) -> Result<DbConn, r2d2::Error> {
+        self.open().map_err(r2d2::Error::ConnectionError)
+    }
+
+    fn is_valid(&self, conn: &mut DbConn) -> Result<(), r2d2::Error> {
+        conn.batch_execute("SELECT 1")
+            .map_err(r2d2::Error::QueryError)
+    }
+
+    fn has_broken(&self, _conn: &mut DbConn) -> bool {
+        false
+    }
+}
+
+pub type Pool = r2d2::Pool<Manager>;
+pub type PooledConn = r2d2::PooledConnection<Manager>;
+
+/// The database of a running process: a pool and its kind.
+#[derive(Clone)]
+pub struct Db {
+    pool: Pool,
+    kind: DbKind,
+}
+
+impl Db {
+    /// Opens the database named by `url`, checks it answers, and runs pending migrations.
+    pub fn open(url: &DatabaseUrl, max_size: u32) -> Result<Db, DbError> {
+        let manager = Manager::new(url.clone());
+        // One direct connection first: its error says what is wrong, where r2d2 would only time out.
+        let mut first = manager.open().map_err(|e| DbError::Connect {
+            url: url.redacted(),
+            message: one_line(&e.to_string()),
+        })?;
+        run_migrations(&mut first).map_err(|e| DbError::Migrate {
+            url: url.redacted(),
+            message: one_line(&e.to_string()),
+        })?;
+        drop(first);
+        let max_size = match url.kind() {
+            // SQLite has one writer at a time; a few readers in WAL mode are plenty.
+            DbKind::Sqlite => max_size.min(8),
+            DbKind::Postgres => max_size,
+        };
+        let pool = r2d2::Pool::builder()
+            .max_size(max_size)
+            .min_idle(Some(1))
+            .connection_timeout(Duration::from_secs(10))
+            .test_on_check_out(false)
+            .build(manager)
+            .map_err(|e| DbError::Connect {
+                url: url.redacted(),
+                message: one_line(&e.to_string()),
+            })?;
+        Ok(Db {
+            pool,
+            kind: url.kind(),
+        })
+    }
+
+    pub fn kind(&self) -> DbKind {
+        self.kind
+    }
+
+    /// A connection for synchronous code (commands, seeding). In request handlers use [`Db::run`].
+    pub fn get(&self) -> Result<PooledConn, AppError> {
+        Ok(self.pool.get()?)
+    }
+
+    /// Runs `f` with a pooled connection on the blocking thread pool.
+    pub async fn run<T, F>(&self, f: F) -> Result<T, AppError>
+    where
+        T: Send + 'static,
+        F: FnOnce(&mut DbConn) -> Result<T, AppError> + Send + 'static,
+    {
+        let pool = self.pool.clone();
+        tokio::task::spawn_blocking(move || {
+            let mut conn = pool.get()?;
+            f(&mut conn)
+        })
+        .await?
+    }
+
+    /// Checks that the database answers (for `/readyz`).
+    pub async fn ping(&self) -> Result<(), AppError> {
+        self.run(|conn| {
+            conn.batch_execute("SELECT 1")
+                .map_err(AppError::unavailable)
+        })
+        .await
+    }
+}
+
+/// Runs the pending migrations of the connection's backend.
+pub fn run_migrations(conn: &mut DbConn) -> anyhow::Result<()> {
+    match conn {
+        DbConn::Sqlite(c) => {
+            c.run_pending_migrations(SQLITE_MIGRATIONS)
+                .map_err(|e| anyhow::anyhow!("{e}"))?;
+        }
+        DbConn::Postgres(c) => {
+            diesel::sql_query(format!("SELECT pg_advisory_lock({MIGRATION_LOCK_KEY})"))
+                .execute(c)?;
+            let result = c
+                .run_pending_migrations(POSTGRES_MIGRATIONS)
+                .map(|_| ())
+                .map_err(|e| anyhow::anyhow!("{e}"));
+            diesel::sql_query(format!("SELECT pg_advisory_unlock({MIGRATION_LOCK_KEY})"))
+                .execute(c)?;
+            result?;
+        }
+    }
+    Ok(())
+}
+
+/// Runs `f` in a write transaction: `BEGIN IMMEDIATE` on SQLite (take the write lock up front),
+/// a plain transaction on PostgreSQL. Commits when `f` succeeds, rolls back when it fails.
+pub fn write_tx<T, E, F>(conn: &mut DbConn, f: F) -> Result<T, E>
+where
+    F: FnOnce(&mut DbConn) -> Result<T, E>,
+    E: From<diesel::result::Error>,
+{
+    use diesel::connection::{AnsiTransactionManager, TransactionManager};
+
+    match conn {
+        DbConn::Postgres(_) => conn.transaction(f),
+        DbConn::Sqlite(inner) => {
+            AnsiTransactionManager::begin_transaction_sql(inner, "BEGIN IMMEDIATE")?;
+            match f(conn) {
+                Ok(value) => {
+                    <DbConn as Connection>::TransactionManager::commit_transaction(conn)?;
+                    Ok(value)
+                }
+                Err(e) => {
+                    <DbConn as Connection>::TransactionManager::rollback_transaction(conn)?;
+                    Err(e)
+                }
+            }
+        }
+    }
+}
+
+fn one_line(s: &str) -> String {
+    s.split_whitespace().collect::<Vec<_>>().join(" ")
+}

@@ -1,0 +1,264 @@
+//! The HTTP surface: one `Application::build` used by `main` and by the tests.
+//!
+//! Layout of the URL space:
+//! - `/api/v1/…`         the JSON API (each domain's `routes::configure`), documented by OpenAPI
+//! - `/api/openapi.json` the OpenAPI document, generated from the same handler declarations
+//! - `/healthz`, `/readyz` liveness and readiness
+//! - any other `/api/…`  problem+json 404 `route_not_found` (405 when only the method is wrong)
+//! - everything else     the web app: a file of `CORTILE_WEB_DIR`, or its `index.html` so
+//!   that deep links like `/estates/3` survive a reload
+
+mod meta;
+mod request_id;
+mod spa;
+
+use std::net::{SocketAddr, TcpListener};
+use std::sync::Arc;
+
+use actix_web::dev::Server;
+use actix_web::http::{header, Method};
+use actix_web::{web, App, HttpRequest, HttpResponse, HttpServer};
+use cortile_shared::ErrorCode;
+use utoipa::OpenApi;
+use utoipa_actix_web::AppExt;
+
+use crate::config::Config;
+use crate::db::Db;
+use crate::error::{extractors, AppError};
+
+/// What every handler can reach.
+pub struct AppState {
+    pub db: Db,
+    pub config: Arc<Config>,
+}
+
+/// Parses a numeric path id, reporting the field when it is not one.
+pub fn parse_id(raw: &str, field: &str) -> Result<i64, AppError> {
+    raw.parse::<i64>().ok().filter(|id| *id > 0).ok_or_else(|| {
+        AppError::invalid(
+            field,
+            "invalid_format",
+            format!("{field} must be a positive whole number, not {raw:?}"),
+        )
+    })
+}
+
+#[derive(OpenApi)]
+#[openapi(
+    info(
+        title = "Cortile API",
+        description = "The JSON API of Cortile, the community platform for the tenants of public housing.\n\n\
+            Errors are `application/problem+json` with a stable `code`. Lists use keyset pagination \
+            (`?after=<next>&limit=`).",
+        license(name = "AGPL-3.0-or-later")
+    ),
+    tags(
+        (name = "registry", description = "Estates, buildings and units of the public registry"),
+        (name = "meta", description = "Health, readiness and client configuration"),
+    )
+)]
+struct ApiDoc;
+
+/// Why the server could not start; `main` prints it as one line and exits 2.
+#[derive(Debug, thiserror::Error)]
+pub enum StartError {
+    #[error(transparent)]
+    Config(#[from] crate::config::ConfigError),
+    #[error(transparent)]
+    Db(#[from] crate::db::DbError),
+    #[error("CORTILE_BIND: cannot listen on {addr}: {message}")]
+    Bind { addr: SocketAddr, message: String },
+    #[error("demo data could not be loaded: {0}")]
+    Seed(String),
+}
+
+/// A server bound to its port, not yet running.
+pub struct Application {
+    server: Server,
+    addr: SocketAddr,
+    db: Db,
+}
+
+/// Builds the actix `App` (routes, OpenAPI, middleware) over a shared state.
+fn openapi_and_routes(
+    state: web::Data<AppState>,
+) -> App<
+    impl actix_web::dev::ServiceFactory<
+        actix_web::dev::ServiceRequest,
+        Config = (),
+        Response = actix_web::dev::ServiceResponse<impl actix_web::body::MessageBody>,
+        Error = actix_web::Error,
+        InitError = (),
+    >,
+> {
+    let (app, api) = App::new()
+        .into_utoipa_app()
+        .openapi(ApiDoc::openapi())
+        .service(
+            utoipa_actix_web::scope(cortile_shared::API_PREFIX)
+                .configure(crate::registry::routes::configure)
+                .configure(meta::configure)
+                .default_service(web::to(api_not_found)),
+        )
+        .split_for_parts();
+    let api = meta::finish_openapi(api);
+    let known = Arc::new(KnownRoutes::from_openapi(&api));
+    let openapi_json = web::Data::new(meta::OpenApiJson(
+        api.to_pretty_json().unwrap_or_else(|_| "{}".into()),
+    ));
+    let web_dir = state.config.web_dir.clone();
+    app.app_data(state)
+        .app_data(openapi_json)
+        .app_data(web::Data::from(known))
+        .app_data(web::JsonConfig::default().error_handler(extractors::json))
+        .app_data(web::QueryConfig::default().error_handler(extractors::query))
+        .app_data(web::PathConfig::default().error_handler(extractors::path))
+        .route("/api/openapi.json", web::get().to(meta::openapi_json))
+        .route("/healthz", web::get().to(meta::healthz))
+        .route("/readyz", web::get().to(meta::readyz))
+        .service(web::scope("/api").default_service(web::to(api_not_found)))
+        .default_service(spa::service(web_dir))
+        .wrap(actix_web::middleware::from_fn(request_id::middleware))
+}
+
+impl Application {
+    /// Opens the database (running migrations), loads demo data if asked, binds the port.
+    pub async fn build(config: Config) -> Result<Application, StartError> {
+        config.prepare_data_dir()?;
+        let pool_size = u32::try_from(config.workers * 4).unwrap_or(16).clamp(4, 32);
+        let database = config.database.clone();
+        let db = tokio::task::spawn_blocking(move || Db::open(&database, pool_size))
+            .await
+            .map_err(|e| StartError::Seed(e.to_string()))??;
+        if let Some(scale) = config.seed_demo {
+            let seeding = db.clone();
+            let report = tokio::task::spawn_blocking(move || -> anyhow::Result<_> {
+                let mut conn = seeding.get().map_err(|e| anyhow::anyhow!("{e}"))?;
+                crate::registry::demo::seed(&mut conn, scale)
+            })
+            .await
+            .map_err(|e| StartError::Seed(e.to_string()))?
+            .map_err(|e| StartError::Seed(format!("{e:#}")))?;
+            match report {
+                Some(r) => tracing::info!(
+                    estates = r.estates,
+                    buildings = r.buildings,
+                    units = r.units,
+                    "demo data loaded"
+                ),
+                None => tracing::info!("registry already has data; demo data not loaded"),
+            }
+        }
+        spa::check_web_dir(&config.web_dir);
+
+        let listener = TcpListener::bind(config.bind).map_err(|e| StartError::Bind {
+            addr: config.bind,
+            message: e.to_string(),
+        })?;
+        let addr = listener.local_addr().map_err(|e| StartError::Bind {
+            addr: config.bind,
+            message: e.to_string(),
+        })?;
+        let workers = config.workers;
+        let state = web::Data::new(AppState {
+            db: db.clone(),
+            config: Arc::new(config),
+        });
+        let server = HttpServer::new(move || openapi_and_routes(state.clone()))
+            .workers(workers)
+            .shutdown_timeout(10)
+            .listen(listener)
+            .map_err(|e| StartError::Bind {
+                addr,
+                message: e.to_string(),
+            })?
+            .run();
+        Ok(Application { server, addr, db })
+    }
+
+    pub fn local_addr(&self) -> SocketAddr {
+        self.addr
+    }
+
+    pub fn db(&self) -> &Db {
+        &self.db
+    }
+
+    /// A handle to stop the server (tests use it to shut down cleanly).
+    pub fn handle(&self) -> actix_web::dev::ServerHandle {
+        self.server.handle()
+    }
+
+    pub async fn run_until_stopped(self) -> std::io::Result<()> {
+        self.server.await
+    }
+}
+
+/// The documented API routes, to tell "no such route" (404) from "wrong method" (405).
+pub struct KnownRoutes {
+    routes: Vec<(actix_web::dev::ResourceDef, Vec<Method>)>,
+}
+
+impl KnownRoutes {
+    fn from_openapi(api: &utoipa::openapi::OpenApi) -> Self {
+        let routes = api
+            .paths
+            .paths
+            .iter()
+            .map(|(path, item)| {
+                let mut methods = Vec::new();
+                for (m, op) in [
+                    (Method::GET, &item.get),
+                    (Method::POST, &item.post),
+                    (Method::PUT, &item.put),
+                    (Method::PATCH, &item.patch),
+                    (Method::DELETE, &item.delete),
+                ] {
+                    if op.is_some() {
+                        methods.push(m);
+                    }
+                }
+                (actix_web::dev::ResourceDef::new(path.as_str()), methods)
+            })
+            .collect();
+        KnownRoutes { routes }
+    }
+
+    fn allowed_methods(&self, path: &str) -> Option<Vec<Method>> {
+        self.routes
+            .iter()
+            .find(|(def, _)| def.is_match(path))
+            .map(|(_, methods)| methods.clone())
+    }
+}
+
+async fn api_not_found(req: HttpRequest, known: web::Data<KnownRoutes>) -> HttpResponse {
+    use actix_web::ResponseError;
+    match known.allowed_methods(req.path()) {
+        Some(methods) if !methods.is_empty() => {
+            let allow = methods
+                .iter()
+                .map(Method::as_str)
+                .collect::<Vec<_>>()
+                .join(", ");
+            let mut res = AppError::new(ErrorCode::MethodNotAllowed)
+                .with_detail(format!(
+                    "{} is not allowed on {}; use {allow}",
+                    req.method(),
+                    req.path()
+                ))
+                .error_response();
+            if let Ok(value) = header::HeaderValue::from_str(&allow) {
+                res.headers_mut().insert(header::ALLOW, value);
+            }
+            res
+        }
+        _ => AppError::new(ErrorCode::RouteNotFound)
+            .with_detail(format!(
+                "no API route matches {} {}",
+                req.method(),
+                req.path()
+            ))
+            .error_response(),
+    }
+}

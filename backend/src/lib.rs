@@ -1,0 +1,16 @@
+//! Cortile server library: used by the `cortile` binary and by the black-box tests.
+//!
+//! Organised by domain (`registry`, later `communities`, `timebank`, …), each owning its rules
+//! (`mod.rs`), queries (`store.rs`) and HTTP handlers (`routes.rs`). Cross-cutting pieces:
+//! `config`, `error`, `db`, `http`, `pagination`, `telemetry`.
+
+pub mod config;
+pub mod db;
+pub mod error;
+pub mod http;
+pub mod pagination;
+pub mod registry;
+pub mod telemetry;
+
+pub use config::Config;
+pub use http::Application;

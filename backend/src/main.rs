@@ -1,0 +1,144 @@
+//! `cortile`: the one binary. `serve` (the default), `migrate`, `seed --demo`.
+
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+use cortile::config::{Config, ENV_HELP};
+use cortile::registry::demo::Scale;
+use cortile::{telemetry, Application};
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "cortile",
+    version,
+    about = "Cortile: the community platform for the tenants of public housing.",
+    long_about = "Cortile: the community platform for the tenants of public housing.\n\n\
+        With no configuration it runs on embedded defaults: a SQLite database in ./data and the \
+        web app from ./dist, served on http://127.0.0.1:8080.",
+    after_help = ENV_HELP
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Option<Command>,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Run the server (the default): the API, the web app and migrations at start.
+    #[command(after_help = ENV_HELP)]
+    Serve {
+        /// Load the demo data at start when the registry is empty.
+        #[arg(long, env = "CORTILE_SEED_DEMO", value_name = "SCALE", num_args = 0..=1,
+              default_missing_value = "small", value_enum)]
+        seed_demo: Option<Scale>,
+    },
+    /// Apply pending database migrations and exit.
+    #[command(after_help = ENV_HELP)]
+    Migrate,
+    /// Load data into the database.
+    #[command(after_help = ENV_HELP)]
+    Seed {
+        /// Load the demo registry (estates of Milan's public housing, with buildings and units).
+        #[arg(long, required = true)]
+        demo: bool,
+        /// How much demo data: `small` (a few hundred homes) or `full` (about 28,000).
+        #[arg(long, value_enum, default_value = "small")]
+        scale: Scale,
+    },
+}
+
+/// Prints a one-line error and returns exit code 2 (bad configuration or start-up failure).
+fn startup_failure(message: impl std::fmt::Display) -> ExitCode {
+    eprintln!("cortile: error: {message}");
+    ExitCode::from(2)
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let config = match Config::from_env() {
+        Ok(c) => c,
+        Err(e) => return startup_failure(e),
+    };
+    telemetry::init(&config.log_filter, config.log_format);
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(rt) => rt,
+        Err(e) => return startup_failure(format!("cannot start the async runtime: {e}")),
+    };
+    match cli.command.unwrap_or(Command::Serve { seed_demo: None }) {
+        Command::Serve { seed_demo } => runtime.block_on(serve(Config {
+            seed_demo,
+            ..config
+        })),
+        Command::Migrate => migrate(&config),
+        Command::Seed { demo: _, scale } => seed(&config, scale),
+    }
+}
+
+async fn serve(config: Config) -> ExitCode {
+    let bind = config.bind;
+    let kind = config.database.kind();
+    let app = match Application::build(config).await {
+        Ok(app) => app,
+        Err(e) => return startup_failure(e),
+    };
+    tracing::info!(
+        address = %app.local_addr(),
+        requested = %bind,
+        database = kind.as_str(),
+        "Cortile is serving on http://{}",
+        app.local_addr()
+    );
+    match app.run_until_stopped().await {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("cortile: error: the server stopped: {e}");
+            ExitCode::from(1)
+        }
+    }
+}
+
+fn open_db(config: &Config) -> Result<cortile::db::Db, ExitCode> {
+    config.prepare_data_dir().map_err(startup_failure)?;
+    cortile::db::Db::open(&config.database, 2).map_err(startup_failure)
+}
+
+fn migrate(config: &Config) -> ExitCode {
+    match open_db(config) {
+        Ok(_) => {
+            println!("migrations applied to {}", config.database.redacted());
+            ExitCode::SUCCESS
+        }
+        Err(code) => code,
+    }
+}
+
+fn seed(config: &Config, scale: Scale) -> ExitCode {
+    let db = match open_db(config) {
+        Ok(db) => db,
+        Err(code) => return code,
+    };
+    let result = db
+        .get()
+        .map_err(|e| anyhow::anyhow!("{e}"))
+        .and_then(|mut conn| cortile::registry::demo::seed(&mut conn, scale));
+    match result {
+        Ok(Some(r)) => {
+            println!(
+                "demo data loaded: {} estates, {} buildings, {} homes",
+                r.estates, r.buildings, r.units
+            );
+            ExitCode::SUCCESS
+        }
+        Ok(None) => {
+            println!("the registry already has estates; demo data was not loaded");
+            ExitCode::SUCCESS
+        }
+        Err(e) => {
+            eprintln!("cortile: error: demo data could not be loaded: {e:#}");
+            ExitCode::from(1)
+        }
+    }
+}

@@ -1,0 +1,257 @@
+//! Registry queries (diesel DSL, the same text on SQLite and PostgreSQL).
+
+use std::collections::HashMap;
+
+use diesel::dsl::count_star;
+use diesel::prelude::*;
+
+use crate::db::schema::{buildings, estates, units};
+use crate::db::DbConn;
+
+#[derive(Debug, Clone, PartialEq, Queryable, Selectable)]
+#[diesel(table_name = estates)]
+pub struct EstateRow {
+    pub id: i64,
+    pub code: String,
+    pub name: String,
+    pub district: i32,
+    pub boundary: String,
+    pub centroid_lat: f64,
+    pub centroid_lon: f64,
+    pub min_lat: f64,
+    pub min_lon: f64,
+    pub max_lat: f64,
+    pub max_lon: f64,
+}
+
+#[derive(Debug, Clone, Insertable)]
+#[diesel(table_name = estates)]
+pub struct NewEstate {
+    pub code: String,
+    pub name: String,
+    pub district: i32,
+    pub boundary: String,
+    pub centroid_lat: f64,
+    pub centroid_lon: f64,
+    pub min_lat: f64,
+    pub min_lon: f64,
+    pub max_lat: f64,
+    pub max_lon: f64,
+}
+
+#[derive(Debug, Clone, PartialEq, Queryable, Selectable)]
+#[diesel(table_name = buildings)]
+pub struct BuildingRow {
+    pub id: i64,
+    pub estate_id: i64,
+    pub code: String,
+    pub address: String,
+    pub postcode: String,
+    pub lat: f64,
+    pub lon: f64,
+    pub floors: i32,
+    pub has_lift: bool,
+}
+
+#[derive(Debug, Clone, Insertable)]
+#[diesel(table_name = buildings)]
+pub struct NewBuilding {
+    pub estate_id: i64,
+    pub code: String,
+    pub address: String,
+    pub postcode: String,
+    pub lat: f64,
+    pub lon: f64,
+    pub floors: i32,
+    pub has_lift: bool,
+}
+
+#[derive(Debug, Clone, PartialEq, Queryable, Selectable)]
+#[diesel(table_name = units)]
+pub struct UnitRow {
+    pub id: i64,
+    pub building_id: i64,
+    pub code: String,
+    pub staircase: String,
+    pub floor: i32,
+    pub rooms: i32,
+    pub area_m2: f64,
+}
+
+#[derive(Debug, Clone, Insertable)]
+#[diesel(table_name = units)]
+pub struct NewUnit {
+    pub building_id: i64,
+    pub code: String,
+    pub staircase: String,
+    pub floor: i32,
+    pub rooms: i32,
+    pub area_m2: f64,
+}
+
+/// Rows per multi-row INSERT: stays well under SQLite's limit of bound variables.
+const INSERT_CHUNK: usize = 1_000;
+
+/// Estates ordered by (name, id), starting after the given key.
+pub fn list_estates(
+    conn: &mut DbConn,
+    after: Option<(&str, i64)>,
+    limit: i64,
+) -> QueryResult<Vec<EstateRow>> {
+    let mut query = estates::table
+        .select(EstateRow::as_select())
+        .order((estates::name.asc(), estates::id.asc()))
+        .limit(limit)
+        .into_boxed();
+    if let Some((name, id)) = after {
+        query = query.filter(
+            estates::name
+                .gt(name.to_owned())
+                .or(estates::name.eq(name.to_owned()).and(estates::id.gt(id))),
+        );
+    }
+    query.load(conn)
+}
+
+pub fn all_estates(conn: &mut DbConn) -> QueryResult<Vec<EstateRow>> {
+    estates::table
+        .select(EstateRow::as_select())
+        .order((estates::name.asc(), estates::id.asc()))
+        .load(conn)
+}
+
+pub fn get_estate(conn: &mut DbConn, id: i64) -> QueryResult<Option<EstateRow>> {
+    estates::table
+        .find(id)
+        .select(EstateRow::as_select())
+        .first(conn)
+        .optional()
+}
+
+pub fn count_estates(conn: &mut DbConn) -> QueryResult<i64> {
+    estates::table.count().get_result(conn)
+}
+
+/// Number of buildings and of homes per estate, for the given estates.
+pub fn estate_counts(
+    conn: &mut DbConn,
+    estate_ids: &[i64],
+) -> QueryResult<HashMap<i64, (i64, i64)>> {
+    let mut counts: HashMap<i64, (i64, i64)> = estate_ids.iter().map(|id| (*id, (0, 0))).collect();
+    if estate_ids.is_empty() {
+        return Ok(counts);
+    }
+    let building_counts: Vec<(i64, i64)> = buildings::table
+        .filter(buildings::estate_id.eq_any(estate_ids))
+        .group_by(buildings::estate_id)
+        .select((buildings::estate_id, count_star()))
+        .load(conn)?;
+    for (estate, n) in building_counts {
+        counts.entry(estate).or_default().0 = n;
+    }
+    let home_counts: Vec<(i64, i64)> = units::table
+        .inner_join(buildings::table)
+        .filter(buildings::estate_id.eq_any(estate_ids))
+        .group_by(buildings::estate_id)
+        .select((buildings::estate_id, count_star()))
+        .load(conn)?;
+    for (estate, n) in home_counts {
+        counts.entry(estate).or_default().1 = n;
+    }
+    Ok(counts)
+}
+
+/// Buildings of an estate in address order.
+pub fn buildings_of_estate(conn: &mut DbConn, estate_id: i64) -> QueryResult<Vec<BuildingRow>> {
+    buildings::table
+        .filter(buildings::estate_id.eq(estate_id))
+        .select(BuildingRow::as_select())
+        .order((buildings::address.asc(), buildings::id.asc()))
+        .load(conn)
+}
+
+pub fn all_buildings(conn: &mut DbConn) -> QueryResult<Vec<BuildingRow>> {
+    buildings::table
+        .select(BuildingRow::as_select())
+        .order(buildings::id.asc())
+        .load(conn)
+}
+
+pub fn get_building(conn: &mut DbConn, id: i64) -> QueryResult<Option<BuildingRow>> {
+    buildings::table
+        .find(id)
+        .select(BuildingRow::as_select())
+        .first(conn)
+        .optional()
+}
+
+/// Homes per building: for the buildings of one estate, or all when `estate_id` is `None`.
+pub fn homes_per_building(
+    conn: &mut DbConn,
+    estate_id: Option<i64>,
+) -> QueryResult<HashMap<i64, i64>> {
+    let mut query = units::table
+        .inner_join(buildings::table)
+        .group_by(units::building_id)
+        .select((units::building_id, count_star()))
+        .into_boxed();
+    if let Some(estate) = estate_id {
+        query = query.filter(buildings::estate_id.eq(estate));
+    }
+    Ok(query.load::<(i64, i64)>(conn)?.into_iter().collect())
+}
+
+/// Units of a building by staircase, floor and code.
+pub fn units_of_building(conn: &mut DbConn, building_id: i64) -> QueryResult<Vec<UnitRow>> {
+    units::table
+        .filter(units::building_id.eq(building_id))
+        .select(UnitRow::as_select())
+        .order((
+            units::staircase.asc(),
+            units::floor.asc(),
+            units::code.asc(),
+        ))
+        .load(conn)
+}
+
+pub fn insert_estate(conn: &mut DbConn, estate: &NewEstate) -> QueryResult<i64> {
+    diesel::insert_into(estates::table)
+        .values(estate)
+        .execute(conn)?;
+    estates::table
+        .filter(estates::code.eq(&estate.code))
+        .select(estates::id)
+        .first(conn)
+}
+
+/// Inserts buildings and returns their ids by code.
+pub fn insert_buildings(
+    conn: &mut DbConn,
+    rows: &[NewBuilding],
+) -> QueryResult<HashMap<String, i64>> {
+    for chunk in rows.chunks(INSERT_CHUNK) {
+        crate::on_backend!(conn, c => diesel::insert_into(buildings::table)
+            .values(chunk)
+            .execute(c))?;
+    }
+    let codes: Vec<&str> = rows.iter().map(|b| b.code.as_str()).collect();
+    let mut ids = HashMap::with_capacity(rows.len());
+    for chunk in codes.chunks(INSERT_CHUNK) {
+        let found: Vec<(String, i64)> = buildings::table
+            .filter(buildings::code.eq_any(chunk))
+            .select((buildings::code, buildings::id))
+            .load(conn)?;
+        ids.extend(found);
+    }
+    Ok(ids)
+}
+
+pub fn insert_units(conn: &mut DbConn, rows: &[NewUnit]) -> QueryResult<usize> {
+    let mut n = 0;
+    for chunk in rows.chunks(INSERT_CHUNK) {
+        n += crate::on_backend!(conn, c => diesel::insert_into(units::table)
+            .values(chunk)
+            .execute(c))?;
+    }
+    Ok(n)
+}

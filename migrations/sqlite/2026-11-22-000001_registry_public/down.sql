@@ -1,0 +1,3 @@
+DROP TABLE units;
+DROP TABLE buildings;
+DROP TABLE estates;

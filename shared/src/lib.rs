@@ -1,0 +1,21 @@
+//! Types shared by the Cortile server (`cortile`) and the web app (`cortile-web`).
+//!
+//! Everything that crosses the wire is defined here once: request and response bodies, typed ids,
+//! the error kinds a client can match on, and validated values that parse input at the edge.
+//! This crate does no I/O and builds for `wasm32-unknown-unknown` as well as for the host.
+
+pub mod error;
+pub mod geo;
+pub mod ids;
+pub mod locale;
+pub mod meta;
+pub mod page;
+pub mod registry;
+
+pub use error::{ErrorCode, FieldError, Problem};
+pub use ids::{BuildingId, EstateId, UnitId};
+pub use locale::Locale;
+pub use page::Page;
+
+/// Root of the JSON API; every route of the API lives under it.
+pub const API_PREFIX: &str = "/api/v1";
