@@ -16,6 +16,7 @@ use std::net::{SocketAddr, TcpListener};
 use std::sync::Arc;
 
 use actix_web::dev::Server;
+pub use actix_web::dev::ServerHandle;
 use actix_web::http::{header, Method};
 use actix_web::{web, App, HttpRequest, HttpResponse, HttpServer};
 use cortile_shared::ErrorCode;
@@ -185,7 +186,7 @@ impl Application {
     }
 
     /// A handle to stop the server (tests use it to shut down cleanly).
-    pub fn handle(&self) -> actix_web::dev::ServerHandle {
+    pub fn handle(&self) -> ServerHandle {
         self.server.handle()
     }
 

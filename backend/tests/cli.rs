@@ -1,0 +1,219 @@
+//! The `cortile` binary as a user runs it: help, start-up failures (one line, exit code 2),
+//! `migrate` and `seed --demo` on SQLite and on PostgreSQL.
+
+use std::net::TcpListener;
+use std::path::PathBuf;
+use std::process::{Command, Output};
+
+use diesel::connection::SimpleConnection;
+use diesel::{Connection, PgConnection};
+
+fn cortile() -> Command {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_cortile"));
+    for var in [
+        "DATABASE_URL",
+        "CORTILE_DATA_DIR",
+        "CORTILE_BIND",
+        "CORTILE_WEB_DIR",
+        "CORTILE_LOG",
+        "CORTILE_LOG_FORMAT",
+        "CORTILE_SEED_DEMO",
+    ] {
+        cmd.env_remove(var);
+    }
+    cmd.env("CORTILE_LOG", "warn");
+    cmd
+}
+
+fn temp_dir() -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("cortile-cli-{}", uuid::Uuid::new_v4().simple()));
+    std::fs::create_dir_all(&dir).expect("temp dir");
+    dir
+}
+
+fn stderr(out: &Output) -> String {
+    String::from_utf8_lossy(&out.stderr).into_owned()
+}
+
+/// Asserts a start-up failure: exit code 2 and one line on stderr naming the setting.
+fn assert_startup_failure(out: &Output, setting: &str) {
+    let err = stderr(out);
+    assert_eq!(out.status.code(), Some(2), "exit code; stderr: {err}");
+    let lines: Vec<&str> = err
+        .lines()
+        .filter(|l| l.starts_with("cortile: error:"))
+        .collect();
+    assert_eq!(lines.len(), 1, "one error line: {err}");
+    assert!(lines[0].contains(setting), "names {setting}: {err}");
+    assert!(!err.contains("panicked"), "no panic: {err}");
+}
+
+#[test]
+fn help_documents_every_setting_and_subcommand() {
+    let out = cortile().arg("--help").output().expect("run");
+    assert!(out.status.success());
+    let help = String::from_utf8_lossy(&out.stdout);
+    for word in [
+        "serve",
+        "migrate",
+        "seed",
+        "DATABASE_URL",
+        "CORTILE_DATA_DIR",
+        "CORTILE_BIND",
+        "CORTILE_WEB_DIR",
+        "CORTILE_LOG",
+    ] {
+        assert!(help.contains(word), "--help mentions {word}:\n{help}");
+    }
+    for sub in ["serve", "migrate", "seed"] {
+        let out = cortile().args([sub, "--help"]).output().expect("run");
+        assert!(out.status.success(), "{sub} --help");
+        assert!(String::from_utf8_lossy(&out.stdout).contains("DATABASE_URL"));
+    }
+    let out = cortile().args(["seed", "--help"]).output().expect("run");
+    let help = String::from_utf8_lossy(&out.stdout);
+    assert!(help.contains("--demo") && help.contains("--scale") && help.contains("full"));
+}
+
+#[test]
+fn bad_database_urls_fail_with_one_line() {
+    let dir = temp_dir();
+    for (url, words) in [
+        ("nonsense", "cannot parse"),
+        ("mysql://root@localhost/x", "unsupported scheme"),
+        ("postgres://postgres@127.0.0.1:1/cortile", "cannot open"),
+        ("postgres://user:s3cret@127.0.0.1:1/cortile", "cannot open"),
+    ] {
+        let out = cortile()
+            .env("DATABASE_URL", url)
+            .env("CORTILE_DATA_DIR", &dir)
+            .arg("serve")
+            .output()
+            .expect("run");
+        assert_startup_failure(&out, "DATABASE_URL");
+        let err = stderr(&out);
+        assert!(err.contains(words), "{url}: {err}");
+        assert!(
+            !err.contains("s3cret"),
+            "the password is never printed: {err}"
+        );
+    }
+    std::fs::remove_dir_all(dir).ok();
+}
+
+#[test]
+fn an_unusable_data_folder_fails_with_one_line() {
+    let dir = temp_dir();
+    let file = dir.join("a-file");
+    std::fs::write(&file, "not a folder").expect("write");
+    let out = cortile()
+        .env("CORTILE_DATA_DIR", file.join("data"))
+        .arg("serve")
+        .output()
+        .expect("run");
+    assert_startup_failure(&out, "CORTILE_DATA_DIR");
+    std::fs::remove_dir_all(dir).ok();
+}
+
+#[test]
+fn a_port_in_use_fails_with_one_line() {
+    let taken = TcpListener::bind("127.0.0.1:0").expect("bind");
+    let addr = taken.local_addr().expect("addr");
+    let dir = temp_dir();
+    let out = cortile()
+        .env("CORTILE_DATA_DIR", &dir)
+        .env("CORTILE_BIND", addr.to_string())
+        .arg("serve")
+        .output()
+        .expect("run");
+    assert_startup_failure(&out, "CORTILE_BIND");
+    assert!(stderr(&out).contains(&addr.to_string()));
+    for bad in ["localhost", "1.2.3.4:99999", ":"] {
+        let out = cortile()
+            .env("CORTILE_DATA_DIR", &dir)
+            .env("CORTILE_BIND", bad)
+            .output()
+            .expect("run");
+        assert_startup_failure(&out, "CORTILE_BIND");
+    }
+    std::fs::remove_dir_all(dir).ok();
+}
+
+#[test]
+fn unknown_subcommands_and_flags_are_usage_errors() {
+    let out = cortile().arg("fly").output().expect("run");
+    assert_eq!(out.status.code(), Some(2));
+    let out = cortile()
+        .args(["seed", "--demo", "--scale", "huge"])
+        .output()
+        .expect("run");
+    assert_eq!(out.status.code(), Some(2));
+    assert!(stderr(&out).contains("huge"));
+}
+
+fn migrate_and_seed(database_url: &str, data_dir: &PathBuf) {
+    let run = |args: &[&str]| {
+        let out = cortile()
+            .env("DATABASE_URL", database_url)
+            .env("CORTILE_DATA_DIR", data_dir)
+            .args(args)
+            .output()
+            .expect("run");
+        assert!(out.status.success(), "{args:?}: {}", stderr(&out));
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    };
+    let out = run(&["migrate"]);
+    assert!(out.contains("migrations applied"), "{out}");
+    let out = run(&["seed", "--demo"]);
+    assert!(out.contains("demo data loaded: 12 estates"), "{out}");
+    // Seeding again changes nothing.
+    let out = run(&["seed", "--demo", "--scale", "small"]);
+    assert!(out.contains("already has estates"), "{out}");
+    let out = run(&["migrate"]);
+    assert!(out.contains("migrations applied"), "{out}");
+}
+
+#[test]
+fn migrate_and_seed_on_sqlite() {
+    let dir = temp_dir();
+    migrate_and_seed(&format!("sqlite://{}/x/cortile.db", dir.display()), &dir);
+    assert!(dir.join("x/cortile.db").is_file());
+    std::fs::remove_dir_all(dir).ok();
+}
+
+#[test]
+fn migrate_and_seed_on_postgres() {
+    let base = std::env::var("CORTILE_TEST_POSTGRES")
+        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432".into());
+    let name = format!("cortile_cli_{}", uuid::Uuid::new_v4().simple());
+    let mut admin = PgConnection::establish(&format!("{base}/postgres")).expect("PostgreSQL");
+    admin
+        .batch_execute(&format!("CREATE DATABASE {name}"))
+        .expect("create");
+    let dir = temp_dir();
+    migrate_and_seed(&format!("{base}/{name}"), &dir);
+    admin
+        .batch_execute(&format!("DROP DATABASE {name} WITH (FORCE)"))
+        .expect("drop");
+    std::fs::remove_dir_all(dir).ok();
+}
+
+#[test]
+fn full_scale_demo_has_the_size_of_milans_stock() {
+    let dir = temp_dir();
+    let out = cortile()
+        .env("CORTILE_DATA_DIR", &dir)
+        .args(["seed", "--demo", "--scale", "full"])
+        .output()
+        .expect("run");
+    assert!(out.status.success(), "{}", stderr(&out));
+    let text = String::from_utf8_lossy(&out.stdout);
+    let homes: usize = text
+        .trim()
+        .rsplit(", ")
+        .next()
+        .and_then(|s| s.trim_end_matches(" homes").parse().ok())
+        .unwrap_or_else(|| panic!("unexpected output {text}"));
+    assert!((27_500..=29_500).contains(&homes), "{homes} homes");
+    std::fs::remove_dir_all(dir).ok();
+}

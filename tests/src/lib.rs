@@ -1,0 +1,295 @@
+//! The test harness of Cortile (after zero-to-production's `spawn_app` and crates.io's `TestApp`).
+//!
+//! [`TestApp::spawn`] starts the real server in-process on port 0 with a fresh database: a new
+//! SQLite file in a temporary folder, or a new PostgreSQL database created for the test and
+//! dropped afterwards. [`db_test!`] writes one test body and runs it on both backends, so "works on
+//! both" is the default.
+//!
+//! PostgreSQL is reached at `CORTILE_TEST_POSTGRES` (default `postgres://postgres@127.0.0.1:5432`);
+//! `cargo xtask test` makes sure one answers there.
+
+use std::path::{Path, PathBuf};
+
+use cortile::config::DatabaseUrl;
+use cortile::registry::demo::Scale;
+use cortile::{Application, Config};
+use cortile_shared::Problem;
+use diesel::connection::SimpleConnection;
+use diesel::{Connection, PgConnection};
+use serde::de::DeserializeOwned;
+
+pub use cortile;
+pub use cortile_shared;
+
+/// Which database a test runs on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+/// The PostgreSQL server the tests use (without a database name).
+pub fn postgres_base_url() -> String {
+    std::env::var("CORTILE_TEST_POSTGRES")
+        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432".into())
+        .trim_end_matches('/')
+        .to_owned()
+}
+
+/// A database made for one test: a SQLite file in a temporary folder or a PostgreSQL database.
+/// Dropping it removes it.
+pub struct TestDatabase {
+    pub backend: Backend,
+    pub url: DatabaseUrl,
+    pub dir: PathBuf,
+    pg_name: Option<String>,
+}
+
+impl TestDatabase {
+    pub fn create(backend: Backend) -> TestDatabase {
+        let id = uuid::Uuid::new_v4().simple().to_string();
+        let dir = std::env::temp_dir().join(format!("cortile-test-{id}"));
+        std::fs::create_dir_all(&dir).expect("create the test folder");
+        match backend {
+            Backend::Sqlite => TestDatabase {
+                backend,
+                url: DatabaseUrl::Sqlite(dir.join("cortile.db")),
+                dir,
+                pg_name: None,
+            },
+            Backend::Postgres => {
+                let name = format!("cortile_test_{id}");
+                let base = postgres_base_url();
+                let mut admin = PgConnection::establish(&format!("{base}/postgres"))
+                    .unwrap_or_else(|e| {
+                        panic!(
+                            "PostgreSQL is not reachable at {base} ({e}); \
+                             run the tests with `cargo xtask test`, which starts it"
+                        )
+                    });
+                admin
+                    .batch_execute(&format!("CREATE DATABASE {name}"))
+                    .expect("create the test database");
+                TestDatabase {
+                    backend,
+                    url: DatabaseUrl::Postgres(format!("{base}/{name}")),
+                    dir,
+                    pg_name: Some(name),
+                }
+            }
+        }
+    }
+
+    /// The URL as `DATABASE_URL` would spell it.
+    pub fn url_string(&self) -> String {
+        match &self.url {
+            DatabaseUrl::Sqlite(path) => format!("sqlite://{}", path.display()),
+            DatabaseUrl::Postgres(url) => url.clone(),
+        }
+    }
+}
+
+impl Drop for TestDatabase {
+    fn drop(&mut self) {
+        if let Some(name) = &self.pg_name {
+            if let Ok(mut admin) =
+                PgConnection::establish(&format!("{}/postgres", postgres_base_url()))
+            {
+                let _ =
+                    admin.batch_execute(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"));
+            }
+        }
+        let _ = std::fs::remove_dir_all(&self.dir);
+    }
+}
+
+/// A running server with a fresh database, and an HTTP client pointed at it.
+pub struct TestApp {
+    pub address: String,
+    pub client: reqwest::Client,
+    pub backend: Backend,
+    handle: actix_web_handle::Handle,
+    pub db: TestDatabase,
+    pub web_dir: PathBuf,
+}
+
+mod actix_web_handle {
+    /// The server's stop handle (kept private so tests stop the app through [`super::TestApp`]).
+    pub struct Handle(pub cortile::http::ServerHandle);
+}
+
+/// How to start a [`TestApp`].
+pub struct TestAppBuilder {
+    backend: Backend,
+    seed: Option<Scale>,
+    web_dir: Option<PathBuf>,
+}
+
+impl TestAppBuilder {
+    /// Start with an empty registry.
+    pub fn empty(mut self) -> Self {
+        self.seed = None;
+        self
+    }
+
+    /// Serve this folder as the web app.
+    pub fn web_dir(mut self, dir: impl Into<PathBuf>) -> Self {
+        self.web_dir = Some(dir.into());
+        self
+    }
+
+    pub async fn spawn(self) -> TestApp {
+        let db = TestDatabase::create(self.backend);
+        let web_dir = match self.web_dir {
+            Some(dir) => dir,
+            None => {
+                // A stand-in index so that the SPA fallback can be observed without a WASM build.
+                let dir = db.dir.join("web");
+                std::fs::create_dir_all(dir.join("assets")).expect("web dir");
+                std::fs::write(
+                    dir.join("index.html"),
+                    "<!doctype html><html lang=\"it\"><title>Cortile</title><!-- test-index --></html>",
+                )
+                .expect("index");
+                std::fs::write(dir.join("assets/app.css"), "body{}").expect("css");
+                dir
+            }
+        };
+        let mut config = Config::for_tests(db.url.clone(), &db.dir.join("data"), &web_dir);
+        config.seed_demo = self.seed;
+        let app = Application::build(config)
+            .await
+            .unwrap_or_else(|e| panic!("the server did not start on {:?}: {e}", self.backend));
+        let address = format!("http://{}", app.local_addr());
+        let handle = app.handle();
+        tokio::spawn(app.run_until_stopped());
+        TestApp {
+            address,
+            client: reqwest::Client::builder()
+                .redirect(reqwest::redirect::Policy::none())
+                .build()
+                .expect("http client"),
+            backend: self.backend,
+            handle: actix_web_handle::Handle(handle),
+            db,
+            web_dir,
+        }
+    }
+}
+
+impl TestApp {
+    /// A server with the small demo registry loaded.
+    pub async fn spawn(backend: Backend) -> TestApp {
+        TestApp::builder(backend).spawn().await
+    }
+
+    pub fn builder(backend: Backend) -> TestAppBuilder {
+        TestAppBuilder {
+            backend,
+            seed: Some(Scale::Small),
+            web_dir: None,
+        }
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.address)
+    }
+
+    pub async fn get(&self, path: &str) -> reqwest::Response {
+        self.client
+            .get(self.url(path))
+            .send()
+            .await
+            .unwrap_or_else(|e| panic!("GET {path}: {e}"))
+    }
+
+    pub async fn request(&self, method: reqwest::Method, path: &str) -> reqwest::Response {
+        self.client
+            .request(method.clone(), self.url(path))
+            .send()
+            .await
+            .unwrap_or_else(|e| panic!("{method} {path}: {e}"))
+    }
+
+    /// GETs a path that must answer 200 with JSON, and decodes it.
+    pub async fn get_json<T: DeserializeOwned>(&self, path: &str) -> T {
+        let res = self.get(path).await;
+        let status = res.status();
+        let body = res.text().await.expect("body");
+        assert_eq!(status, 200, "GET {path} answered {status}: {body}");
+        serde_json::from_str(&body).unwrap_or_else(|e| panic!("GET {path}: {e}: {body}"))
+    }
+
+    /// GETs a path that must fail with a problem+json body of the given status.
+    pub async fn get_problem(&self, path: &str, status: u16) -> Problem {
+        expect_problem(self.get(path).await, status).await
+    }
+
+    /// Stops the server and removes its database.
+    pub async fn shutdown(self) {
+        self.handle.0.stop(true).await;
+    }
+}
+
+/// Checks a response is a problem+json with the given status, and decodes it.
+pub async fn expect_problem(res: reqwest::Response, status: u16) -> Problem {
+    let got = res.status().as_u16();
+    let content_type = res
+        .headers()
+        .get("content-type")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("")
+        .to_owned();
+    let body = res.text().await.expect("body");
+    assert_eq!(got, status, "unexpected status; body: {body}");
+    assert_eq!(
+        content_type, "application/problem+json",
+        "not a problem document: {body}"
+    );
+    let problem: Problem = serde_json::from_str(&body).expect("a problem body");
+    assert_eq!(problem.status, status, "status member of {body}");
+    problem
+}
+
+/// The workspace root (where `Cargo.toml` of the workspace is).
+pub fn workspace_root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .expect("tests/ has a parent")
+        .to_owned()
+}
+
+/// Writes one test body and runs it against a fresh server on SQLite and on PostgreSQL.
+///
+/// ```ignore
+/// db_test!(async fn lists_estates(app) {
+///     let page: Page<EstateSummary> = app.get_json("/api/v1/estates").await;
+///     assert!(!page.items.is_empty());
+/// });
+/// ```
+#[macro_export]
+macro_rules! db_test {
+    ($(#[$meta:meta])* async fn $name:ident($app:ident) $body:block) => {
+        $(#[$meta])*
+        mod $name {
+            #[allow(unused_imports)]
+            use super::*;
+
+            async fn body($app: &$crate::TestApp) $body
+
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn sqlite() {
+                let app = $crate::TestApp::spawn($crate::Backend::Sqlite).await;
+                body(&app).await;
+                app.shutdown().await;
+            }
+
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn postgres() {
+                let app = $crate::TestApp::spawn($crate::Backend::Postgres).await;
+                body(&app).await;
+                app.shutdown().await;
+            }
+        }
+    };
+}

@@ -1,0 +1,6 @@
+//! Black-box tests over HTTP against a spawned server, each on SQLite and on PostgreSQL.
+//! One test binary (compiles once); one module per domain.
+
+mod meta;
+mod registry;
+mod schema;
