@@ -132,6 +132,12 @@ impl TestAppBuilder {
         self
     }
 
+    /// Load the demo registry at this scale (the default is `Scale::Small`).
+    pub fn seed(mut self, scale: Scale) -> Self {
+        self.seed = Some(scale);
+        self
+    }
+
     /// Serve this folder as the web app.
     pub fn web_dir(mut self, dir: impl Into<PathBuf>) -> Self {
         self.web_dir = Some(dir.into());
