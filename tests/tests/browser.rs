@@ -231,7 +231,27 @@ async fn journey(backend: Backend) {
         ))
         .await
         .expect("a link to Gratosoglio");
-    link.click().await.expect("click");
+    // Bootstrap animates scrolling (`scroll-behavior: smooth`); WebDriver computes the click
+    // point before the animation ends. Scroll instantly in the driven page.
+    client
+        .execute(
+            "document.documentElement.style.scrollBehavior = 'auto';
+             arguments[0].scrollIntoView({block: 'center'});",
+            vec![serde_json::to_value(&link).expect("element reference")],
+        )
+        .await
+        .expect("scroll to the link");
+    if let Err(e) = link.click().await {
+        let what = client
+            .execute(
+                "const r = arguments[0].getBoundingClientRect();
+                 const el = document.elementFromPoint(r.x + r.width / 2, r.y + r.height / 2);
+                 return JSON.stringify(r) + ' innerHeight=' + window.innerHeight + ' ' + (el ? el.outerHTML.slice(0, 400) : 'none');",
+                vec![serde_json::to_value(&link).expect("element reference")],
+            )
+            .await;
+        panic!("click on the estate link failed: {e}; at its centre: {what:?}");
+    }
     wait_for_js(
         &client,
         "(document.querySelector('[data-testid=estate-title]') || {}).textContent === 'Gratosoglio'",

@@ -233,6 +233,23 @@ fn building_feature(row: &BuildingRow, homes: i64) -> geojson::Feature {
     }
 }
 
+/// Sort key for street addresses: "Via Neera 9" before "Via Neera 10", "10/A" after "10".
+pub fn address_key(address: &str) -> (String, u32, String) {
+    let trimmed = address.trim();
+    match trimmed.rsplit_once(' ') {
+        Some((street, number)) if number.starts_with(|c: char| c.is_ascii_digit()) => {
+            let digits: String = number.chars().take_while(char::is_ascii_digit).collect();
+            let rest = number[digits.len()..].to_lowercase();
+            (
+                street.to_lowercase(),
+                digits.parse().unwrap_or(u32::MAX),
+                rest,
+            )
+        }
+        _ => (trimmed.to_lowercase(), 0, String::new()),
+    }
+}
+
 /// One page of estates in name order, with their counts.
 pub fn list_estates(
     conn: &mut DbConn,
@@ -268,7 +285,8 @@ pub fn estate_detail(conn: &mut DbConn, id: i64) -> AppResult<Option<EstateDetai
     let counts = store::estate_counts(conn, &[id])?;
     let summary = estate_summary(&row, counts.get(&id).copied().unwrap_or_default())?;
     let homes = store::homes_per_building(conn, Some(id))?;
-    let buildings = store::buildings_of_estate(conn, id)?;
+    let mut buildings = store::buildings_of_estate(conn, id)?;
+    buildings.sort_by_cached_key(|b| (address_key(&b.address), b.id));
     let mut features = vec![estate_feature(&row, summary.homes)?];
     features.extend(
         buildings
@@ -343,6 +361,28 @@ mod tests {
     fn square() -> Boundary {
         Boundary::from_corners(&[(45.0, 9.0), (45.0, 9.1), (45.1, 9.1), (45.1, 9.0)])
             .expect("square")
+    }
+
+    #[test]
+    fn addresses_sort_by_street_then_number() {
+        let mut v = vec![
+            "Via Neera 10",
+            "Via Neera 9",
+            "Via Barrili 105",
+            "Via Neera 10/A",
+            "Piazza X",
+        ];
+        v.sort_by_key(|a| address_key(a));
+        assert_eq!(
+            v,
+            [
+                "Piazza X",
+                "Via Barrili 105",
+                "Via Neera 9",
+                "Via Neera 10",
+                "Via Neera 10/A"
+            ]
+        );
     }
 
     #[test]

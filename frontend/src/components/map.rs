@@ -1,0 +1,313 @@
+//! A Leaflet map of estates (polygons) and buildings (circle markers).
+//!
+//! Leaflet 1.9 is loaded by a `<script>` tag in `index.html` and reached through the global `L`.
+//! The map is decoration on top of the data: every page that shows one also lists the same
+//! estates or buildings as text, and the map container is a labelled region. Without tiles
+//! (the server sends none when they are switched off) the shapes show on a plain background.
+
+use std::rc::Rc;
+
+use cortile_shared::meta::MapTiles;
+use cortile_shared::registry::FEATURE_KIND;
+use cortile_shared::{BuildingId, EstateId};
+use geojson::{Feature, FeatureCollection, Value as Geometry};
+use serde_json::json;
+use wasm_bindgen::closure::Closure;
+use wasm_bindgen::prelude::*;
+use wasm_bindgen::JsCast;
+use web_sys::HtmlElement;
+use yew::prelude::*;
+use yew_router::prelude::*;
+
+use crate::app::{ConfigContext, Route};
+use crate::hooks::Remote;
+use crate::i18n::use_i18n;
+
+#[wasm_bindgen]
+extern "C" {
+    /// `L.Map`.
+    type LeafletMap;
+    /// Any Leaflet layer or control.
+    type Layer;
+    /// `L.FeatureGroup`.
+    #[wasm_bindgen(extends = Layer)]
+    type FeatureGroup;
+    /// `L.LatLngBounds`.
+    type LatLngBounds;
+
+    #[wasm_bindgen(js_namespace = L, js_name = map, catch)]
+    fn leaflet_map(element: &HtmlElement, options: &JsValue) -> Result<LeafletMap, JsValue>;
+    #[wasm_bindgen(method, js_name = fitBounds)]
+    fn fit_bounds(this: &LeafletMap, bounds: &LatLngBounds, options: &JsValue);
+    #[wasm_bindgen(method, js_name = setView)]
+    fn set_view(this: &LeafletMap, center: &JsValue, zoom: f64);
+    #[wasm_bindgen(method)]
+    fn remove(this: &LeafletMap);
+
+    #[wasm_bindgen(js_namespace = ["L", "control"], js_name = zoom)]
+    fn zoom_control(options: &JsValue) -> Layer;
+    #[wasm_bindgen(js_namespace = L, js_name = tileLayer)]
+    fn tile_layer(url_template: &str, options: &JsValue) -> Layer;
+    #[wasm_bindgen(js_namespace = L, js_name = geoJSON)]
+    fn geo_json(data: &JsValue, options: &JsValue) -> Layer;
+    #[wasm_bindgen(js_namespace = L, js_name = circleMarker)]
+    fn circle_marker(lat_lng: &JsValue, options: &JsValue) -> Layer;
+    #[wasm_bindgen(js_namespace = L, js_name = featureGroup)]
+    fn feature_group() -> FeatureGroup;
+
+    #[wasm_bindgen(method, js_name = addTo)]
+    fn add_to(this: &Layer, map: &LeafletMap) -> Layer;
+    #[wasm_bindgen(method, js_name = bindTooltip)]
+    fn bind_tooltip(this: &Layer, content: &HtmlElement, options: &JsValue) -> Layer;
+    #[wasm_bindgen(method)]
+    fn on(this: &Layer, event: &str, handler: &js_sys::Function) -> Layer;
+
+    #[wasm_bindgen(method, js_name = addLayer)]
+    fn add_layer(this: &FeatureGroup, layer: &Layer) -> FeatureGroup;
+    #[wasm_bindgen(method, js_name = getBounds)]
+    fn get_bounds(this: &FeatureGroup) -> LatLngBounds;
+    #[wasm_bindgen(method, js_name = isValid)]
+    fn is_valid(this: &LatLngBounds) -> bool;
+}
+
+/// Milan's centre, for a map with nothing to fit.
+const MILAN: [f64; 2] = [45.4642, 9.19];
+/// Option under which each shape remembers which entry of the route table it opens.
+const TARGET_OPTION: &str = "cortileTarget";
+
+fn estate_style() -> serde_json::Value {
+    json!({ "color": "#0059b3", "weight": 2, "fillColor": "#0066cc", "fillOpacity": 0.18 })
+}
+
+fn building_style(radius: f64) -> serde_json::Value {
+    let weight = if radius < 5.0 { 1 } else { 2 };
+    json!({ "radius": radius, "color": "#ffffff", "weight": weight, "fillColor": "#17324d", "fillOpacity": 1.0 })
+}
+
+#[derive(Properties, PartialEq)]
+pub struct MapProps {
+    /// Estates (`kind` = `estate`, polygons) and buildings (`kind` = `building`, points).
+    pub features: Rc<FeatureCollection>,
+    /// The accessible name of the map region.
+    pub label: AttrValue,
+    /// Id of a text that explains the map and points to its text alternative.
+    #[prop_or_default]
+    pub described_by: Option<AttrValue>,
+    /// Radius of the building markers in pixels: smaller on a map of the whole city.
+    #[prop_or(6.0)]
+    pub marker_radius: f64,
+}
+
+/// The map. Clicking an estate or a building opens its page.
+#[function_component(Map)]
+pub fn map(props: &MapProps) -> Html {
+    let node = use_node_ref();
+    let i18n = use_i18n();
+    let navigator = use_navigator();
+    let tiles = match use_context::<ConfigContext>() {
+        Some(Remote::Ready(config)) => config.map_tiles.clone(),
+        _ => None,
+    };
+    let zoom_titles = (i18n.t("map.zoom_in"), i18n.t("map.zoom_out"));
+
+    {
+        let node = node.clone();
+        use_effect_with(
+            (
+                props.features.clone(),
+                tiles,
+                zoom_titles,
+                props.marker_radius.to_bits(),
+            ),
+            move |(features, tiles, titles, radius)| {
+                let live = node.cast::<HtmlElement>().and_then(|element| {
+                    let open: Rc<dyn Fn(Route)> = Rc::new(move |route| {
+                        if let Some(navigator) = &navigator {
+                            navigator.push(&route);
+                        }
+                    });
+                    let style = MapStyle {
+                        marker_radius: f64::from_bits(*radius),
+                    };
+                    match LiveMap::build(&element, features, tiles.as_ref(), titles, style, open) {
+                        Ok(live) => Some(live),
+                        Err(err) => {
+                            web_sys::console::warn_2(
+                                &"cortile: the map could not be drawn".into(),
+                                &err,
+                            );
+                            None
+                        }
+                    }
+                });
+                move || drop(live)
+            },
+        );
+    }
+
+    html! {
+        <div
+            ref={node}
+            class="cortile-map"
+            data-testid="map"
+            role="region"
+            aria-label={props.label.clone()}
+            aria-describedby={props.described_by.clone()}
+        />
+    }
+}
+
+/// How the shapes are drawn.
+#[derive(Clone, Copy)]
+struct MapStyle {
+    marker_radius: f64,
+}
+
+/// A drawn map and the click handler it calls; dropping it removes the map.
+struct LiveMap {
+    map: LeafletMap,
+    _on_click: Closure<dyn FnMut(JsValue)>,
+}
+
+impl Drop for LiveMap {
+    fn drop(&mut self) {
+        self.map.remove();
+    }
+}
+
+/// A plain JS value from JSON (options objects, GeoJSON).
+fn js(value: &serde_json::Value) -> JsValue {
+    js_sys::JSON::parse(&value.to_string()).unwrap_or(JsValue::UNDEFINED)
+}
+
+fn with_target(mut style: serde_json::Value, index: usize) -> serde_json::Value {
+    if let Some(object) = style.as_object_mut() {
+        object.insert(TARGET_OPTION.to_owned(), json!(index));
+    }
+    style
+}
+
+fn property<'a>(feature: &'a Feature, name: &str) -> Option<&'a serde_json::Value> {
+    feature.properties.as_ref().and_then(|p| p.get(name))
+}
+
+/// The page a feature opens, and the text of its tooltip.
+fn target(feature: &Feature) -> Option<(Route, String)> {
+    let id = property(feature, "id")?.as_i64()?;
+    let text = |name: &str| {
+        property(feature, name)
+            .and_then(|v| v.as_str())
+            .unwrap_or_default()
+            .to_owned()
+    };
+    match property(feature, FEATURE_KIND)?.as_str()? {
+        "estate" => Some((Route::Estate { id: EstateId(id) }, text("name"))),
+        "building" => Some((Route::Building { id: BuildingId(id) }, text("address"))),
+        _ => None,
+    }
+}
+
+fn text_element(text: &str) -> Result<HtmlElement, JsValue> {
+    let document = web_sys::window()
+        .and_then(|w| w.document())
+        .ok_or_else(|| JsValue::from_str("no document"))?;
+    let span: HtmlElement = document.create_element("span")?.dyn_into()?;
+    // Text, never HTML: names come from the database.
+    span.set_text_content(Some(text));
+    Ok(span)
+}
+
+impl LiveMap {
+    fn build(
+        element: &HtmlElement,
+        features: &FeatureCollection,
+        tiles: Option<&MapTiles>,
+        (zoom_in, zoom_out): &(String, String),
+        style: MapStyle,
+        open: Rc<dyn Fn(Route)>,
+    ) -> Result<LiveMap, JsValue> {
+        let leaflet = js_sys::Reflect::get(&js_sys::global(), &JsValue::from_str("L"))?;
+        if leaflet.is_undefined() {
+            return Err(JsValue::from_str("Leaflet (global L) is not loaded"));
+        }
+        let map = leaflet_map(
+            element,
+            &js(&json!({ "zoomControl": false, "scrollWheelZoom": false, "zoomSnap": 0.5 })),
+        )?;
+        // From here on, `live` removes the map again if anything fails.
+        let mut live = LiveMap {
+            map,
+            _on_click: Closure::new(|_: JsValue| {}),
+        };
+        zoom_control(&js(
+            &json!({ "zoomInTitle": zoom_in, "zoomOutTitle": zoom_out }),
+        ))
+        .add_to(&live.map);
+        if let Some(tiles) = tiles {
+            tile_layer(
+                &tiles.url,
+                &js(&json!({ "attribution": tiles.attribution, "maxZoom": 19 })),
+            )
+            .add_to(&live.map);
+        }
+
+        let group = feature_group();
+        let mut routes = Vec::new();
+        // Polygons first, so the building markers are drawn on top of them.
+        let polygons = features.features.iter().filter(|f| !is_point(f));
+        let points = features.features.iter().filter(|f| is_point(f));
+        for feature in polygons.chain(points) {
+            let Some((route, label)) = target(feature) else {
+                continue;
+            };
+            let index = routes.len();
+            let layer = match feature.geometry.as_ref().map(|g| &g.value) {
+                Some(Geometry::Point(position)) if position.len() >= 2 => circle_marker(
+                    &js(&json!([position[1], position[0]])),
+                    &js(&with_target(building_style(style.marker_radius), index)),
+                ),
+                Some(Geometry::Polygon(_) | Geometry::MultiPolygon(_)) => {
+                    let data = js(&serde_json::to_value(feature)
+                        .map_err(|e| JsValue::from_str(&e.to_string()))?);
+                    geo_json(&data, &js(&with_target(estate_style(), index)))
+                }
+                _ => continue,
+            };
+            if !label.is_empty() {
+                layer.bind_tooltip(&text_element(&label)?, &js(&json!({ "sticky": true })));
+            }
+            group.add_layer(&layer);
+            routes.push(route);
+        }
+        group.add_to(&live.map);
+
+        let bounds = group.get_bounds();
+        if bounds.is_valid() {
+            live.map
+                .fit_bounds(&bounds, &js(&json!({ "padding": [16, 16], "maxZoom": 17 })));
+        } else {
+            live.map.set_view(&js(&json!(MILAN)), 11.0);
+        }
+
+        let on_click = Closure::<dyn FnMut(JsValue)>::new(move |event: JsValue| {
+            let index = js_sys::Reflect::get(&event, &"sourceTarget".into())
+                .and_then(|layer| js_sys::Reflect::get(&layer, &"options".into()))
+                .and_then(|options| js_sys::Reflect::get(&options, &TARGET_OPTION.into()))
+                .ok()
+                .and_then(|v| v.as_f64());
+            if let Some(route) = index.and_then(|i| routes.get(i as usize)) {
+                open(route.clone());
+            }
+        });
+        group.on("click", on_click.as_ref().unchecked_ref());
+        live._on_click = on_click;
+        Ok(live)
+    }
+}
+
+fn is_point(feature: &Feature) -> bool {
+    matches!(
+        feature.geometry.as_ref().map(|g| &g.value),
+        Some(Geometry::Point(_))
+    )
+}

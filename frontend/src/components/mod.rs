@@ -1,0 +1,13 @@
+//! Building blocks shared by the pages.
+
+pub mod breadcrumb;
+pub mod icon;
+pub mod map;
+pub mod shell;
+pub mod status;
+
+pub use breadcrumb::Breadcrumb;
+pub use icon::Icon;
+pub use map::Map;
+pub use shell::Shell;
+pub use status::{ErrorState, Loading, NotFoundState};

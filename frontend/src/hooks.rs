@@ -1,0 +1,113 @@
+//! Custom hooks: loading remote data, and the document title.
+
+use std::future::Future;
+use std::rc::Rc;
+
+use yew::prelude::*;
+
+use crate::api::ApiError;
+
+/// The state of data fetched from the API.
+#[derive(Debug, PartialEq)]
+pub enum Remote<T> {
+    Loading,
+    Ready(Rc<T>),
+    Failed(ApiError),
+}
+
+impl<T> Clone for Remote<T> {
+    fn clone(&self) -> Self {
+        match self {
+            Remote::Loading => Remote::Loading,
+            Remote::Ready(value) => Remote::Ready(Rc::clone(value)),
+            Remote::Failed(err) => Remote::Failed(err.clone()),
+        }
+    }
+}
+
+/// What [`use_remote`] hands back: the state and a way to try again.
+pub struct RemoteHandle<T> {
+    pub state: Remote<T>,
+    pub retry: Callback<()>,
+}
+
+/// Fetches data whenever `deps` change (and when `retry` is called). Answers to an outdated
+/// request (the user moved on to another estate) are dropped.
+#[hook]
+pub fn use_remote<T, D, F, Fut>(deps: D, fetch: F) -> RemoteHandle<T>
+where
+    T: 'static,
+    D: PartialEq + Clone + 'static,
+    F: FnOnce(D) -> Fut + 'static,
+    Fut: Future<Output = Result<T, ApiError>> + 'static,
+{
+    let state = use_state(|| Remote::<T>::Loading);
+    let attempt = use_state(|| 0u32);
+    let generation = use_mut_ref(|| 0u64);
+
+    {
+        let state = state.clone();
+        use_effect_with((deps, *attempt), move |(deps, _)| {
+            let mine = {
+                let mut g = generation.borrow_mut();
+                *g += 1;
+                *g
+            };
+            if mine > 1 {
+                state.set(Remote::Loading);
+            }
+            let deps = deps.clone();
+            let current = generation.clone();
+            spawn(async move {
+                let result = fetch(deps).await;
+                if *current.borrow() == mine {
+                    state.set(match result {
+                        Ok(value) => Remote::Ready(Rc::new(value)),
+                        Err(err) => Remote::Failed(err),
+                    });
+                }
+            });
+            move || {
+                // Unmounted or superseded: ignore the pending answer.
+                *generation.borrow_mut() += 1;
+            }
+        });
+    }
+
+    let retry = {
+        let attempt = attempt.clone();
+        Callback::from(move |()| attempt.set(attempt.wrapping_add(1)))
+    };
+    RemoteHandle {
+        state: (*state).clone(),
+        retry,
+    }
+}
+
+#[cfg(target_arch = "wasm32")]
+fn spawn<Fut: Future<Output = ()> + 'static>(future: Fut) {
+    wasm_bindgen_futures::spawn_local(future);
+}
+
+#[cfg(not(target_arch = "wasm32"))]
+fn spawn<Fut: Future<Output = ()> + 'static>(future: Fut) {
+    // The host build exists for unit tests only; nothing renders there.
+    drop(future);
+}
+
+/// Sets `document.title` to "`title` · Cortile" (or just `title` when it already names the app,
+/// or just "Cortile" for `None`).
+#[hook]
+pub fn use_document_title(title: Option<String>) {
+    let app = crate::i18n::use_i18n().t("app.name");
+    use_effect_with((title, app), |(title, app)| {
+        if let Some(document) = web_sys::window().and_then(|w| w.document()) {
+            let text = match title {
+                Some(title) if !title.contains(app.as_str()) => format!("{title} · {app}"),
+                Some(title) => title.clone(),
+                _ => app.clone(),
+            };
+            document.set_title(&text);
+        }
+    });
+}

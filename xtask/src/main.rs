@@ -1,0 +1,167 @@
+//! `cargo xtask`: the project's commands.
+//!
+//! - `cargo xtask run`   build the web app and the server, start it with demo data on :8080
+//! - `cargo xtask test`  every test: unit, integration on SQLite and PostgreSQL, browser journeys
+//! - `cargo xtask dist`  release binary and optimised web bundle, without running them
+//! - `cargo xtask bench` the estates benchmark (release build) on SQLite and PostgreSQL
+//!
+//! `test` installs or starts what it needs (the wasm target, npm packages, a PostgreSQL server,
+//! Chromium and chromedriver) or stops at once with one line saying what to install.
+
+mod prereq;
+mod web;
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, ExitCode};
+
+use anyhow::{bail, Context, Result};
+
+const USAGE: &str = "usage: cargo xtask <command> [-- extra args]
+
+commands:
+  run     build the web app and the server, then serve http://127.0.0.1:8080 with demo data
+  test    run every test (unit, integration on SQLite and PostgreSQL, browser journeys)
+  dist    build the release binary (target/release/cortile) and the web app (dist/)
+  bench   run the estates benchmark on SQLite and PostgreSQL (release build)";
+
+fn main() -> ExitCode {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let (command, rest) = match args.split_first() {
+        Some((c, rest)) => (c.as_str(), rest),
+        None => {
+            eprintln!("{USAGE}");
+            return ExitCode::from(2);
+        }
+    };
+    let extra: Vec<String> = rest.iter().skip_while(|a| *a == "--").cloned().collect();
+    let result = workspace_root().and_then(|root| {
+        std::env::set_current_dir(&root).context("cannot enter the workspace")?;
+        match command {
+            "run" => run(&root, &extra),
+            "test" => test(&root, &extra),
+            "dist" => dist(&root),
+            "bench" => bench(&root, &extra),
+            "help" | "--help" | "-h" => {
+                println!("{USAGE}");
+                Ok(())
+            }
+            other => bail!("unknown command {other:?}\n{USAGE}"),
+        }
+    });
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("xtask: error: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn workspace_root() -> Result<PathBuf> {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .map(Path::to_path_buf)
+        .context("xtask has no parent folder")
+}
+
+fn cargo() -> Command {
+    Command::new(std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into()))
+}
+
+/// Runs a command, failing with its name when it does not succeed.
+pub fn status(cmd: &mut Command) -> Result<()> {
+    let shown = format!("{cmd:?}");
+    let st = cmd
+        .status()
+        .with_context(|| format!("cannot start {shown}"))?;
+    if !st.success() {
+        bail!("{shown} failed ({st})");
+    }
+    Ok(())
+}
+
+fn run(root: &Path, extra: &[String]) -> Result<()> {
+    prereq::wasm_target()?;
+    prereq::npm()?;
+    web::build_web(root, &root.join("dist"), false)?;
+    println!("xtask: starting Cortile on http://127.0.0.1:8080 (data in ./data, Ctrl-C to stop)");
+    let mut cmd = cargo();
+    cmd.args([
+        "run",
+        "--package",
+        "cortile",
+        "--bin",
+        "cortile",
+        "--",
+        "serve",
+        "--seed-demo",
+    ])
+    .args(extra);
+    if std::env::var_os("CORTILE_WEB_DIR").is_none() {
+        cmd.env("CORTILE_WEB_DIR", root.join("dist"));
+    }
+    status(&mut cmd)
+}
+
+fn dist(root: &Path) -> Result<()> {
+    prereq::wasm_target()?;
+    prereq::npm()?;
+    web::build_web(root, &root.join("dist"), true)?;
+    status(cargo().args([
+        "build",
+        "--release",
+        "--package",
+        "cortile",
+        "--bin",
+        "cortile",
+    ]))?;
+    println!(
+        "xtask: built the server (cortile in {}/release) and the web app ({})",
+        prereq::target_dir(root)?.display(),
+        root.join("dist").display()
+    );
+    Ok(())
+}
+
+fn test(root: &Path, extra: &[String]) -> Result<()> {
+    prereq::wasm_target()?;
+    prereq::npm()?;
+    let browser = prereq::chromium()?;
+    let postgres = prereq::postgres(root)?;
+    let web_dir = root.join("dist");
+    web::build_web(root, &web_dir, false)?;
+    let axe = root.join("frontend/node_modules/axe-core/axe.min.js");
+    if !axe.is_file() {
+        bail!("{} is missing: run `npm ci` in frontend/", axe.display());
+    }
+    let mut cmd = cargo();
+    cmd.args(["test", "--workspace"])
+        .args(extra)
+        .env("CORTILE_TEST_POSTGRES", &postgres.url)
+        .env("CORTILE_TEST_WEB_DIR", &web_dir)
+        .env("CORTILE_TEST_CHROMIUM", &browser.chromium)
+        .env("CORTILE_TEST_CHROMEDRIVER", &browser.chromedriver)
+        .env("CORTILE_TEST_AXE", &axe);
+    let result = status(&mut cmd);
+    drop(postgres);
+    result
+}
+
+fn bench(root: &Path, extra: &[String]) -> Result<()> {
+    let postgres = prereq::postgres(root)?;
+    let mut cmd = cargo();
+    cmd.args([
+        "run",
+        "--release",
+        "--package",
+        "cortile-tests",
+        "--bin",
+        "bench-estates",
+        "--",
+    ])
+    .args(extra)
+    .env("CORTILE_TEST_POSTGRES", &postgres.url);
+    let result = status(&mut cmd);
+    drop(postgres);
+    result
+}
