@@ -16,6 +16,8 @@ diesel::table! {
         max_lon -> Double,
         created_at -> Timestamp,
         updated_at -> Timestamp,
+        buildings_count -> BigInt,
+        homes_count -> BigInt,
     }
 }
 
@@ -32,6 +34,7 @@ diesel::table! {
         has_lift -> Bool,
         created_at -> Timestamp,
         updated_at -> Timestamp,
+        homes_count -> BigInt,
     }
 }
 

@@ -404,6 +404,7 @@ pub fn seed(conn: &mut DbConn, scale: Scale) -> anyhow::Result<Option<SeedReport
                 units.extend(us.into_iter().map(|u| NewUnit { building_id, ..u }));
             }
             report.units += store::insert_units(conn, &units)?;
+            store::refresh_counts(conn, &[estate_id])?;
         }
         Ok(Some(report))
     })

@@ -129,8 +129,6 @@ impl Boundary {
 
 // ---- Domain functions: rows to API bodies -------------------------------------------------
 
-use std::collections::HashMap;
-
 use cortile_shared::registry::{
     BuildingDetail, BuildingSummary, EstateDetail, EstateSummary, Municipio, UnitSummary,
     FEATURE_KIND,
@@ -145,7 +143,7 @@ use store::{BuildingRow, EstateRow};
 /// The sort key of the estate list: (name, id).
 pub type EstateKey = (String, i64);
 
-fn estate_summary(row: &EstateRow, counts: (i64, i64)) -> AppResult<EstateSummary> {
+fn estate_summary(row: &EstateRow) -> AppResult<EstateSummary> {
     let district = Municipio::new(i64::from(row.district))
         .map_err(|e| AppError::internal(anyhow::anyhow!("estate {}: {e}", row.id)))?;
     Ok(EstateSummary {
@@ -153,8 +151,8 @@ fn estate_summary(row: &EstateRow, counts: (i64, i64)) -> AppResult<EstateSummar
         code: row.code.clone(),
         name: row.name.clone(),
         district,
-        buildings: counts.0,
-        homes: counts.1,
+        buildings: row.buildings_count,
+        homes: row.homes_count,
         centroid: LatLon {
             lat: row.centroid_lat,
             lon: row.centroid_lon,
@@ -172,7 +170,7 @@ fn estate_summary(row: &EstateRow, counts: (i64, i64)) -> AppResult<EstateSummar
     })
 }
 
-fn building_summary(row: &BuildingRow, homes: i64) -> BuildingSummary {
+fn building_summary(row: &BuildingRow) -> BuildingSummary {
     BuildingSummary {
         id: BuildingId(row.id),
         code: row.code.clone(),
@@ -184,7 +182,7 @@ fn building_summary(row: &BuildingRow, homes: i64) -> BuildingSummary {
         },
         floors: row.floors,
         has_lift: row.has_lift,
-        homes,
+        homes: row.homes_count,
     }
 }
 
@@ -198,7 +196,7 @@ fn props(pairs: Vec<(&str, serde_json::Value)>) -> serde_json::Map<String, serde
     pairs.into_iter().map(|(k, v)| (k.to_owned(), v)).collect()
 }
 
-fn estate_feature(row: &EstateRow, homes: i64) -> AppResult<geojson::Feature> {
+fn estate_feature(row: &EstateRow) -> AppResult<geojson::Feature> {
     Ok(geojson::Feature {
         bbox: None,
         geometry: Some(stored_boundary(row)?),
@@ -208,13 +206,13 @@ fn estate_feature(row: &EstateRow, homes: i64) -> AppResult<geojson::Feature> {
             ("id", row.id.into()),
             ("code", row.code.clone().into()),
             ("name", row.name.clone().into()),
-            ("homes", homes.into()),
+            ("homes", row.homes_count.into()),
         ])),
         foreign_members: None,
     })
 }
 
-fn building_feature(row: &BuildingRow, homes: i64) -> geojson::Feature {
+fn building_feature(row: &BuildingRow) -> geojson::Feature {
     geojson::Feature {
         bbox: None,
         geometry: Some(geojson::Geometry::new(geojson::Value::Point(vec![
@@ -227,7 +225,7 @@ fn building_feature(row: &BuildingRow, homes: i64) -> geojson::Feature {
             ("estate_id", row.estate_id.into()),
             ("code", row.code.clone().into()),
             ("address", row.address.clone().into()),
-            ("homes", homes.into()),
+            ("homes", row.homes_count.into()),
         ])),
         foreign_members: None,
     }
@@ -264,11 +262,9 @@ pub fn list_estates(
     )?;
     let has_more = rows.len() as i64 > limit;
     rows.truncate(usize::try_from(limit).unwrap_or(usize::MAX));
-    let ids: Vec<i64> = rows.iter().map(|r| r.id).collect();
-    let counts = store::estate_counts(conn, &ids)?;
     let items = rows
         .iter()
-        .map(|r| estate_summary(r, counts.get(&r.id).copied().unwrap_or_default()))
+        .map(estate_summary)
         .collect::<AppResult<Vec<_>>>()?;
     let next = match (has_more, rows.last()) {
         (true, Some(last)) => Some(encode_cursor(&(last.name.as_str(), last.id))),
@@ -282,23 +278,14 @@ pub fn estate_detail(conn: &mut DbConn, id: i64) -> AppResult<Option<EstateDetai
     let Some(row) = store::get_estate(conn, id)? else {
         return Ok(None);
     };
-    let counts = store::estate_counts(conn, &[id])?;
-    let summary = estate_summary(&row, counts.get(&id).copied().unwrap_or_default())?;
-    let homes = store::homes_per_building(conn, Some(id))?;
+    let summary = estate_summary(&row)?;
     let mut buildings = store::buildings_of_estate(conn, id)?;
     buildings.sort_by_cached_key(|b| (address_key(&b.address), b.id));
-    let mut features = vec![estate_feature(&row, summary.homes)?];
-    features.extend(
-        buildings
-            .iter()
-            .map(|b| building_feature(b, homes.get(&b.id).copied().unwrap_or(0))),
-    );
+    let mut features = vec![estate_feature(&row)?];
+    features.extend(buildings.iter().map(building_feature));
     Ok(Some(EstateDetail {
         boundary: stored_boundary(&row)?,
-        buildings_list: buildings
-            .iter()
-            .map(|b| building_summary(b, homes.get(&b.id).copied().unwrap_or(0)))
-            .collect(),
+        buildings_list: buildings.iter().map(building_summary).collect(),
         geojson: geojson::FeatureCollection {
             bbox: None,
             features,
@@ -317,7 +304,7 @@ pub fn building_detail(conn: &mut DbConn, id: i64) -> AppResult<Option<BuildingD
         .ok_or_else(|| AppError::internal(anyhow::anyhow!("building {id} has no estate")))?;
     let units = store::units_of_building(conn, id)?;
     Ok(Some(BuildingDetail {
-        summary: building_summary(&row, units.len() as i64),
+        summary: building_summary(&row),
         estate_id: EstateId(estate.id),
         estate_name: estate.name,
         units: units
@@ -337,16 +324,11 @@ pub fn building_detail(conn: &mut DbConn, id: i64) -> AppResult<Option<BuildingD
 /// Every estate's boundary and every building, as one FeatureCollection for the city map.
 pub fn city_map(conn: &mut DbConn) -> AppResult<geojson::FeatureCollection> {
     let estates = store::all_estates(conn)?;
-    let ids: Vec<i64> = estates.iter().map(|e| e.id).collect();
-    let counts: HashMap<i64, (i64, i64)> = store::estate_counts(conn, &ids)?;
-    let homes = store::homes_per_building(conn, None)?;
     let mut features = Vec::with_capacity(estates.len());
     for e in &estates {
-        features.push(estate_feature(e, counts.get(&e.id).map_or(0, |c| c.1))?);
+        features.push(estate_feature(e)?);
     }
-    for b in store::all_buildings(conn)? {
-        features.push(building_feature(&b, homes.get(&b.id).copied().unwrap_or(0)));
-    }
+    features.extend(store::all_buildings(conn)?.iter().map(building_feature));
     Ok(geojson::FeatureCollection {
         bbox: None,
         features,

@@ -2,7 +2,6 @@
 
 use std::collections::HashMap;
 
-use diesel::dsl::count_star;
 use diesel::prelude::*;
 
 use crate::db::schema::{buildings, estates, units};
@@ -22,6 +21,8 @@ pub struct EstateRow {
     pub min_lon: f64,
     pub max_lat: f64,
     pub max_lon: f64,
+    pub buildings_count: i64,
+    pub homes_count: i64,
 }
 
 #[derive(Debug, Clone, Insertable)]
@@ -51,6 +52,7 @@ pub struct BuildingRow {
     pub lon: f64,
     pub floors: i32,
     pub has_lift: bool,
+    pub homes_count: i64,
 }
 
 #[derive(Debug, Clone, Insertable)]
@@ -132,35 +134,6 @@ pub fn count_estates(conn: &mut DbConn) -> QueryResult<i64> {
     estates::table.count().get_result(conn)
 }
 
-/// Number of buildings and of homes per estate, for the given estates.
-pub fn estate_counts(
-    conn: &mut DbConn,
-    estate_ids: &[i64],
-) -> QueryResult<HashMap<i64, (i64, i64)>> {
-    let mut counts: HashMap<i64, (i64, i64)> = estate_ids.iter().map(|id| (*id, (0, 0))).collect();
-    if estate_ids.is_empty() {
-        return Ok(counts);
-    }
-    let building_counts: Vec<(i64, i64)> = buildings::table
-        .filter(buildings::estate_id.eq_any(estate_ids))
-        .group_by(buildings::estate_id)
-        .select((buildings::estate_id, count_star()))
-        .load(conn)?;
-    for (estate, n) in building_counts {
-        counts.entry(estate).or_default().0 = n;
-    }
-    let home_counts: Vec<(i64, i64)> = units::table
-        .inner_join(buildings::table)
-        .filter(buildings::estate_id.eq_any(estate_ids))
-        .group_by(buildings::estate_id)
-        .select((buildings::estate_id, count_star()))
-        .load(conn)?;
-    for (estate, n) in home_counts {
-        counts.entry(estate).or_default().1 = n;
-    }
-    Ok(counts)
-}
-
 /// Buildings of an estate in address order.
 pub fn buildings_of_estate(conn: &mut DbConn, estate_id: i64) -> QueryResult<Vec<BuildingRow>> {
     buildings::table
@@ -185,22 +158,6 @@ pub fn get_building(conn: &mut DbConn, id: i64) -> QueryResult<Option<BuildingRo
         .optional()
 }
 
-/// Homes per building: for the buildings of one estate, or all when `estate_id` is `None`.
-pub fn homes_per_building(
-    conn: &mut DbConn,
-    estate_id: Option<i64>,
-) -> QueryResult<HashMap<i64, i64>> {
-    let mut query = units::table
-        .inner_join(buildings::table)
-        .group_by(units::building_id)
-        .select((units::building_id, count_star()))
-        .into_boxed();
-    if let Some(estate) = estate_id {
-        query = query.filter(buildings::estate_id.eq(estate));
-    }
-    Ok(query.load::<(i64, i64)>(conn)?.into_iter().collect())
-}
-
 /// Units of a building by staircase, floor and code.
 pub fn units_of_building(conn: &mut DbConn, building_id: i64) -> QueryResult<Vec<UnitRow>> {
     units::table
@@ -212,6 +169,32 @@ pub fn units_of_building(conn: &mut DbConn, building_id: i64) -> QueryResult<Vec
             units::code.asc(),
         ))
         .load(conn)
+}
+
+/// Recomputes the stored counts (homes per building; buildings and homes per estate) of the
+/// given estates. Every registry write calls it in the same transaction as the change.
+pub fn refresh_counts(conn: &mut DbConn, estate_ids: &[i64]) -> QueryResult<()> {
+    use diesel::connection::SimpleConnection;
+    for chunk in estate_ids.chunks(500) {
+        // Ids are integers, so inlining them is safe; bind placeholders differ between backends.
+        let ids = chunk
+            .iter()
+            .map(i64::to_string)
+            .collect::<Vec<_>>()
+            .join(",");
+        conn.batch_execute(&format!(
+            "UPDATE buildings SET homes_count = \
+                 (SELECT COUNT(*) FROM units WHERE units.building_id = buildings.id) \
+             WHERE estate_id IN ({ids}); \
+             UPDATE estates SET \
+                 buildings_count = (SELECT COUNT(*) FROM buildings \
+                                    WHERE buildings.estate_id = estates.id), \
+                 homes_count = (SELECT COALESCE(SUM(buildings.homes_count), 0) FROM buildings \
+                                WHERE buildings.estate_id = estates.id) \
+             WHERE id IN ({ids});"
+        ))?;
+    }
+    Ok(())
 }
 
 pub fn insert_estate(conn: &mut DbConn, estate: &NewEstate) -> QueryResult<i64> {

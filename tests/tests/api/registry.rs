@@ -141,6 +141,24 @@ db_test!(
 );
 
 db_test!(
+    /// Counts are stored with the rows (lists need no aggregate); they must equal live counts.
+    async fn stored_counts_equal_live_counts(app) {
+        for summary in all_estates(app).await {
+            let estate: EstateDetail = app.get_json(&format!("/api/v1/estates/{}", summary.id)).await;
+            assert_eq!(estate.buildings_list.len() as i64, summary.buildings, "{}", summary.name);
+            let mut homes = 0;
+            for b in &estate.buildings_list {
+                let building: BuildingDetail =
+                    app.get_json(&format!("/api/v1/buildings/{}", b.id)).await;
+                assert_eq!(building.units.len() as i64, b.homes, "{}", b.address);
+                homes += building.units.len() as i64;
+            }
+            assert_eq!(homes, summary.homes, "{}", summary.name);
+        }
+    }
+);
+
+db_test!(
     async fn the_city_map_has_every_estate_and_building(app) {
         let estates = all_estates(app).await;
         let res = app.get("/api/v1/map/estates").await;
