@@ -267,7 +267,7 @@ pub fn workspace_root() -> PathBuf {
 
 /// Writes one test body and runs it against a fresh server on SQLite and on PostgreSQL.
 ///
-/// ```ignore
+/// ```text
 /// db_test!(async fn lists_estates(app) {
 ///     let page: Page<EstateSummary> = app.get_json("/api/v1/estates").await;
 ///     assert!(!page.items.is_empty());

@@ -135,16 +135,78 @@ fn test(root: &Path, extra: &[String]) -> Result<()> {
         bail!("{} is missing: run `npm ci` in frontend/", axe.display());
     }
     let mut cmd = cargo();
-    cmd.args(["test", "--workspace"])
+    cmd.args(["test", "--workspace", "--no-fail-fast"])
         .args(extra)
         .env("CORTILE_TEST_POSTGRES", &postgres.url)
         .env("CORTILE_TEST_WEB_DIR", &web_dir)
         .env("CORTILE_TEST_CHROMIUM", &browser.chromium)
         .env("CORTILE_TEST_CHROMEDRIVER", &browser.chromedriver)
         .env("CORTILE_TEST_AXE", &axe);
-    let result = status(&mut cmd);
+    let result = run_counting_tests(&mut cmd);
     drop(postgres);
     result
+}
+
+/// Runs `cargo test`, echoing its output, and ends with one line totalling every test binary
+/// (cargo's own last line is only that of the last binary, often the doc tests).
+fn run_counting_tests(cmd: &mut Command) -> Result<()> {
+    use std::io::{BufRead, BufReader, Write};
+
+    let shown = format!("{cmd:?}");
+    let mut child = cmd
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .with_context(|| format!("cannot start {shown}"))?;
+    let stdout = child.stdout.take().context("no stdout")?;
+    let mut totals = TestTotals::default();
+    let mut out = std::io::stdout().lock();
+    for line in BufReader::new(stdout).lines() {
+        let line = line.context("reading the test output")?;
+        totals.add_line(&line);
+        writeln!(out, "{line}").ok();
+    }
+    drop(out);
+    let st = child.wait().context("waiting for cargo test")?;
+    println!(
+        "tests: {} passed, {} failed, {} skipped",
+        totals.passed, totals.failed, totals.ignored
+    );
+    if !st.success() {
+        bail!("{shown} failed ({st})");
+    }
+    if totals.passed == 0 {
+        bail!("no test ran");
+    }
+    Ok(())
+}
+
+#[derive(Debug, Default, PartialEq)]
+struct TestTotals {
+    passed: u64,
+    failed: u64,
+    ignored: u64,
+}
+
+impl TestTotals {
+    /// Adds a libtest summary line: `test result: ok. 3 passed; 0 failed; 1 ignored; …`.
+    fn add_line(&mut self, line: &str) {
+        let Some(rest) = line.trim().strip_prefix("test result: ") else {
+            return;
+        };
+        for part in rest.split(';') {
+            let mut words = part.split_whitespace().rev();
+            let (Some(kind), Some(n)) = (words.next(), words.next()) else {
+                continue;
+            };
+            let Ok(n) = n.parse::<u64>() else { continue };
+            match kind {
+                "passed" => self.passed += n,
+                "failed" => self.failed += n,
+                "ignored" => self.ignored += n,
+                _ => {}
+            }
+        }
+    }
 }
 
 fn bench(root: &Path, extra: &[String]) -> Result<()> {
@@ -164,4 +226,28 @@ fn bench(root: &Path, extra: &[String]) -> Result<()> {
     let result = status(&mut cmd);
     drop(postgres);
     result
+}
+
+#[cfg(test)]
+mod tests {
+    use super::TestTotals;
+
+    #[test]
+    fn totals_add_up_libtest_summaries() {
+        let mut t = TestTotals::default();
+        t.add_line("test result: ok. 21 passed; 0 failed; 0 ignored; 0 measured; 0 filtered out; finished in 0.06s");
+        t.add_line(
+            "test result: FAILED. 3 passed; 2 failed; 1 ignored; 0 measured; 0 filtered out",
+        );
+        t.add_line("test something ... ok");
+        t.add_line("running 3 tests");
+        assert_eq!(
+            t,
+            TestTotals {
+                passed: 24,
+                failed: 2,
+                ignored: 1
+            }
+        );
+    }
 }
