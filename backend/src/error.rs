@@ -138,6 +138,11 @@ impl From<diesel::result::Error> for AppError {
     fn from(e: diesel::result::Error) -> Self {
         match e {
             diesel::result::Error::NotFound => AppError::not_found("no such object"),
+            // The connection to the database was lost: the caller may retry shortly.
+            e @ diesel::result::Error::DatabaseError(
+                diesel::result::DatabaseErrorKind::ClosedConnection,
+                _,
+            ) => AppError::unavailable(e),
             other => AppError::internal(other),
         }
     }
@@ -197,6 +202,16 @@ mod tests {
         let e: AppError = diesel::result::Error::NotFound.into();
         assert_eq!(e.code, ErrorCode::NotFound);
         assert_eq!(e.status_code(), StatusCode::NOT_FOUND);
+    }
+
+    #[test]
+    fn a_lost_connection_is_503() {
+        let e: AppError = diesel::result::Error::DatabaseError(
+            diesel::result::DatabaseErrorKind::ClosedConnection,
+            Box::new("server closed the connection".to_owned()),
+        )
+        .into();
+        assert_eq!(e.code, ErrorCode::ServiceUnavailable);
     }
 
     #[test]

@@ -105,21 +105,48 @@ impl Manager {
     }
 }
 
+/// A pooled connection and whether it was seen to be lost (the pool then replaces it).
+pub struct PoolConn {
+    conn: DbConn,
+    lost: bool,
+}
+
+impl std::ops::Deref for PoolConn {
+    type Target = DbConn;
+    fn deref(&self) -> &DbConn {
+        &self.conn
+    }
+}
+
+impl std::ops::DerefMut for PoolConn {
+    fn deref_mut(&mut self) -> &mut DbConn {
+        &mut self.conn
+    }
+}
+
 impl ManageConnection for Manager {
-    type Connection = DbConn;
+    type Connection = PoolConn;
     type Error = r2d2::Error;
 
-    fn connect(&self) -> Result<DbConn, r2d2::Error> {
-        self.open().map_err(r2d2::Error::ConnectionError)
+    fn connect(&self) -> Result<PoolConn, r2d2::Error> {
+        self.open()
+            .map(|conn| PoolConn { conn, lost: false })
+            .map_err(r2d2::Error::ConnectionError)
     }
 
-    fn is_valid(&self, conn: &mut DbConn) -> Result<(), r2d2::Error> {
-        conn.batch_execute("SELECT 1")
+    fn is_valid(&self, conn: &mut PoolConn) -> Result<(), r2d2::Error> {
+        conn.conn
+            .batch_execute("SELECT 1")
             .map_err(r2d2::Error::QueryError)
     }
 
-    fn has_broken(&self, _conn: &mut DbConn) -> bool {
-        false
+    fn has_broken(&self, conn: &mut PoolConn) -> bool {
+        use diesel::r2d2::R2D2Connection;
+        conn.lost
+            || match &mut conn.conn {
+                DbConn::Postgres(c) => c.is_broken(),
+                DbConn::Sqlite(c) => c.is_broken(),
+            }
     }
 }
 
@@ -155,7 +182,9 @@ impl Db {
         let pool = r2d2::Pool::builder()
             .max_size(max_size)
             .min_idle(Some(1))
-            .connection_timeout(Duration::from_secs(10))
+            .connection_timeout(Duration::from_secs(5))
+            // No `SELECT 1` per checkout: a connection found lost by a query is marked and
+            // replaced (see `Db::run`), which costs nothing on the common path.
             .test_on_check_out(false)
             .build(manager)
             .map_err(|e| DbError::Connect {
@@ -185,8 +214,15 @@ impl Db {
     {
         let pool = self.pool.clone();
         tokio::task::spawn_blocking(move || {
-            let mut conn = pool.get()?;
-            f(&mut conn)
+            let mut pooled = pool.get()?;
+            let conn: &mut PoolConn = &mut pooled;
+            let result = f(&mut conn.conn);
+            if matches!(&result, Err(e) if e.code == cortile_shared::ErrorCode::ServiceUnavailable)
+            {
+                // The connection was lost (diesel's ClosedConnection); let the pool replace it.
+                conn.lost = true;
+            }
+            result
         })
         .await?
     }

@@ -166,3 +166,36 @@ db_test!(
         assert!(res.status().is_client_error(), "{}", res.status());
     }
 );
+
+/// `/readyz` tells a load balancer to stop sending traffic when the database goes away, while
+/// `/healthz` (the process is alive) still answers.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn readiness_fails_when_the_database_goes_away() {
+    use diesel::connection::SimpleConnection;
+    use diesel::Connection;
+
+    let app = cortile_tests::TestApp::spawn(cortile_tests::Backend::Postgres).await;
+    let ready = app.get("/readyz").await;
+    assert_eq!(ready.status(), 200);
+    let cortile::config::DatabaseUrl::Postgres(url) = &app.db.url else {
+        panic!("a PostgreSQL test database")
+    };
+    let name = url.rsplit('/').next().expect("database name").to_owned();
+    let mut admin = diesel::PgConnection::establish(&format!(
+        "{}/postgres",
+        cortile_tests::postgres_base_url()
+    ))
+    .expect("admin connection");
+    admin
+        .batch_execute(&format!("DROP DATABASE {name} WITH (FORCE)"))
+        .expect("drop the database under the server");
+    let res = app.get("/readyz").await;
+    assert_eq!(res.status(), 503);
+    let r: Readiness = res.json().await.expect("readiness body");
+    assert_eq!(r.status, "not_ready");
+    assert_ne!(r.database, "ok");
+    assert_eq!(app.get("/healthz").await.status(), 200);
+    let p = expect_problem(app.get("/api/v1/estates").await, 503).await;
+    assert_eq!(p.code, ErrorCode::ServiceUnavailable);
+    app.shutdown().await;
+}
