@@ -35,6 +35,24 @@ enum Command {
     /// Apply pending database migrations and exit.
     #[command(after_help = ENV_HELP)]
     Migrate,
+    /// Import the housing manager's export (one row per person) into the registry.
+    ///
+    /// All-or-nothing unless --partial. Exit code 0 when imported, 1 when rows were rejected
+    /// and nothing was written (or the file cannot be read).
+    #[command(name = "import-registry", after_help = ENV_HELP)]
+    ImportRegistry {
+        /// The export: CSV with Italian headers, `;` or `,`, UTF-8 or Windows-1252.
+        file: std::path::PathBuf,
+        /// Import the good rows even when some are rejected.
+        #[arg(long)]
+        partial: bool,
+        /// Report what would change; write nothing.
+        #[arg(long)]
+        dry_run: bool,
+        /// Print the report as JSON instead of text.
+        #[arg(long)]
+        json: bool,
+    },
     /// Load data into the database.
     #[command(after_help = ENV_HELP)]
     Seed {
@@ -74,6 +92,12 @@ fn main() -> ExitCode {
         })),
         Command::Migrate => migrate(&config),
         Command::Seed { demo: _, scale } => seed(&config, scale),
+        Command::ImportRegistry {
+            file,
+            partial,
+            dry_run,
+            json,
+        } => import_registry(&config, &file, partial, dry_run, json),
     }
 }
 
@@ -140,5 +164,75 @@ fn seed(config: &Config, scale: Scale) -> ExitCode {
             eprintln!("cortile: error: demo data could not be loaded: {e:#}");
             ExitCode::from(1)
         }
+    }
+}
+
+fn import_registry(
+    config: &Config,
+    file: &std::path::Path,
+    partial: bool,
+    dry_run: bool,
+    json: bool,
+) -> ExitCode {
+    use cortile::registry::import::{import_registry, ImportOptions, Outcome};
+
+    let bytes = match std::fs::read(file) {
+        Ok(b) => b,
+        Err(e) => {
+            eprintln!("cortile: error: cannot read {}: {e}", file.display());
+            return ExitCode::from(1);
+        }
+    };
+    let db = match open_db(config) {
+        Ok(db) => db,
+        Err(code) => return code,
+    };
+    let mut conn = match db.get() {
+        Ok(c) => c,
+        Err(e) => return startup_failure(format!("DATABASE_URL: {e}")),
+    };
+    let options = ImportOptions {
+        partial,
+        dry_run,
+        source_name: file.display().to_string(),
+        imported_by: "cli".into(),
+    };
+    let now = chrono::Utc::now().naive_utc();
+    let report = match import_registry(&mut conn, &bytes, &options, now) {
+        Ok(r) => r,
+        Err(e) => {
+            eprintln!("cortile: error: {}: {e}", file.display());
+            return ExitCode::from(1);
+        }
+    };
+    if json {
+        println!(
+            "{}",
+            serde_json::to_string_pretty(&report).unwrap_or_default()
+        );
+    } else {
+        let verb = match report.outcome {
+            Outcome::Applied => "imported",
+            Outcome::Rejected => "rejected, nothing written",
+            Outcome::DryRun => "dry run, nothing written",
+        };
+        println!(
+            "{}: {verb} ({} rows, {:?}, separator {:?})",
+            file.display(),
+            report.rows_total,
+            report.encoding,
+            report.separator
+        );
+        println!(
+            "created {}, updated {}, unchanged {}, ended {}, rejected {}",
+            report.created, report.updated, report.unchanged, report.ended, report.rejected
+        );
+        for e in &report.errors {
+            println!("  {e}");
+        }
+    }
+    match report.outcome {
+        Outcome::Rejected => ExitCode::from(1),
+        Outcome::Applied | Outcome::DryRun => ExitCode::SUCCESS,
     }
 }

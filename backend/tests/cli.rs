@@ -217,3 +217,56 @@ fn full_scale_demo_has_the_size_of_milans_stock() {
     assert!((27_500..=29_500).contains(&homes), "{homes} homes");
     std::fs::remove_dir_all(dir).ok();
 }
+
+/// A tiny export: one household of two in San Siro (demo estate C7001, building C7001-F001).
+const EXPORT: &str = "\u{feff}codice_complesso;nome_complesso;codice_fabbricato;indirizzo;civico;cap;latitudine;longitudine;codice_alloggio;scala;piano;vani;superficie_mq;codice_contratto;data_inizio_contratto;codice_fiscale;cognome;nome;data_nascita;ruolo_nucleo;telefono;email\r\n\
+C7001;San Siro;C7001-F001;Via Selinunte;1;20148;;;C7001-F001-Z011;Z;1;3;62,5;K-TEST-1;01/03/2010;RSSMRA85T10A562S;Rossi;Mario;10/12/1985;intestatario;02 1234567;\r\n\
+C7001;San Siro;C7001-F001;Via Selinunte;1;20148;;;C7001-F001-Z011;Z;1;3;62,5;K-TEST-1;01/03/2010;BNCLRA90A41F205I;Bianchi;Lara;1990-01-01;componente;;lara@example.org\r\n";
+
+#[test]
+fn import_registry_from_the_command_line() {
+    let dir = temp_dir();
+    let run = |args: &[&str]| {
+        cortile()
+            .env("CORTILE_DATA_DIR", &dir)
+            .args(args)
+            .output()
+            .expect("run")
+    };
+    assert!(run(&["seed", "--demo"]).status.success());
+    let file = dir.join("export.csv");
+    std::fs::write(&file, EXPORT).expect("write");
+    let file = file.to_str().expect("utf8");
+
+    let out = run(&["import-registry", file, "--dry-run"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        text.contains("dry run, nothing written") && text.contains("created 2"),
+        "{text}"
+    );
+
+    let out = run(&["import-registry", file]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(String::from_utf8_lossy(&out.stdout).contains("created 2, updated 0, unchanged 0"));
+
+    let out = run(&["import-registry", file, "--json"]);
+    assert!(out.status.success());
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout).expect("JSON report");
+    assert_eq!(report["unchanged"], 2);
+    assert_eq!(report["encoding"], "utf8_with_bom");
+
+    // A bad fiscal code: all-or-nothing rejects the file, exit code 1, the line and column named.
+    let bad = dir.join("bad.csv");
+    std::fs::write(&bad, EXPORT.replace("BNCLRA90A41F205I", "BNCLRA90A41F205X")).expect("write");
+    let out = run(&["import-registry", bad.to_str().expect("utf8")]);
+    assert_eq!(out.status.code(), Some(1));
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(text.contains("rejected, nothing written"), "{text}");
+    assert!(text.contains("line 3, column codice_fiscale"), "{text}");
+
+    let out = run(&["import-registry", "/no/such/file.csv"]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(stderr(&out).contains("cannot read"));
+    std::fs::remove_dir_all(dir).ok();
+}

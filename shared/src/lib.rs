@@ -5,6 +5,7 @@
 //! This crate does no I/O and builds for `wasm32-unknown-unknown` as well as for the host.
 
 pub mod error;
+pub mod fiscal_code;
 pub mod geo;
 pub mod ids;
 pub mod locale;
@@ -13,6 +14,7 @@ pub mod page;
 pub mod registry;
 
 pub use error::{ErrorCode, FieldError, Problem};
+pub use fiscal_code::FiscalCode;
 pub use ids::{BuildingId, EstateId, UnitId};
 pub use locale::Locale;
 pub use page::Page;

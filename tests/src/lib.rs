@@ -18,6 +18,8 @@ use diesel::connection::SimpleConnection;
 use diesel::{Connection, PgConnection};
 use serde::de::DeserializeOwned;
 
+pub mod export;
+
 pub use cortile;
 pub use cortile_shared;
 

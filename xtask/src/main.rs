@@ -3,7 +3,7 @@
 //! - `cargo xtask run`   build the web app and the server, start it with demo data on :8080
 //! - `cargo xtask test`  every test: unit, integration on SQLite and PostgreSQL, browser journeys
 //! - `cargo xtask dist`  release binary and optimised web bundle, without running them
-//! - `cargo xtask bench` the estates benchmark (release build) on SQLite and PostgreSQL
+//! - `cargo xtask bench` the benchmarks (estates API, registry import), release build, both databases
 //!
 //! `test` installs or starts what it needs (the wasm target, npm packages, a PostgreSQL server,
 //! Chromium and chromedriver) or stops at once with one line saying what to install.
@@ -22,7 +22,7 @@ commands:
   run     build the web app and the server, then serve http://127.0.0.1:8080 with demo data
   test    run every test (unit, integration on SQLite and PostgreSQL, browser journeys)
   dist    build the release binary (target/release/cortile) and the web app (dist/)
-  bench   run the estates benchmark on SQLite and PostgreSQL (release build)";
+  bench   run the benchmarks (estates API, registry import) on SQLite and PostgreSQL";
 
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
@@ -211,19 +211,22 @@ impl TestTotals {
 
 fn bench(root: &Path, extra: &[String]) -> Result<()> {
     let postgres = prereq::postgres(root)?;
-    let mut cmd = cargo();
-    cmd.args([
-        "run",
-        "--release",
-        "--package",
-        "cortile-tests",
-        "--bin",
-        "bench-estates",
-        "--",
-    ])
-    .args(extra)
-    .env("CORTILE_TEST_POSTGRES", &postgres.url);
-    let result = status(&mut cmd);
+    let mut result = Ok(());
+    for bin in ["bench-estates", "bench-import"] {
+        let mut cmd = cargo();
+        cmd.args([
+            "run",
+            "--release",
+            "--package",
+            "cortile-tests",
+            "--bin",
+            bin,
+            "--",
+        ])
+        .args(extra)
+        .env("CORTILE_TEST_POSTGRES", &postgres.url);
+        result = result.and(status(&mut cmd));
+    }
     drop(postgres);
     result
 }

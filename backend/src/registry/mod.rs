@@ -4,6 +4,7 @@
 //! Rules live here; queries in [`store`]; HTTP handlers in [`routes`]; demo data in [`demo`].
 
 pub mod demo;
+pub mod import;
 pub mod routes;
 pub mod store;
 
