@@ -120,6 +120,40 @@ struct NewImportRecord<'a> {
     created_at: NaiveDateTime,
 }
 
+fn load_buildings(conn: &mut DbConn) -> QueryResult<HashMap<String, BuildingState>> {
+    Ok(buildings::table
+        .select((
+            buildings::id,
+            buildings::estate_id,
+            buildings::code,
+            buildings::address,
+            buildings::postcode,
+            buildings::lat,
+            buildings::lon,
+        ))
+        .load::<BuildingState>(conn)?
+        .into_iter()
+        .map(|b| (b.code.clone(), b))
+        .collect())
+}
+
+fn load_units(conn: &mut DbConn) -> QueryResult<HashMap<String, UnitState>> {
+    Ok(units::table
+        .select((
+            units::id,
+            units::building_id,
+            units::code,
+            units::staircase,
+            units::floor,
+            units::rooms,
+            units::area_m2,
+        ))
+        .load::<UnitState>(conn)?
+        .into_iter()
+        .map(|u| (u.code.clone(), u))
+        .collect())
+}
+
 /// Marker error to roll back a transaction whose report is still wanted.
 enum Stop {
     Rollback(Box<ImportReport>),
@@ -155,20 +189,7 @@ pub(super) fn apply(
             .load::<(String, i64)>(conn)?
             .into_iter()
             .collect();
-        let mut building_state: HashMap<String, BuildingState> = buildings::table
-            .select((
-                buildings::id,
-                buildings::estate_id,
-                buildings::code,
-                buildings::address,
-                buildings::postcode,
-                buildings::lat,
-                buildings::lon,
-            ))
-            .load::<BuildingState>(conn)?
-            .into_iter()
-            .map(|b| (b.code.clone(), b))
-            .collect();
+        let mut building_state: HashMap<String, BuildingState> = load_buildings(conn)?;
         let mut good = Vec::with_capacity(rows.len());
         for row in rows {
             let fail = |column: &str, code: &str, reason: String| {
@@ -290,38 +311,12 @@ pub(super) fn apply(
         }
         if !new_buildings.is_empty() {
             store::insert_buildings(conn, &new_buildings)?;
-            building_state = buildings::table
-                .select((
-                    buildings::id,
-                    buildings::estate_id,
-                    buildings::code,
-                    buildings::address,
-                    buildings::postcode,
-                    buildings::lat,
-                    buildings::lon,
-                ))
-                .load::<BuildingState>(conn)?
-                .into_iter()
-                .map(|b| (b.code.clone(), b))
-                .collect();
+            building_state = load_buildings(conn)?;
         }
         let building_id = |code: &str| building_state.get(code).map(|b| b.id);
 
         // ---- Units ---------------------------------------------------------------------
-        let mut unit_state: HashMap<String, UnitState> = units::table
-            .select((
-                units::id,
-                units::building_id,
-                units::code,
-                units::staircase,
-                units::floor,
-                units::rooms,
-                units::area_m2,
-            ))
-            .load::<UnitState>(conn)?
-            .into_iter()
-            .map(|u| (u.code.clone(), u))
-            .collect();
+        let mut unit_state: HashMap<String, UnitState> = load_units(conn)?;
         let mut changed_units: HashSet<String> = HashSet::new();
         let mut new_units = Vec::new();
         let mut seen_units = HashSet::new();
@@ -372,20 +367,7 @@ pub(super) fn apply(
         }
         if !new_units.is_empty() {
             store::insert_units(conn, &new_units)?;
-            unit_state = units::table
-                .select((
-                    units::id,
-                    units::building_id,
-                    units::code,
-                    units::staircase,
-                    units::floor,
-                    units::rooms,
-                    units::area_m2,
-                ))
-                .load::<UnitState>(conn)?
-                .into_iter()
-                .map(|u| (u.code.clone(), u))
-                .collect();
+            unit_state = load_units(conn)?;
         }
 
         // ---- Households (contracts) ----------------------------------------------------
