@@ -110,14 +110,9 @@ pub struct TestApp {
     pub address: String,
     pub client: reqwest::Client,
     pub backend: Backend,
-    handle: actix_web_handle::Handle,
+    handle: cortile::http::ServerHandle,
     pub db: TestDatabase,
     pub web_dir: PathBuf,
-}
-
-mod actix_web_handle {
-    /// The server's stop handle (kept private so tests stop the app through [`super::TestApp`]).
-    pub struct Handle(pub cortile::http::ServerHandle);
 }
 
 /// How to start a [`TestApp`].
@@ -178,7 +173,7 @@ impl TestAppBuilder {
                 .build()
                 .expect("http client"),
             backend: self.backend,
-            handle: actix_web_handle::Handle(handle),
+            handle,
             db,
             web_dir,
         }
@@ -235,7 +230,7 @@ impl TestApp {
 
     /// Stops the server and removes its database.
     pub async fn shutdown(self) {
-        self.handle.0.stop(true).await;
+        self.handle.stop(true).await;
     }
 }
 

@@ -71,6 +71,8 @@ pub enum StartError {
     Bind { addr: SocketAddr, message: String },
     #[error("demo data could not be loaded: {0}")]
     Seed(String),
+    #[error("start-up task failed: {0}")]
+    Task(#[from] tokio::task::JoinError),
 }
 
 /// A server bound to its port, not yet running.
@@ -128,17 +130,14 @@ impl Application {
         config.prepare_data_dir()?;
         let pool_size = u32::try_from(config.workers * 4).unwrap_or(16).clamp(4, 32);
         let database = config.database.clone();
-        let db = tokio::task::spawn_blocking(move || Db::open(&database, pool_size))
-            .await
-            .map_err(|e| StartError::Seed(e.to_string()))??;
+        let db = tokio::task::spawn_blocking(move || Db::open(&database, pool_size)).await??;
         if let Some(scale) = config.seed_demo {
             let seeding = db.clone();
             let report = tokio::task::spawn_blocking(move || -> anyhow::Result<_> {
                 let mut conn = seeding.get().map_err(|e| anyhow::anyhow!("{e}"))?;
                 crate::registry::demo::seed(&mut conn, scale)
             })
-            .await
-            .map_err(|e| StartError::Seed(e.to_string()))?
+            .await?
             .map_err(|e| StartError::Seed(format!("{e:#}")))?;
             match report {
                 Some(r) => tracing::info!(

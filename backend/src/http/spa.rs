@@ -25,7 +25,9 @@ pub fn check_web_dir(dir: &Path) {
 
 /// Maps a URL path to a file under `root`, refusing anything that could escape it.
 fn resolve(root: &Path, url_path: &str) -> Option<PathBuf> {
-    let decoded = percent_decode(url_path)?;
+    let decoded = percent_encoding::percent_decode_str(url_path)
+        .decode_utf8()
+        .ok()?;
     let mut path = root.to_path_buf();
     for component in Path::new(decoded.trim_start_matches('/')).components() {
         match component {
@@ -41,23 +43,6 @@ fn resolve(root: &Path, url_path: &str) -> Option<PathBuf> {
         }
     }
     path.is_file().then_some(path)
-}
-
-fn percent_decode(s: &str) -> Option<String> {
-    let bytes = s.as_bytes();
-    let mut out = Vec::with_capacity(bytes.len());
-    let mut i = 0;
-    while i < bytes.len() {
-        if bytes[i] == b'%' {
-            let hex = s.get(i + 1..i + 3)?;
-            out.push(u8::from_str_radix(hex, 16).ok()?);
-            i += 3;
-        } else {
-            out.push(bytes[i]);
-            i += 1;
-        }
-    }
-    String::from_utf8(out).ok()
 }
 
 /// The app's default service.

@@ -41,7 +41,9 @@ impl Boundary {
                 geometry.value.type_name().to_owned(),
             ));
         };
-        let outer = rings.first().ok_or(BoundaryError::TooFewPoints)?;
+        if rings.is_empty() {
+            return Err(BoundaryError::TooFewPoints);
+        }
         for ring in rings {
             if ring.len() < 4 || ring.first() != ring.last() {
                 return Err(BoundaryError::TooFewPoints);
@@ -58,7 +60,6 @@ impl Boundary {
                 LatLon::new(lat, lon).map_err(|e| BoundaryError::OffTheGlobe(e.to_string()))?;
             }
         }
-        let _ = outer;
         let polygon: geo::Polygon<f64> = geo::Polygon::try_from(geometry.value.clone())
             .map_err(|e| BoundaryError::Malformed(e.to_string()))?;
         if let Err(e) = polygon.check_validation() {

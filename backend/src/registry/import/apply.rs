@@ -6,7 +6,7 @@ use std::collections::{HashMap, HashSet};
 use chrono::{NaiveDate, NaiveDateTime};
 use diesel::prelude::*;
 
-use super::parse::{HouseholdRole, Parsed, Row, RowError};
+use super::parse::{Parsed, Row, RowError};
 use super::{ImportError, ImportOptions, ImportReport, Outcome};
 use crate::db::schema::{
     buildings, estates, household_members, households, persons, registry_imports, units,
@@ -234,12 +234,6 @@ pub(super) fn apply(
             good.push((row, estate_id));
         }
         errors.sort_by_key(|e| e.line);
-
-        let mode = if options.partial {
-            "partial"
-        } else {
-            "all_or_nothing"
-        };
         let mut report = ImportReport {
             outcome: Outcome::Applied,
             encoding: parsed.encoding,
@@ -546,10 +540,7 @@ pub(super) fn apply(
                     new_memberships.push(NewMembership {
                         household_id: household.id,
                         person_id: person.id,
-                        role: match row.role {
-                            HouseholdRole::Holder => "holder",
-                            HouseholdRole::Member => "member",
-                        },
+                        role,
                         started_at: now,
                         created_at: now,
                         updated_at: now,
@@ -628,7 +619,6 @@ pub(super) fn apply(
             }
         }
         report.ended = ended;
-        let _ = mode;
         if options.dry_run {
             report.outcome = Outcome::DryRun;
             return Err(Stop::Rollback(Box::new(report)));
