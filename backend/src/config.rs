@@ -33,6 +33,12 @@ Configuration (environment variables):
   CORTILE_MAP_TILES        map tile URL template with {z}/{x}/{y}, or `off` for no background tiles
                            [default: https://tile.openstreetmap.org/{z}/{x}/{y}.png]
   CORTILE_MAP_ATTRIBUTION  attribution for the tiles [default: © OpenStreetMap contributors]
+  CORTILE_PUBLIC_URL       the address users reach the site at; https:// makes cookies Secure
+                           [default: http://$CORTILE_BIND]
+  CORTILE_OIDC_ISSUER      OpenID Connect provider (SPID/CIE gateway); unset: no OIDC login
+  CORTILE_OIDC_CLIENT_ID, CORTILE_OIDC_CLIENT_SECRET  the client registered with the provider
+  CORTILE_OIDC_FISCAL_CODE_CLAIM  claim holding the fiscal code
+                           [default: https://attributes.eid.gov.it/fiscal_number]
 
 Exit codes: 0 success, 1 failure at run time, 2 bad configuration or start-up failure.";
 
@@ -184,6 +190,12 @@ pub struct Config {
     pub map_tiles: Option<MapTiles>,
     /// Load the demo data at start when the registry is empty (`serve --seed-demo`).
     pub seed_demo: Option<crate::registry::demo::Scale>,
+    /// Also load the demo households, persons and one account per role with the demo registry.
+    pub seed_demo_people: bool,
+    /// The address users reach the site at, without a trailing slash (for redirects, cookies).
+    pub public_url: String,
+    /// OpenID Connect login, when `CORTILE_OIDC_ISSUER` is set.
+    pub oidc: Option<crate::auth::oidc::OidcConfig>,
 }
 
 impl Config {
@@ -250,6 +262,12 @@ impl Config {
                 .unwrap_or_else(|| DEFAULT_ATTRIBUTION.to_owned()),
         });
 
+        let public_url = match get("CORTILE_PUBLIC_URL") {
+            None => format!("http://{bind}"),
+            Some(raw) => parse_public_url(&raw)?,
+        };
+        let oidc = crate::auth::oidc::OidcConfig::from_env(get, &public_url)?;
+
         Ok(Config {
             database,
             data_dir,
@@ -260,6 +278,9 @@ impl Config {
             workers,
             map_tiles,
             seed_demo: None,
+            seed_demo_people: true,
+            public_url,
+            oidc,
         })
     }
 
@@ -276,7 +297,15 @@ impl Config {
             workers: 2,
             map_tiles: None,
             seed_demo: None,
+            seed_demo_people: false,
+            public_url: "http://127.0.0.1".into(),
+            oidc: None,
         }
+    }
+
+    /// Whether cookies must be marked `Secure` (the site is served over HTTPS).
+    pub fn secure_cookies(&self) -> bool {
+        self.public_url.starts_with("https://")
     }
 
     /// Creates the data folder if needed and checks that it is writable.
@@ -305,6 +334,19 @@ impl Config {
         }
         Ok(())
     }
+}
+
+fn parse_public_url(raw: &str) -> Result<String, ConfigError> {
+    const SETTING: &str = "CORTILE_PUBLIC_URL";
+    let url = url::Url::parse(raw.trim())
+        .map_err(|e| ConfigError::new(SETTING, format!("cannot parse {raw:?}: {e}")))?;
+    if !matches!(url.scheme(), "http" | "https") || url.host_str().is_none() {
+        return Err(ConfigError::new(
+            SETTING,
+            format!("{raw:?} is not an http:// or https:// address"),
+        ));
+    }
+    Ok(url.as_str().trim_end_matches('/').to_owned())
 }
 
 fn parse_bind(raw: &str) -> Result<SocketAddr, ConfigError> {

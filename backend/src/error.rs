@@ -19,6 +19,8 @@ pub struct AppError {
     pub errors: Vec<FieldError>,
     /// For 5xx: what went wrong, for the log only.
     pub source: Option<anyhow::Error>,
+    /// For 429 and 503: seconds after which the caller may try again (`Retry-After`).
+    pub retry_after: Option<u64>,
 }
 
 pub type AppResult<T> = Result<T, AppError>;
@@ -30,6 +32,16 @@ impl AppError {
             detail: None,
             errors: Vec::new(),
             source: None,
+            retry_after: None,
+        }
+    }
+
+    /// Too many requests; try again after `seconds`.
+    pub fn rate_limited(seconds: u64) -> Self {
+        AppError {
+            retry_after: Some(seconds),
+            ..AppError::new(ErrorCode::RateLimited)
+                .with_detail(format!("too many attempts: try again in {seconds} seconds"))
         }
     }
 
@@ -67,6 +79,7 @@ impl AppError {
             detail: Some(detail),
             errors,
             source: None,
+            retry_after: None,
         }
     }
 
@@ -102,6 +115,8 @@ impl std::fmt::Display for AppError {
     }
 }
 
+impl std::error::Error for AppError {}
+
 impl ResponseError for AppError {
     fn status_code(&self) -> StatusCode {
         StatusCode::from_u16(self.code.status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR)
@@ -115,7 +130,13 @@ impl ResponseError for AppError {
                 tracing::warn!(code = %self.code, error = %format!("{source:#}"), "request failed");
             }
         }
-        problem_response(&self.to_problem())
+        let mut response = problem_response(&self.to_problem());
+        if let Some(seconds) = self.retry_after {
+            response
+                .headers_mut()
+                .insert(header::RETRY_AFTER, header::HeaderValue::from(seconds));
+        }
+        response
     }
 }
 

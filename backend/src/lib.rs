@@ -4,6 +4,8 @@
 //! (`mod.rs`), queries (`store.rs`) and HTTP handlers (`routes.rs`). Cross-cutting pieces:
 //! `config`, `error`, `db`, `http`, `pagination`, `telemetry`.
 
+pub mod audit;
+pub mod auth;
 pub mod config;
 pub mod db;
 pub mod error;
@@ -11,6 +13,7 @@ pub mod http;
 pub mod pagination;
 pub mod registry;
 pub mod telemetry;
+pub mod tenancy;
 
 pub use config::Config;
 pub use http::Application;

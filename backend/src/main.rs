@@ -53,6 +53,12 @@ enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// Manage accounts.
+    #[command(after_help = ENV_HELP)]
+    User {
+        #[command(subcommand)]
+        command: UserCommand,
+    },
     /// Load data into the database.
     #[command(after_help = ENV_HELP)]
     Seed {
@@ -62,6 +68,33 @@ enum Command {
         /// How much demo data: `small` (a few hundred homes) or `full` (about 28,000).
         #[arg(long, value_enum, default_value = "small")]
         scale: Scale,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+enum UserCommand {
+    /// Create a local account with one role; the password is read from standard input.
+    ///
+    /// Residents and applicants need --fiscal-code: their access follows from the registry.
+    Create {
+        #[arg(long)]
+        username: String,
+        /// resident, applicant, committee_member, custodian, building_admin, social_worker,
+        /// operator, staff, moderator or admin.
+        #[arg(long)]
+        role: String,
+        /// global (default), estate:CODE or building:CODE (codes of the registry).
+        #[arg(long)]
+        scope: Option<String>,
+        /// The person's fiscal code, linking the account to the registry.
+        #[arg(long)]
+        fiscal_code: Option<String>,
+        /// The name shown to others (default: the username).
+        #[arg(long)]
+        display_name: Option<String>,
+        /// Read the password from the first line of standard input.
+        #[arg(long, required = true)]
+        password_stdin: bool,
     },
 }
 
@@ -92,6 +125,27 @@ fn main() -> ExitCode {
         })),
         Command::Migrate => migrate(&config),
         Command::Seed { demo: _, scale } => seed(&config, scale),
+        Command::User {
+            command:
+                UserCommand::Create {
+                    username,
+                    role,
+                    scope,
+                    fiscal_code,
+                    display_name,
+                    password_stdin: _,
+                },
+        } => create_user(
+            &config,
+            cortile::auth::account::AccountSpec {
+                username,
+                display_name,
+                role,
+                scope,
+                fiscal_code,
+                password: String::new(),
+            },
+        ),
         Command::ImportRegistry {
             file,
             partial,
@@ -147,21 +201,80 @@ fn seed(config: &Config, scale: Scale) -> ExitCode {
     let result = db
         .get()
         .map_err(|e| anyhow::anyhow!("{e}"))
-        .and_then(|mut conn| cortile::registry::demo::seed(&mut conn, scale));
+        .and_then(|mut conn| {
+            let registry = cortile::registry::demo::seed(&mut conn, scale)?;
+            let now = chrono::Utc::now().naive_utc();
+            let people = cortile::registry::demo_people::seed(&mut conn, scale, now)?;
+            Ok((registry, people))
+        });
     match result {
-        Ok(Some(r)) => {
-            println!(
-                "demo data loaded: {} estates, {} buildings, {} homes",
-                r.estates, r.buildings, r.units
-            );
+        Ok((registry, people)) if registry.is_some() || people.is_some() => {
+            if let Some(r) = registry {
+                println!(
+                    "demo data loaded: {} estates, {} buildings, {} homes",
+                    r.estates, r.buildings, r.units
+                );
+            }
+            if let Some(p) = people {
+                println!(
+                    "demo people loaded: {} persons, {} applications, {} accounts (password {})",
+                    p.persons,
+                    p.applications,
+                    p.accounts,
+                    cortile::registry::demo_people::DEMO_PASSWORD
+                );
+            }
             ExitCode::SUCCESS
         }
-        Ok(None) => {
-            println!("the registry already has estates; demo data was not loaded");
+        Ok(_) => {
+            println!("the registry already has data; demo data was not loaded");
             ExitCode::SUCCESS
         }
         Err(e) => {
             eprintln!("cortile: error: demo data could not be loaded: {e:#}");
+            ExitCode::from(1)
+        }
+    }
+}
+
+fn create_user(config: &Config, mut spec: cortile::auth::account::AccountSpec) -> ExitCode {
+    let mut line = String::new();
+    if let Err(e) = std::io::stdin().read_line(&mut line) {
+        eprintln!("cortile: error: cannot read the password from standard input: {e}");
+        return ExitCode::from(1);
+    }
+    spec.password = line.trim_end_matches(['\r', '\n']).to_owned();
+    let db = match open_db(config) {
+        Ok(db) => db,
+        Err(code) => return code,
+    };
+    let now = chrono::Utc::now().naive_utc();
+    let result = db
+        .get()
+        .and_then(|mut conn| cortile::auth::account::create_account(&mut conn, &spec, now));
+    match result {
+        Ok(id) => {
+            println!(
+                "created user {} (id {id}) with role {}",
+                spec.username.trim().to_lowercase(),
+                spec.role
+            );
+            ExitCode::SUCCESS
+        }
+        Err(e) => {
+            let fields: Vec<String> = e
+                .errors
+                .iter()
+                .map(|f| format!("{}: {}", f.field, f.message))
+                .collect();
+            if fields.is_empty() {
+                eprintln!(
+                    "cortile: error: {}",
+                    e.detail.unwrap_or_else(|| e.code.to_string())
+                );
+            } else {
+                eprintln!("cortile: error: {}", fields.join("; "));
+            }
             ExitCode::from(1)
         }
     }

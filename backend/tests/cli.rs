@@ -166,9 +166,11 @@ fn migrate_and_seed(database_url: &str, data_dir: &PathBuf) {
     assert!(out.contains("migrations applied"), "{out}");
     let out = run(&["seed", "--demo"]);
     assert!(out.contains("demo data loaded: 12 estates"), "{out}");
+    assert!(out.contains("demo people loaded:"), "{out}");
+    assert!(out.contains("10 accounts"), "one account per role: {out}");
     // Seeding again changes nothing.
     let out = run(&["seed", "--demo", "--scale", "small"]);
-    assert!(out.contains("already has estates"), "{out}");
+    assert!(out.contains("already has data"), "{out}");
     let out = run(&["migrate"]);
     assert!(out.contains("migrations applied"), "{out}");
 }
@@ -209,6 +211,9 @@ fn full_scale_demo_has_the_size_of_milans_stock() {
     assert!(out.status.success(), "{}", stderr(&out));
     let text = String::from_utf8_lossy(&out.stdout);
     let homes: usize = text
+        .lines()
+        .find(|l| l.starts_with("demo data loaded"))
+        .unwrap_or_default()
         .trim()
         .rsplit(", ")
         .next()
@@ -268,5 +273,100 @@ fn import_registry_from_the_command_line() {
     let out = run(&["import-registry", "/no/such/file.csv"]);
     assert_eq!(out.status.code(), Some(1));
     assert!(stderr(&out).contains("cannot read"));
+    std::fs::remove_dir_all(dir).ok();
+}
+
+#[test]
+fn user_create_from_the_command_line() {
+    use std::io::Write;
+    let dir = temp_dir();
+    let create = |args: &[&str], password: &str| {
+        let mut child = cortile()
+            .env("CORTILE_DATA_DIR", &dir)
+            .args(["user", "create"])
+            .args(args)
+            .arg("--password-stdin")
+            .stdin(std::process::Stdio::piped())
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .expect("run");
+        child
+            .stdin
+            .take()
+            .expect("stdin")
+            .write_all(format!("{password}\n").as_bytes())
+            .expect("write the password");
+        child.wait_with_output().expect("output")
+    };
+    assert!(cortile()
+        .env("CORTILE_DATA_DIR", &dir)
+        .args(["seed", "--demo"])
+        .output()
+        .expect("seed")
+        .status
+        .success());
+    let out = create(
+        &[
+            "--username",
+            "Giulia",
+            "--role",
+            "custodian",
+            "--scope",
+            "building:C7001-F001",
+        ],
+        "a long enough password",
+    );
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(String::from_utf8_lossy(&out.stdout).contains("created user giulia"));
+    for (args, expected) in [
+        (vec!["--username", "giulia", "--role", "staff"], "taken"),
+        (vec!["--username", "x1", "--role", "staff"], "username"),
+        (
+            vec!["--username", "pietro", "--role", "king"],
+            "unknown role",
+        ),
+        (
+            vec!["--username", "pietro", "--role", "resident"],
+            "fiscal code",
+        ),
+        (
+            vec![
+                "--username",
+                "pietro",
+                "--role",
+                "staff",
+                "--scope",
+                "estate:NOPE",
+            ],
+            "no estate NOPE",
+        ),
+        (
+            vec![
+                "--username",
+                "pietro",
+                "--role",
+                "resident",
+                "--fiscal-code",
+                "RSSMRA85T10A562X",
+            ],
+            "fiscal_code",
+        ),
+    ] {
+        let out = create(&args, "a long enough password");
+        assert_eq!(out.status.code(), Some(1), "{args:?}");
+        assert!(
+            stderr(&out).contains(expected),
+            "{args:?}: {}",
+            stderr(&out)
+        );
+    }
+    let out = create(&["--username", "pietro", "--role", "staff"], "short");
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        stderr(&out).contains("at least 10 characters"),
+        "{}",
+        stderr(&out)
+    );
     std::fs::remove_dir_all(dir).ok();
 }

@@ -28,8 +28,12 @@ pub enum ErrorCode {
     PayloadTooLarge,
     /// The caller must log in first.
     Unauthenticated,
+    /// The username or password is wrong (or the account cannot log in).
+    InvalidCredentials,
     /// The caller is known but not allowed to do this.
     Forbidden,
+    /// A state-changing request lacked the session's CSRF token, or came from another site.
+    CsrfFailed,
     /// The request conflicts with the current state (duplicate, stale version…).
     Conflict,
     /// Too many requests in a short time.
@@ -52,8 +56,8 @@ impl ErrorCode {
             ErrorCode::BadRequest => 400,
             ErrorCode::ValidationFailed => 422,
             ErrorCode::PayloadTooLarge => 413,
-            ErrorCode::Unauthenticated => 401,
-            ErrorCode::Forbidden => 403,
+            ErrorCode::Unauthenticated | ErrorCode::InvalidCredentials => 401,
+            ErrorCode::Forbidden | ErrorCode::CsrfFailed => 403,
             ErrorCode::Conflict => 409,
             ErrorCode::RateLimited => 429,
             ErrorCode::ServiceUnavailable => 503,
@@ -71,7 +75,9 @@ impl ErrorCode {
             ErrorCode::ValidationFailed => "validation_failed",
             ErrorCode::PayloadTooLarge => "payload_too_large",
             ErrorCode::Unauthenticated => "unauthenticated",
+            ErrorCode::InvalidCredentials => "invalid_credentials",
             ErrorCode::Forbidden => "forbidden",
+            ErrorCode::CsrfFailed => "csrf_failed",
             ErrorCode::Conflict => "conflict",
             ErrorCode::RateLimited => "rate_limited",
             ErrorCode::ServiceUnavailable => "service_unavailable",
@@ -90,7 +96,9 @@ impl ErrorCode {
             ErrorCode::ValidationFailed => "Some fields are invalid",
             ErrorCode::PayloadTooLarge => "Request body too large",
             ErrorCode::Unauthenticated => "Login required",
+            ErrorCode::InvalidCredentials => "Wrong username or password",
             ErrorCode::Forbidden => "Not allowed",
+            ErrorCode::CsrfFailed => "Request not verified",
             ErrorCode::Conflict => "Conflict",
             ErrorCode::RateLimited => "Too many requests",
             ErrorCode::ServiceUnavailable => "Service unavailable",

@@ -37,3 +37,27 @@ id_newtype!(
     /// Id of a housing unit (alloggio).
     UnitId
 );
+id_newtype!(
+    /// Id of a user account.
+    UserId
+);
+id_newtype!(
+    /// Id of a household (nucleo familiare) and its rental contract.
+    HouseholdId
+);
+id_newtype!(
+    /// Id of a person of the tenant registry.
+    PersonId
+);
+id_newtype!(
+    /// Id of a housing application (domanda di alloggio).
+    ApplicationId
+);
+id_newtype!(
+    /// Id of a proposed correction of the registry.
+    ChangeRequestId
+);
+id_newtype!(
+    /// Id of a login session.
+    SessionId
+);

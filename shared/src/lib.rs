@@ -4,18 +4,24 @@
 //! the error kinds a client can match on, and validated values that parse input at the edge.
 //! This crate does no I/O and builds for `wasm32-unknown-unknown` as well as for the host.
 
+pub mod auth;
 pub mod error;
 pub mod fiscal_code;
 pub mod geo;
 pub mod ids;
+pub mod import;
 pub mod locale;
 pub mod meta;
 pub mod page;
 pub mod registry;
+pub mod tenancy;
 
 pub use error::{ErrorCode, FieldError, Problem};
 pub use fiscal_code::FiscalCode;
-pub use ids::{BuildingId, EstateId, UnitId};
+pub use ids::{
+    ApplicationId, BuildingId, ChangeRequestId, EstateId, HouseholdId, PersonId, SessionId, UnitId,
+    UserId,
+};
 pub use locale::Locale;
 pub use page::Page;
 

@@ -13,12 +13,13 @@ use std::path::{Path, PathBuf};
 use cortile::config::DatabaseUrl;
 use cortile::registry::demo::Scale;
 use cortile::{Application, Config};
+use cortile_shared::auth::Me;
 use cortile_shared::Problem;
 use diesel::connection::SimpleConnection;
 use diesel::{Connection, PgConnection};
 use serde::de::DeserializeOwned;
 
-pub mod export;
+pub use cortile::registry::demo_export as export;
 
 pub use cortile;
 pub use cortile_shared;
@@ -115,11 +116,16 @@ pub struct TestApp {
     pub web_dir: PathBuf,
 }
 
+/// A change to the server's configuration, made before it starts.
+type ConfigEdit = Box<dyn FnOnce(&mut Config)>;
+
 /// How to start a [`TestApp`].
 pub struct TestAppBuilder {
     backend: Backend,
     seed: Option<Scale>,
+    people: bool,
     web_dir: Option<PathBuf>,
+    configure: Option<ConfigEdit>,
 }
 
 impl TestAppBuilder {
@@ -132,6 +138,19 @@ impl TestAppBuilder {
     /// Load the demo registry at this scale (the default is `Scale::Small`).
     pub fn seed(mut self, scale: Scale) -> Self {
         self.seed = Some(scale);
+        self
+    }
+
+    /// Also load the demo households, persons, applications and one account per role
+    /// (`cortile_tests::DEMO_PASSWORD`).
+    pub fn people(mut self) -> Self {
+        self.people = true;
+        self
+    }
+
+    /// Changes the server's configuration before it starts.
+    pub fn configure(mut self, f: impl FnOnce(&mut Config) + 'static) -> Self {
+        self.configure = Some(Box::new(f));
         self
     }
 
@@ -160,6 +179,10 @@ impl TestAppBuilder {
         };
         let mut config = Config::for_tests(db.url.clone(), &db.dir.join("data"), &web_dir);
         config.seed_demo = self.seed;
+        config.seed_demo_people = self.people;
+        if let Some(f) = self.configure {
+            f(&mut config);
+        }
         let app = Application::build(config)
             .await
             .unwrap_or_else(|e| panic!("the server did not start on {:?}: {e}", self.backend));
@@ -190,7 +213,9 @@ impl TestApp {
         TestAppBuilder {
             backend,
             seed: Some(Scale::Small),
+            people: false,
             web_dir: None,
+            configure: None,
         }
     }
 
@@ -228,10 +253,136 @@ impl TestApp {
         expect_problem(self.get(path).await, status).await
     }
 
+    /// Logs in a demo account (see [`TestAppBuilder::people`]) with its own cookie jar.
+    pub async fn login(&self, username: &str) -> Session {
+        self.login_with(username, DEMO_PASSWORD).await
+    }
+
+    /// Logs in with a username and password, which must succeed.
+    pub async fn login_with(&self, username: &str, password: &str) -> Session {
+        let client = reqwest::Client::builder()
+            .cookie_store(true)
+            .redirect(reqwest::redirect::Policy::none())
+            .build()
+            .expect("http client");
+        let res = client
+            .post(self.url("/api/v1/auth/login"))
+            .json(&serde_json::json!({"username": username, "password": password}))
+            .send()
+            .await
+            .expect("login request");
+        let status = res.status();
+        let body = res.text().await.expect("body");
+        assert_eq!(status, 200, "login as {username}: {body}");
+        let me: Me = serde_json::from_str(&body).expect("a Me body");
+        Session {
+            client,
+            csrf: me.csrf_token.clone(),
+            me,
+            base: self.address.clone(),
+        }
+    }
+
+    /// A client with an empty cookie jar (an anonymous visitor who keeps cookies).
+    pub fn anonymous(&self) -> Session {
+        Session {
+            client: reqwest::Client::builder()
+                .cookie_store(true)
+                .redirect(reqwest::redirect::Policy::none())
+                .build()
+                .expect("http client"),
+            csrf: String::new(),
+            me: Me {
+                id: cortile_shared::UserId(0),
+                display_name: String::new(),
+                username: None,
+                fiscal_code: None,
+                grants: Vec::new(),
+                residence: None,
+                assisting: None,
+                csrf_token: String::new(),
+                session: cortile_shared::SessionId(0),
+                idle_expires_at: chrono::DateTime::UNIX_EPOCH,
+                expires_at: chrono::DateTime::UNIX_EPOCH,
+            },
+            base: self.address.clone(),
+        }
+    }
+
+    /// A direct connection to the test's database (for arranging and checking state).
+    pub fn connect(&self) -> cortile::db::DbConn {
+        cortile::db::Manager::new(self.db.url.clone())
+            .open()
+            .expect("connect to the test database")
+    }
+
     /// Stops the server and removes its database.
     pub async fn shutdown(self) {
         self.handle.stop(true).await;
     }
+}
+
+/// The password of every demo account.
+pub const DEMO_PASSWORD: &str = cortile::registry::demo_people::DEMO_PASSWORD;
+
+/// A logged-in (or anonymous) browser-like client: keeps its cookies, sends the CSRF token on
+/// every state-changing request.
+pub struct Session {
+    pub client: reqwest::Client,
+    pub csrf: String,
+    /// What login answered (empty for an anonymous session).
+    pub me: Me,
+    base: String,
+}
+
+impl Session {
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.base)
+    }
+
+    /// Sends a request; JSON body if given; the CSRF header on anything but GET.
+    pub async fn send(
+        &self,
+        method: reqwest::Method,
+        path: &str,
+        body: Option<serde_json::Value>,
+    ) -> reqwest::Response {
+        let mut req = self.client.request(method.clone(), self.url(path));
+        if method != reqwest::Method::GET && !self.csrf.is_empty() {
+            req = req.header("x-csrf-token", &self.csrf);
+        }
+        if let Some(body) = body {
+            req = req.json(&body);
+        }
+        req.send()
+            .await
+            .unwrap_or_else(|e| panic!("{method} {path}: {e}"))
+    }
+
+    pub async fn get(&self, path: &str) -> reqwest::Response {
+        self.send(reqwest::Method::GET, path, None).await
+    }
+
+    pub async fn post(&self, path: &str, body: serde_json::Value) -> reqwest::Response {
+        self.send(reqwest::Method::POST, path, Some(body)).await
+    }
+
+    pub async fn delete(&self, path: &str) -> reqwest::Response {
+        self.send(reqwest::Method::DELETE, path, None).await
+    }
+
+    /// GETs a path that must answer 200 with JSON, and decodes it.
+    pub async fn get_json<T: DeserializeOwned>(&self, path: &str) -> T {
+        json_of(self.get(path).await, 200, path).await
+    }
+}
+
+/// Checks the status of a response and decodes its JSON body.
+pub async fn json_of<T: DeserializeOwned>(res: reqwest::Response, status: u16, what: &str) -> T {
+    let got = res.status().as_u16();
+    let body = res.text().await.expect("body");
+    assert_eq!(got, status, "{what} answered {got}: {body}");
+    serde_json::from_str(&body).unwrap_or_else(|e| panic!("{what}: {e}: {body}"))
 }
 
 /// Checks a response is a problem+json with the given status, and decodes it.
@@ -290,6 +441,35 @@ macro_rules! db_test {
             #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
             async fn postgres() {
                 let app = $crate::TestApp::spawn($crate::Backend::Postgres).await;
+                body(&app).await;
+                app.shutdown().await;
+            }
+        }
+    };
+}
+
+/// Like [`db_test!`], with the demo people and one account per role loaded
+/// ([`TestAppBuilder::people`]), so a test can `app.login("staff")`.
+#[macro_export]
+macro_rules! people_test {
+    ($(#[$meta:meta])* async fn $name:ident($app:ident) $body:block) => {
+        $(#[$meta])*
+        mod $name {
+            #[allow(unused_imports)]
+            use super::*;
+
+            async fn body($app: &$crate::TestApp) $body
+
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn sqlite() {
+                let app = $crate::TestApp::builder($crate::Backend::Sqlite).people().spawn().await;
+                body(&app).await;
+                app.shutdown().await;
+            }
+
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn postgres() {
+                let app = $crate::TestApp::builder($crate::Backend::Postgres).people().spawn().await;
                 body(&app).await;
                 app.shutdown().await;
             }

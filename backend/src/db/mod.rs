@@ -47,6 +47,17 @@ macro_rules! on_backend {
     };
 }
 
+/// Inserts one row and returns its new id (`INSERT … RETURNING id`), on either backend.
+#[macro_export]
+macro_rules! insert_returning_id {
+    ($conn:expr, $table:expr, $id:expr, $values:expr) => {
+        $crate::on_backend!($conn, c => diesel::insert_into($table)
+            .values($values)
+            .returning($id)
+            .get_result::<i64>(c))
+    };
+}
+
 impl DbConn {
     pub fn kind(&self) -> DbKind {
         match self {

@@ -139,7 +139,121 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    users (id) {
+        id -> BigInt,
+        username -> Nullable<Text>,
+        display_name -> Text,
+        password_hash -> Nullable<Text>,
+        fiscal_code -> Nullable<Text>,
+        locale -> Text,
+        disabled -> Bool,
+        erased_at -> Nullable<Timestamp>,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    identities (id) {
+        id -> BigInt,
+        user_id -> BigInt,
+        issuer -> Text,
+        subject -> Text,
+        created_at -> Timestamp,
+        last_login_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
+    role_grants (id) {
+        id -> BigInt,
+        user_id -> BigInt,
+        role -> Text,
+        scope_kind -> Text,
+        scope_id -> Nullable<BigInt>,
+        granted_by -> Nullable<BigInt>,
+        created_at -> Timestamp,
+        revoked_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
+    sessions (id) {
+        id -> BigInt,
+        token_hash -> Text,
+        user_id -> BigInt,
+        assisted_user_id -> Nullable<BigInt>,
+        assist_purpose -> Nullable<Text>,
+        method -> Text,
+        user_agent -> Nullable<Text>,
+        ip -> Nullable<Text>,
+        created_at -> Timestamp,
+        last_seen_at -> Timestamp,
+        expires_at -> Timestamp,
+        revoked_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
+    login_attempts (id) {
+        id -> BigInt,
+        username -> Text,
+        ip -> Text,
+        succeeded -> Bool,
+        at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    audit_log (id) {
+        id -> BigInt,
+        at -> Timestamp,
+        actor_user_id -> Nullable<BigInt>,
+        on_behalf_of_user_id -> Nullable<BigInt>,
+        action -> Text,
+        object_kind -> Nullable<Text>,
+        object_id -> Nullable<BigInt>,
+        purpose -> Nullable<Text>,
+        detail -> Text,
+        request_id -> Nullable<Text>,
+    }
+}
+
+diesel::table! {
+    registry_change_requests (id) {
+        id -> BigInt,
+        household_id -> BigInt,
+        kind -> Text,
+        person_id -> BigInt,
+        payload -> Text,
+        reason -> Text,
+        status -> Text,
+        proposed_by -> Nullable<BigInt>,
+        decided_by -> Nullable<BigInt>,
+        decided_at -> Nullable<Timestamp>,
+        decision_note -> Nullable<Text>,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    oidc_pending (id) {
+        id -> BigInt,
+        state -> Text,
+        nonce -> Text,
+        pkce_verifier -> Text,
+        return_to -> Text,
+        created_at -> Timestamp,
+    }
+}
+
 diesel::joinable!(households -> units (unit_id));
+diesel::joinable!(identities -> users (user_id));
+diesel::joinable!(role_grants -> users (user_id));
+diesel::joinable!(registry_change_requests -> households (household_id));
+diesel::joinable!(registry_change_requests -> persons (person_id));
 diesel::joinable!(household_members -> households (household_id));
 diesel::joinable!(household_members -> persons (person_id));
 diesel::joinable!(application_status_history -> applications (application_id));
@@ -153,4 +267,12 @@ diesel::allow_tables_to_appear_in_same_query!(
     applications,
     application_status_history,
     registry_imports,
+    users,
+    identities,
+    role_grants,
+    sessions,
+    login_attempts,
+    audit_log,
+    registry_change_requests,
+    oidc_pending,
 );

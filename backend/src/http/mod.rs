@@ -9,7 +9,7 @@
 //!   that deep links like `/estates/3` survive a reload
 
 mod meta;
-mod request_id;
+pub mod request_id;
 mod spa;
 
 use std::net::{SocketAddr, TcpListener};
@@ -56,6 +56,9 @@ pub fn parse_id(raw: &str, field: &str) -> Result<i64, AppError> {
     tags(
         (name = "registry", description = "Estates, buildings and units of the public registry"),
         (name = "meta", description = "Health, readiness and client configuration"),
+        (name = "auth", description = "Login, sessions, my account, assisted mode"),
+        (name = "tenancy", description = "Tenant files, applications, registry corrections"),
+        (name = "audit", description = "The audit log"),
     )
 )]
 struct ApiDoc;
@@ -100,6 +103,9 @@ fn openapi_and_routes(
         .service(
             utoipa_actix_web::scope(cortile_shared::API_PREFIX)
                 .configure(crate::registry::routes::configure)
+                .configure(crate::auth::routes::configure)
+                .configure(crate::tenancy::routes::configure)
+                .configure(crate::audit::routes::configure)
                 .configure(meta::configure)
                 .default_service(web::to(api_not_found)),
         )
@@ -121,6 +127,9 @@ fn openapi_and_routes(
         .route("/readyz", web::get().to(meta::readyz))
         .service(web::scope("/api").default_service(web::to(api_not_found)))
         .default_service(spa::service(web_dir))
+        .wrap(actix_web::middleware::from_fn(
+            crate::auth::csrf::middleware,
+        ))
         .wrap(actix_web::middleware::from_fn(request_id::middleware))
 }
 
@@ -133,9 +142,22 @@ impl Application {
         let db = tokio::task::spawn_blocking(move || Db::open(&database, pool_size)).await??;
         if let Some(scale) = config.seed_demo {
             let seeding = db.clone();
+            let people = config.seed_demo_people;
             let report = tokio::task::spawn_blocking(move || -> anyhow::Result<_> {
                 let mut conn = seeding.get().map_err(|e| anyhow::anyhow!("{e}"))?;
-                crate::registry::demo::seed(&mut conn, scale)
+                let report = crate::registry::demo::seed(&mut conn, scale)?;
+                if people {
+                    let now = chrono::Utc::now().naive_utc();
+                    if let Some(p) = crate::registry::demo_people::seed(&mut conn, scale, now)? {
+                        tracing::info!(
+                            persons = p.persons,
+                            applications = p.applications,
+                            accounts = p.accounts,
+                            "demo people and accounts loaded"
+                        );
+                    }
+                }
+                Ok(report)
             })
             .await?
             .map_err(|e| StartError::Seed(format!("{e:#}")))?;

@@ -14,6 +14,10 @@ use tracing::Instrument;
 
 pub const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
 
+/// The id of the request being handled, kept in the request's extensions (for the audit log).
+#[derive(Debug, Clone)]
+pub struct RequestId(pub String);
+
 fn incoming_id(req: &ServiceRequest) -> Option<String> {
     let value = req.headers().get(&REQUEST_ID)?.to_str().ok()?;
     let ok = !value.is_empty()
@@ -30,6 +34,10 @@ pub async fn middleware(
 ) -> Result<ServiceResponse<impl MessageBody>, actix_web::Error> {
     let id = incoming_id(&req).unwrap_or_else(|| uuid::Uuid::new_v4().to_string());
     let is_api = req.path().starts_with("/api/");
+    {
+        use actix_web::HttpMessage;
+        req.extensions_mut().insert(RequestId(id.clone()));
+    }
     let span = tracing::info_span!(
         "request",
         request_id = %id,

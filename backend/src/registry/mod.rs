@@ -4,6 +4,8 @@
 //! Rules live here; queries in [`store`]; HTTP handlers in [`routes`]; demo data in [`demo`].
 
 pub mod demo;
+pub mod demo_export;
+pub mod demo_people;
 pub mod import;
 pub mod routes;
 pub mod store;

@@ -1,6 +1,8 @@
 //! Black-box tests over HTTP against a spawned server, each on SQLite and on PostgreSQL.
 //! One test binary (compiles once); one module per domain.
 
+mod access;
+mod auth;
 mod import;
 mod meta;
 mod registry;

@@ -16,9 +16,8 @@ mod apply;
 pub mod parse;
 
 use chrono::NaiveDateTime;
-use serde::Serialize;
 
-pub use parse::{Encoding, RowError};
+pub use cortile_shared::import::{Encoding, ImportReport, Outcome, RowError};
 
 use crate::db::DbConn;
 
@@ -32,40 +31,6 @@ pub struct ImportOptions {
     pub source_name: String,
     /// Who imported (a username, or `cli`).
     pub imported_by: String,
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Outcome {
-    /// The changes were written.
-    Applied,
-    /// Rows were rejected and the import is all-or-nothing: nothing was written.
-    Rejected,
-    /// A dry run: nothing was written.
-    DryRun,
-}
-
-/// What an import did (or would do). Counts are of persons (rows), except `ended`.
-#[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct ImportReport {
-    pub outcome: Outcome,
-    pub encoding: Encoding,
-    pub separator: char,
-    pub rows_total: usize,
-    /// Persons new to the registry.
-    pub created: usize,
-    /// Persons already known whose data, household, home or contract changed.
-    pub updated: usize,
-    /// Persons already known with nothing changed.
-    pub unchanged: usize,
-    /// Persons no longer in the export whose household membership was ended.
-    pub ended: usize,
-    /// Rows rejected (see `errors`).
-    pub rejected: usize,
-    pub errors: Vec<RowError>,
-    /// The record in `registry_imports`, when one was written.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub import_id: Option<i64>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -93,4 +58,121 @@ pub fn import_registry(
         &mut rejected_codes,
     );
     apply::apply(conn, &parsed, rows, errors, rejected_codes, options, now)
+}
+
+/// An import uploaded by staff through the API: checks permission, imports, and records the act
+/// in the audit log.
+pub fn upload(
+    conn: &mut DbConn,
+    actor: &crate::auth::Actor,
+    bytes: &[u8],
+    partial: bool,
+    dry_run: bool,
+    name: Option<&str>,
+    now: NaiveDateTime,
+) -> crate::error::AppResult<ImportReport> {
+    use crate::auth::policy::{authorize, Action};
+    use crate::error::AppError;
+
+    authorize(actor, &Action::ImportRegistry)?;
+    if bytes.is_empty() {
+        return Err(AppError::invalid("file", "required", "the file is empty"));
+    }
+    let who = actor
+        .keyboard_user()
+        .map(|u| u.username.clone().unwrap_or_else(|| u.display_name.clone()))
+        .unwrap_or_default();
+    let options = ImportOptions {
+        partial,
+        dry_run,
+        source_name: name
+            .map(|n| n.chars().take(200).collect())
+            .unwrap_or_else(|| "upload".into()),
+        imported_by: who,
+    };
+    let report = import_registry(conn, bytes, &options, now).map_err(|e| match e {
+        ImportError::File(f) => AppError::invalid("file", "unreadable", f.to_string()),
+        ImportError::Db(d) => AppError::from(d),
+    })?;
+    crate::audit::record(
+        conn,
+        actor,
+        "registry.import",
+        report.import_id.map(|id| crate::audit::Object {
+            kind: "registry_import",
+            id,
+        }),
+        None,
+        serde_json::json!({
+            "outcome": report.outcome, "rows": report.rows_total, "created": report.created,
+            "updated": report.updated, "ended": report.ended, "rejected": report.rejected,
+        }),
+        now,
+    )?;
+    Ok(report)
+}
+
+/// The most recent imports, newest first.
+pub fn recent(
+    conn: &mut DbConn,
+    actor: &crate::auth::Actor,
+    limit: i64,
+) -> crate::error::AppResult<Vec<cortile_shared::import::ImportSummary>> {
+    use crate::db::schema::registry_imports as ri;
+    use diesel::prelude::*;
+
+    crate::auth::policy::authorize(actor, &crate::auth::policy::Action::ImportRegistry)?;
+    #[allow(clippy::type_complexity)]
+    let rows: Vec<(
+        i64,
+        String,
+        String,
+        String,
+        i32,
+        i32,
+        i32,
+        i32,
+        i32,
+        i32,
+        String,
+        NaiveDateTime,
+    )> = ri::table
+        .order(ri::id.desc())
+        .limit(limit)
+        .select((
+            ri::id,
+            ri::source_name,
+            ri::mode,
+            ri::outcome,
+            ri::rows_total,
+            ri::created_count,
+            ri::updated_count,
+            ri::unchanged_count,
+            ri::ended_count,
+            ri::rejected_count,
+            ri::imported_by,
+            ri::created_at,
+        ))
+        .load(conn)?;
+    Ok(rows
+        .into_iter()
+        .map(|r| cortile_shared::import::ImportSummary {
+            id: r.0,
+            source_name: r.1,
+            partial: r.2 == "partial",
+            outcome: match r.3.as_str() {
+                "applied" => Outcome::Applied,
+                "dry_run" => Outcome::DryRun,
+                _ => Outcome::Rejected,
+            },
+            rows_total: r.4,
+            created: r.5,
+            updated: r.6,
+            unchanged: r.7,
+            ended: r.8,
+            rejected: r.9,
+            imported_by: r.10,
+            created_at: crate::auth::account::utc(r.11),
+        })
+        .collect())
 }

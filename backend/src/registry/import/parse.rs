@@ -8,8 +8,9 @@
 use std::collections::HashMap;
 
 use chrono::NaiveDate;
+pub use cortile_shared::auth::HouseholdRole;
+pub use cortile_shared::import::{Encoding, RowError};
 use cortile_shared::FiscalCode;
-use serde::Serialize;
 
 /// The columns of the export, in the manager's (Italian) names.
 pub const COLUMNS: [&str; 22] = [
@@ -37,32 +38,6 @@ pub const COLUMNS: [&str; 22] = [
     "email",
 ];
 
-/// Which text encoding the file was read as.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Encoding {
-    Utf8,
-    Utf8WithBom,
-    Windows1252,
-}
-
-/// A role in the household.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
-#[serde(rename_all = "snake_case")]
-pub enum HouseholdRole {
-    Holder,
-    Member,
-}
-
-impl HouseholdRole {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            HouseholdRole::Holder => "holder",
-            HouseholdRole::Member => "member",
-        }
-    }
-}
-
 /// One valid row: a person in a household in a unit.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Row {
@@ -88,40 +63,6 @@ pub struct Row {
     pub role: HouseholdRole,
     pub phone: Option<String>,
     pub email: Option<String>,
-}
-
-/// Why a row (or the file) was not accepted.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct RowError {
-    /// 1-based line of the file where the row starts (the header is line 1).
-    pub line: u64,
-    /// The column (export name), when one column is at fault.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub column: Option<String>,
-    /// Stable snake_case code.
-    pub code: String,
-    /// Explanation in English.
-    pub reason: String,
-}
-
-impl RowError {
-    pub fn new(line: u64, column: Option<&str>, code: &str, reason: impl Into<String>) -> Self {
-        RowError {
-            line,
-            column: column.map(str::to_owned),
-            code: code.to_owned(),
-            reason: reason.into(),
-        }
-    }
-}
-
-impl std::fmt::Display for RowError {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        match &self.column {
-            Some(c) => write!(f, "line {}, column {c}: {}", self.line, self.reason),
-            None => write!(f, "line {}: {}", self.line, self.reason),
-        }
-    }
 }
 
 /// A file that cannot be read at all (not a row problem).

@@ -2,7 +2,7 @@
 //! buildings and units the demo seed loads, with households and persons who have valid fiscal
 //! codes. Written in the formats real spreadsheets produce.
 
-use cortile::registry::demo::{self, Scale};
+use crate::registry::demo::{self, Scale};
 use cortile_shared::FiscalCode;
 
 /// How the file is written.
@@ -42,7 +42,7 @@ impl PersonRow {
         &self.fields[15]
     }
     pub fn set(&mut self, column: &str, value: &str) {
-        let i = cortile::registry::import::parse::COLUMNS
+        let i = crate::registry::import::parse::COLUMNS
             .iter()
             .position(|c| *c == column)
             .unwrap_or_else(|| panic!("no column {column}"));
@@ -182,7 +182,7 @@ pub fn write(rows: &[PersonRow], format: &Format) -> Vec<u8> {
     let sep = format.separator.to_string();
     let mut text = String::new();
     text.push_str(
-        &cortile::registry::import::parse::COLUMNS
+        &crate::registry::import::parse::COLUMNS
             .iter()
             .map(|c| field(c, format))
             .collect::<Vec<_>>()

@@ -1,0 +1,353 @@
+//! The one permission check: `authorize(&actor, &Action)`.
+//!
+//! Every handler that does more than read public data asks this module, and only this module
+//! knows which role may do what where. Rules:
+//! - Not signed in: 401 for anything but public reads.
+//! - A denied read or write of a specific object the actor may not see is 404, so that the
+//!   existence of other people's objects does not leak; a denied action on something the actor
+//!   can see (or on a whole function, like the audit log) is 403.
+//! - Scopes: a global grant covers every place; an estate grant covers the estate and its
+//!   buildings; a building grant covers that building.
+//! - In assisted mode the principal is the resident: an operator acting for someone has that
+//!   person's rights, not their own.
+
+use cortile_shared::auth::{Role, Scope};
+use cortile_shared::ErrorCode;
+
+use super::{Actor, Principal};
+use crate::error::{AppError, AppResult};
+
+/// A place in the registry: what scoped grants are checked against.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Place {
+    pub estate_id: i64,
+    pub building_id: i64,
+}
+
+/// Everything that needs permission.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Action {
+    /// See one's own account, sessions, data export; erase one's account.
+    OwnAccount,
+    /// Search persons of the registry (results limited to [`registry_reach`]).
+    SearchRegistry,
+    /// Open the tenant file of a household at this place.
+    OpenTenantFile(Place),
+    /// Import the manager's export, list past imports.
+    ImportRegistry,
+    /// Read the audit log.
+    ViewAuditLog,
+    /// Propose a correction for a household at this place.
+    ProposeChange(Place),
+    /// See a change request about a household at this place.
+    ViewChangeRequest(Place),
+    /// Approve or reject a change request, proposed by `proposer`.
+    DecideChange { place: Place, proposer: Option<i64> },
+    /// Act on a resident's behalf (assisted mode).
+    Assist,
+}
+
+/// How much of a tenant file the reader sees.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Detail {
+    /// Everything: fiscal codes, birth dates, contacts.
+    Full,
+    /// Names and roles in the household only (committees).
+    Limited,
+}
+
+/// Roles that open tenant files with every detail, within their scope.
+const FILE_READERS: &[Role] = &[
+    Role::Admin,
+    Role::Staff,
+    Role::Operator,
+    Role::Custodian,
+    Role::BuildingAdmin,
+];
+/// Roles that see a household's composition only, within their scope.
+const FILE_READERS_LIMITED: &[Role] = &[Role::CommitteeMember];
+/// Roles that import the registry (global scope only).
+const IMPORTERS: &[Role] = &[Role::Admin, Role::Staff];
+/// Roles that read the audit log (global scope only).
+const AUDITORS: &[Role] = &[Role::Admin];
+/// Roles that propose registry corrections, within their scope.
+const PROPOSERS: &[Role] = &[Role::CommitteeMember, Role::Staff, Role::Admin];
+/// Roles that approve or reject corrections, within their scope.
+const DECIDERS: &[Role] = &[Role::Staff, Role::Admin];
+/// Roles that act on a resident's behalf.
+const ASSISTANTS: &[Role] = &[Role::Operator, Role::Staff];
+
+fn covers(scope: Scope, place: Place) -> bool {
+    match scope {
+        Scope::Global => true,
+        Scope::Estate(e) => e.0 == place.estate_id,
+        Scope::Building(b) => b.0 == place.building_id,
+        Scope::Community(_) => false,
+    }
+}
+
+fn holds_at(p: &Principal, roles: &[Role], place: Place) -> bool {
+    p.grants
+        .iter()
+        .any(|g| roles.contains(&g.role) && covers(g.scope, place))
+}
+
+fn holds_globally(p: &Principal, roles: &[Role]) -> bool {
+    p.grants
+        .iter()
+        .any(|g| roles.contains(&g.role) && g.scope == Scope::Global)
+}
+
+fn holds_anywhere(p: &Principal, roles: &[Role]) -> bool {
+    p.grants.iter().any(|g| roles.contains(&g.role))
+}
+
+fn hidden() -> AppError {
+    AppError::not_found("no such object")
+}
+
+fn forbidden(what: &str) -> AppError {
+    AppError::new(ErrorCode::Forbidden).with_detail(format!("you may not {what}"))
+}
+
+/// Decides whether the actor may perform `action`. `Ok` carries how much detail they see.
+pub fn authorize(actor: &Actor, action: &Action) -> AppResult<Detail> {
+    let p = &actor.require()?.principal;
+    let allowed = |ok: bool, deny: AppError| if ok { Ok(Detail::Full) } else { Err(deny) };
+    match action {
+        Action::OwnAccount => Ok(Detail::Full),
+        Action::SearchRegistry => allowed(
+            holds_anywhere(p, FILE_READERS) || holds_anywhere(p, FILE_READERS_LIMITED),
+            forbidden("search the registry"),
+        ),
+        Action::OpenTenantFile(place) => {
+            if holds_at(p, FILE_READERS, *place) {
+                Ok(Detail::Full)
+            } else if holds_at(p, FILE_READERS_LIMITED, *place) {
+                Ok(Detail::Limited)
+            } else {
+                Err(hidden())
+            }
+        }
+        Action::ImportRegistry => allowed(
+            holds_globally(p, IMPORTERS),
+            forbidden("import the registry"),
+        ),
+        Action::ViewAuditLog => {
+            allowed(holds_globally(p, AUDITORS), forbidden("read the audit log"))
+        }
+        Action::ProposeChange(place) => allowed(holds_at(p, PROPOSERS, *place), hidden()),
+        Action::ViewChangeRequest(place) => allowed(
+            holds_at(p, PROPOSERS, *place) || holds_at(p, DECIDERS, *place),
+            hidden(),
+        ),
+        Action::DecideChange { place, proposer } => {
+            if !(holds_at(p, PROPOSERS, *place) || holds_at(p, DECIDERS, *place)) {
+                return Err(hidden());
+            }
+            if !holds_at(p, DECIDERS, *place) {
+                return Err(forbidden("decide on registry corrections"));
+            }
+            // Nobody approves their own proposal, not even through an assisted session.
+            let keyboard = actor.keyboard_user().map(|u| u.id.0);
+            if proposer.is_some() && (*proposer == Some(p.id.0) || *proposer == keyboard) {
+                return Err(forbidden("decide on a correction you proposed"));
+            }
+            Ok(Detail::Full)
+        }
+        Action::Assist => {
+            if actor.operator().is_some() {
+                return Err(forbidden("start assisting while already assisting someone"));
+            }
+            allowed(
+                holds_anywhere(p, ASSISTANTS),
+                forbidden("act on behalf of residents"),
+            )
+        }
+    }
+}
+
+/// Whether the actor may decide on a change request (for the `can_decide` flag of lists).
+pub fn can(actor: &Actor, action: &Action) -> bool {
+    authorize(actor, action).is_ok()
+}
+
+/// Which part of the registry an actor may search or list.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Reach {
+    /// Everything.
+    All,
+    /// These estates and these buildings.
+    Some {
+        estates: Vec<i64>,
+        buildings: Vec<i64>,
+    },
+}
+
+impl Reach {
+    pub fn includes(&self, place: Place) -> bool {
+        match self {
+            Reach::All => true,
+            Reach::Some { estates, buildings } => {
+                estates.contains(&place.estate_id) || buildings.contains(&place.building_id)
+            }
+        }
+    }
+}
+
+/// The part of the registry whose households the actor may find in searches and lists
+/// (the union of the scopes of their registry-reading roles).
+pub fn registry_reach(actor: &Actor) -> AppResult<Reach> {
+    let p = &actor.require()?.principal;
+    let mut estates = Vec::new();
+    let mut buildings = Vec::new();
+    for g in &p.grants {
+        let reads = FILE_READERS.contains(&g.role)
+            || FILE_READERS_LIMITED.contains(&g.role)
+            || PROPOSERS.contains(&g.role)
+            || DECIDERS.contains(&g.role);
+        if !reads {
+            continue;
+        }
+        match g.scope {
+            Scope::Global => return Ok(Reach::All),
+            Scope::Estate(e) => estates.push(e.0),
+            Scope::Building(b) => buildings.push(b.0),
+            Scope::Community(_) => {}
+        }
+    }
+    Ok(Reach::Some { estates, buildings })
+}
+
+#[cfg(test)]
+mod tests {
+    use cortile_shared::auth::GrantSource;
+    use cortile_shared::{BuildingId, EstateId, UserId};
+
+    use super::*;
+    use crate::auth::{GrantEntry, SignedIn};
+
+    fn actor(id: i64, grants: &[(Role, Scope)]) -> Actor {
+        let principal = Principal {
+            id: UserId(id),
+            display_name: format!("user {id}"),
+            username: None,
+            fiscal_code: None,
+            grants: grants
+                .iter()
+                .map(|(role, scope)| GrantEntry {
+                    role: *role,
+                    scope: *scope,
+                    source: GrantSource::Granted,
+                })
+                .collect(),
+            residence: None,
+        };
+        let t = chrono::DateTime::UNIX_EPOCH.naive_utc();
+        Actor {
+            signed_in: Some(Box::new(SignedIn {
+                session_id: 1,
+                csrf_token: String::new(),
+                principal,
+                operator: None,
+                assist_purpose: None,
+                idle_expires_at: t,
+                expires_at: t,
+            })),
+            ..Actor::default()
+        }
+    }
+
+    const HERE: Place = Place {
+        estate_id: 1,
+        building_id: 10,
+    };
+    const THERE: Place = Place {
+        estate_id: 2,
+        building_id: 20,
+    };
+
+    #[test]
+    fn anonymous_is_unauthenticated() {
+        let err = authorize(&Actor::anonymous(), &Action::OwnAccount).expect_err("denied");
+        assert_eq!(err.code, ErrorCode::Unauthenticated);
+    }
+
+    #[test]
+    fn scoped_roles_open_files_only_in_their_scope() {
+        let custodian = actor(1, &[(Role::Custodian, Scope::Building(BuildingId(10)))]);
+        assert_eq!(
+            authorize(&custodian, &Action::OpenTenantFile(HERE)).ok(),
+            Some(Detail::Full)
+        );
+        let err = authorize(&custodian, &Action::OpenTenantFile(THERE)).expect_err("denied");
+        assert_eq!(err.code, ErrorCode::NotFound, "hidden, not forbidden");
+        let committee = actor(2, &[(Role::CommitteeMember, Scope::Estate(EstateId(1)))]);
+        assert_eq!(
+            authorize(&committee, &Action::OpenTenantFile(HERE)).ok(),
+            Some(Detail::Limited)
+        );
+        let resident = actor(3, &[(Role::Resident, Scope::Building(BuildingId(10)))]);
+        assert!(authorize(&resident, &Action::OpenTenantFile(HERE)).is_err());
+    }
+
+    #[test]
+    fn nobody_decides_their_own_proposal() {
+        let staff = actor(5, &[(Role::Staff, Scope::Global)]);
+        let own = Action::DecideChange {
+            place: HERE,
+            proposer: Some(5),
+        };
+        assert_eq!(
+            authorize(&staff, &own).expect_err("denied").code,
+            ErrorCode::Forbidden
+        );
+        let other = Action::DecideChange {
+            place: HERE,
+            proposer: Some(6),
+        };
+        assert!(authorize(&staff, &other).is_ok());
+        let committee = actor(6, &[(Role::CommitteeMember, Scope::Estate(EstateId(1)))]);
+        assert_eq!(
+            authorize(&committee, &other).expect_err("denied").code,
+            ErrorCode::Forbidden
+        );
+    }
+
+    #[test]
+    fn only_global_admins_read_the_audit_log() {
+        assert!(authorize(
+            &actor(1, &[(Role::Admin, Scope::Global)]),
+            &Action::ViewAuditLog
+        )
+        .is_ok());
+        let scoped = actor(1, &[(Role::Admin, Scope::Estate(EstateId(1)))]);
+        assert_eq!(
+            authorize(&scoped, &Action::ViewAuditLog)
+                .expect_err("denied")
+                .code,
+            ErrorCode::Forbidden
+        );
+    }
+
+    #[test]
+    fn reach_is_the_union_of_scopes() {
+        let a = actor(
+            1,
+            &[
+                (Role::Custodian, Scope::Building(BuildingId(10))),
+                (Role::CommitteeMember, Scope::Estate(EstateId(2))),
+                (Role::Moderator, Scope::Global),
+            ],
+        );
+        let reach = registry_reach(&a).expect("reach");
+        assert!(reach.includes(HERE));
+        assert!(reach.includes(THERE));
+        assert!(!reach.includes(Place {
+            estate_id: 3,
+            building_id: 30
+        }));
+        let staff = actor(2, &[(Role::Staff, Scope::Global)]);
+        assert_eq!(registry_reach(&staff).expect("reach"), Reach::All);
+    }
+}

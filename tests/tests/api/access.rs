@@ -1,0 +1,463 @@
+//! The authorization matrix: every documented route × every role, against someone else's
+//! objects (a household in another estate than the scoped roles', another person's session,
+//! a correction proposed by someone else), on both databases. A route missing from the table
+//! fails the test, so no route escapes it.
+
+use std::collections::BTreeSet;
+
+use cortile::db::schema::{buildings, household_members, households, persons, units};
+use cortile_shared::tenancy::{ChangeRequest, PersonHit};
+use cortile_tests::{json_of, people_test, Session, TestApp};
+use diesel::prelude::*;
+use reqwest::Method;
+use serde_json::json;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum R {
+    Anon,
+    Resident,
+    Applicant,
+    Committee,
+    Custodian,
+    BuildingAdmin,
+    SocialWorker,
+    Operator,
+    Staff,
+    Moderator,
+    Admin,
+}
+
+const ROLES: [(R, &str); 11] = [
+    (R::Anon, ""),
+    (R::Resident, "inquilino"),
+    (R::Applicant, "richiedente"),
+    (R::Committee, "comitato"),
+    (R::Custodian, "custode"),
+    (R::BuildingAdmin, "amministratore"),
+    (R::SocialWorker, "assistente"),
+    (R::Operator, "operatore"),
+    (R::Staff, "staff"),
+    (R::Moderator, "moderatore"),
+    (R::Admin, "admin"),
+];
+
+/// Someone else's objects, outside every scoped role's estate.
+struct Foreign {
+    household: i64,
+    surname: String,
+    user: i64,
+    session: i64,
+    change_request: i64,
+    /// A person who is not a member of the foreign household.
+    non_member: i64,
+    estate: i64,
+    building: i64,
+}
+
+async fn arrange(app: &TestApp) -> Foreign {
+    let committee = app.login("comitato").await;
+    let home_estate = committee.me.grants[0].scope.id().expect("an estate");
+    let mut conn = app.connect();
+    let (household, estate, building): (i64, i64, i64) = households::table
+        .inner_join(units::table.inner_join(buildings::table))
+        .filter(buildings::estate_id.ne(home_estate))
+        .filter(households::contract_status.eq("active"))
+        .order(households::id)
+        .select((households::id, buildings::estate_id, buildings::id))
+        .first(&mut conn)
+        .expect("a household in another estate");
+    let (person, code, surname): (i64, String, String) = household_members::table
+        .inner_join(persons::table)
+        .filter(household_members::household_id.eq(household))
+        .filter(household_members::ended_at.is_null())
+        .select((persons::id, persons::fiscal_code, persons::surname))
+        .first(&mut conn)
+        .expect("a member");
+    let non_member: i64 = household_members::table
+        .filter(household_members::household_id.ne(household))
+        .select(household_members::person_id)
+        .first(&mut conn)
+        .expect("someone else");
+    let user = cortile::auth::account::create_account(
+        &mut conn,
+        &cortile::auth::account::AccountSpec {
+            username: "vicino".into(),
+            display_name: Some(format!("Vicino {surname}")),
+            role: "resident".into(),
+            scope: None,
+            fiscal_code: Some(code),
+            password: cortile_tests::DEMO_PASSWORD.into(),
+        },
+        chrono::Utc::now().naive_utc(),
+    )
+    .expect("a resident of the other estate");
+    let neighbour = app.login("vicino").await;
+    let admin = app.login("admin").await;
+    let cr: ChangeRequest = json_of(
+        admin
+            .post(
+                "/api/v1/registry/change-requests",
+                json!({"household_id": household, "person_id": person, "kind": "member_left",
+                       "reason": "proposed by the administrator"}),
+            )
+            .await,
+        201,
+        "propose",
+    )
+    .await;
+    Foreign {
+        household,
+        surname,
+        user,
+        session: neighbour.me.session.0,
+        change_request: cr.id.0,
+        non_member,
+        estate,
+        building,
+    }
+}
+
+struct Case {
+    method: Method,
+    /// The route as the OpenAPI document names it.
+    route: &'static str,
+    path: String,
+    body: Option<serde_json::Value>,
+    expect: fn(R) -> u16,
+}
+
+fn public(_: R) -> u16 {
+    200
+}
+
+fn signed(ok: u16) -> impl Fn(R) -> u16 {
+    move |r| if r == R::Anon { 401 } else { ok }
+}
+
+fn cases(f: &Foreign) -> Vec<Case> {
+    use R::*;
+    let c = |method: Method,
+             route: &'static str,
+             path: String,
+             body: Option<serde_json::Value>,
+             expect: fn(R) -> u16| Case {
+        method,
+        route,
+        path,
+        body,
+        expect,
+    };
+    vec![
+        c(
+            Method::GET,
+            "/api/v1/estates",
+            "/api/v1/estates".into(),
+            None,
+            public,
+        ),
+        c(
+            Method::GET,
+            "/api/v1/estates/{id}",
+            format!("/api/v1/estates/{}", f.estate),
+            None,
+            public,
+        ),
+        c(
+            Method::GET,
+            "/api/v1/buildings/{id}",
+            format!("/api/v1/buildings/{}", f.building),
+            None,
+            public,
+        ),
+        c(
+            Method::GET,
+            "/api/v1/map/estates",
+            "/api/v1/map/estates".into(),
+            None,
+            public,
+        ),
+        c(
+            Method::GET,
+            "/api/v1/meta",
+            "/api/v1/meta".into(),
+            None,
+            public,
+        ),
+        c(
+            Method::GET,
+            "/api/v1/auth/options",
+            "/api/v1/auth/options".into(),
+            None,
+            public,
+        ),
+        c(
+            Method::POST,
+            "/api/v1/auth/login",
+            "/api/v1/auth/login".into(),
+            Some(json!({"username": "nobody", "password": "wrong password"})),
+            |_| 401,
+        ),
+        c(Method::GET, "/api/v1/me", "/api/v1/me".into(), None, |r| {
+            signed(200)(r)
+        }),
+        c(
+            Method::GET,
+            "/api/v1/me/sessions",
+            "/api/v1/me/sessions".into(),
+            None,
+            |r| signed(200)(r),
+        ),
+        c(
+            Method::DELETE,
+            "/api/v1/me/sessions/{id}",
+            format!("/api/v1/me/sessions/{}", f.session),
+            None,
+            |r| signed(404)(r),
+        ),
+        c(
+            Method::DELETE,
+            "/api/v1/me/sessions",
+            "/api/v1/me/sessions".into(),
+            None,
+            |r| signed(204)(r),
+        ),
+        c(
+            Method::GET,
+            "/api/v1/me/export",
+            "/api/v1/me/export".into(),
+            None,
+            |r| signed(200)(r),
+        ),
+        c(
+            Method::DELETE,
+            "/api/v1/me",
+            "/api/v1/me".into(),
+            Some(json!({"confirm": "no"})),
+            |r| signed(422)(r),
+        ),
+        c(
+            Method::GET,
+            "/api/v1/me/applications",
+            "/api/v1/me/applications".into(),
+            None,
+            |r| signed(200)(r),
+        ),
+        c(
+            Method::GET,
+            "/api/v1/assist/candidates",
+            format!("/api/v1/assist/candidates?q={}", f.surname),
+            None,
+            |r| match r {
+                Anon => 401,
+                Operator | Staff => 200,
+                _ => 403,
+            },
+        ),
+        c(
+            Method::POST,
+            "/api/v1/assist",
+            "/api/v1/assist".into(),
+            Some(json!({"user_id": f.user, "purpose": "authorization matrix"})),
+            |r| match r {
+                Anon => 401,
+                Operator | Staff => 200,
+                _ => 403,
+            },
+        ),
+        c(
+            Method::DELETE,
+            "/api/v1/assist",
+            "/api/v1/assist".into(),
+            None,
+            |r| match r {
+                Anon => 401,
+                Operator | Staff => 200,
+                _ => 409,
+            },
+        ),
+        c(
+            Method::GET,
+            "/api/v1/registry/search",
+            format!("/api/v1/registry/search?q={}", f.surname),
+            None,
+            |r| match r {
+                Anon => 401,
+                Committee | Custodian | BuildingAdmin | Operator | Staff | Admin => 200,
+                _ => 403,
+            },
+        ),
+        c(
+            Method::GET,
+            "/api/v1/registry/households/{id}",
+            format!(
+                "/api/v1/registry/households/{}?purpose=authorization%20matrix",
+                f.household
+            ),
+            None,
+            |r| match r {
+                Anon => 401,
+                Operator | Staff | Admin => 200,
+                _ => 404,
+            },
+        ),
+        c(
+            Method::GET,
+            "/api/v1/registry/change-requests",
+            "/api/v1/registry/change-requests".into(),
+            None,
+            |r| signed(200)(r),
+        ),
+        c(
+            Method::POST,
+            "/api/v1/registry/change-requests",
+            "/api/v1/registry/change-requests".into(),
+            Some(
+                json!({"household_id": f.household, "person_id": f.non_member, "kind": "member_left",
+                      "reason": "authorization matrix"}),
+            ),
+            |r| match r {
+                Anon => 401,
+                Staff | Admin => 422,
+                _ => 404,
+            },
+        ),
+        c(
+            Method::POST,
+            "/api/v1/registry/change-requests/{id}/decision",
+            format!(
+                "/api/v1/registry/change-requests/{}/decision",
+                f.change_request
+            ),
+            Some(json!({"approve": false, "note": ""})),
+            |r| match r {
+                Anon => 401,
+                Staff => 422,
+                Admin => 403,
+                _ => 404,
+            },
+        ),
+        c(
+            Method::GET,
+            "/api/v1/audit",
+            "/api/v1/audit".into(),
+            None,
+            |r| match r {
+                Anon => 401,
+                Admin => 200,
+                _ => 403,
+            },
+        ),
+        c(
+            Method::GET,
+            "/api/v1/registry/imports",
+            "/api/v1/registry/imports".into(),
+            None,
+            |r| match r {
+                Anon => 401,
+                Staff | Admin => 200,
+                _ => 403,
+            },
+        ),
+        c(
+            Method::POST,
+            "/api/v1/registry/imports",
+            "/api/v1/registry/imports".into(),
+            None,
+            |r| match r {
+                Anon => 401,
+                Staff | Admin => 422,
+                _ => 403,
+            },
+        ),
+        // Last: it ends the session.
+        c(
+            Method::POST,
+            "/api/v1/auth/logout",
+            "/api/v1/auth/logout".into(),
+            None,
+            |_| 204,
+        ),
+    ]
+}
+
+/// Routes outside `/api/v1` or without an object, answered the same to everyone.
+const SERVICE_ROUTES: [&str; 3] = ["/api/openapi.json", "/healthz", "/readyz"];
+
+people_test!(
+    async fn every_route_every_role_someone_elses_object(app) {
+        let foreign = arrange(app).await;
+        let table = cases(&foreign);
+
+        // Every documented route is in the table.
+        let doc: serde_json::Value = app.get_json("/api/openapi.json").await;
+        let documented: BTreeSet<(String, String)> = doc["paths"]
+            .as_object()
+            .expect("paths")
+            .iter()
+            .filter(|(path, _)| !SERVICE_ROUTES.contains(&path.as_str()))
+            .flat_map(|(path, item)| {
+                item.as_object()
+                    .expect("item")
+                    .keys()
+                    .map(|m| (m.to_uppercase(), path.clone()))
+                    .collect::<Vec<_>>()
+            })
+            .collect();
+        let covered: BTreeSet<(String, String)> = table
+            .iter()
+            .map(|c| (c.method.to_string(), c.route.to_owned()))
+            .collect();
+        assert_eq!(documented, covered, "the matrix covers exactly the documented routes");
+
+        let mut failures = Vec::new();
+        for (role, username) in ROLES {
+            let session: Session = if username.is_empty() {
+                app.anonymous()
+            } else {
+                app.login(username).await
+            };
+            for case in &table {
+                // A failed login counts against its username: one username per role.
+                let body = if case.route == "/api/v1/auth/login" {
+                    Some(json!({"username": format!("nobody-{role:?}"), "password": "wrong password"}))
+                } else {
+                    case.body.clone()
+                };
+                let res = session.send(case.method.clone(), &case.path, body).await;
+                let got = res.status().as_u16();
+                let want = (case.expect)(role);
+                let body = res.text().await.unwrap_or_default();
+                if got != want {
+                    failures.push(format!(
+                        "{role:?} {} {}: {got}, expected {want}: {}",
+                        case.method,
+                        case.path,
+                        body.chars().take(200).collect::<String>()
+                    ));
+                    continue;
+                }
+                // Denials say nothing about the object.
+                if got == 404 {
+                    assert!(!body.contains(&foreign.surname), "{role:?} {}: leaked", case.path);
+                }
+                // Lists and searches only show what the role may see.
+                if got == 200 && case.route == "/api/v1/registry/search" {
+                    let hits: Vec<PersonHit> = serde_json::from_str(&body).expect("hits");
+                    let sees = hits.iter().any(|h| h.household_id.map(|h| h.0) == Some(foreign.household));
+                    let global = matches!(role, R::Operator | R::Staff | R::Admin);
+                    assert_eq!(sees, global, "{role:?} search reaches the other estate: {sees}");
+                    if role == R::Committee {
+                        assert!(hits.iter().all(|h| h.fiscal_code.is_none()), "committees see names only");
+                    }
+                }
+                if got == 200 && case.route == "/api/v1/registry/change-requests" {
+                    let list: Vec<ChangeRequest> = serde_json::from_str(&body).expect("list");
+                    let sees = list.iter().any(|c| c.id.0 == foreign.change_request);
+                    let deciders = matches!(role, R::Staff | R::Admin);
+                    assert_eq!(sees, deciders, "{role:?} sees the other estate's correction: {sees}");
+                }
+            }
+        }
+        assert!(failures.is_empty(), "{} denials or grants differ:\n{}", failures.len(), failures.join("\n"));
+    }
+);
