@@ -22,6 +22,7 @@ commands:
   run     build the web app and the server, then serve http://127.0.0.1:8080 with demo data
   test    run every test (unit, integration on SQLite and PostgreSQL, browser journeys)
   dist    build the release binary (target/release/cortile) and the web app (dist/)
+  web     build only the web app (debug) into dist/, for working on the front end
   bench   run the benchmarks (estates API, registry import) on SQLite and PostgreSQL";
 
 fn main() -> ExitCode {
@@ -40,6 +41,7 @@ fn main() -> ExitCode {
             "run" => run(&root, &extra),
             "test" => test(&root, &extra),
             "dist" => dist(&root),
+            "web" => web::build_web(&root, &root.join("dist"), false),
             "bench" => bench(&root, &extra),
             "help" | "--help" | "-h" => {
                 println!("{USAGE}");

@@ -343,8 +343,9 @@ pub fn propose_change(
     let payload = match new.kind {
         ChangeKind::MemberLeft => json!({}),
         ChangeKind::ContactChanged => json!({
-            "phone": new.phone.as_ref().map(|_| phone.clone()),
-            "email": new.email.as_ref().map(|_| email.clone()),
+            // An empty string asks to remove the value; absent leaves it as it is.
+            "phone": new.phone.as_ref().map(|_| phone.clone().unwrap_or_default()),
+            "email": new.email.as_ref().map(|_| email.clone().unwrap_or_default()),
         }),
     };
     let proposer = actor.keyboard_user().map(|u| u.id.0);

@@ -235,15 +235,7 @@ fn load_changes(conn: &mut DbConn, rows: Vec<ChangeRow>) -> AppResult<Vec<Change
             continue;
         };
         let payload: serde_json::Value = serde_json::from_str(&r.payload).unwrap_or_default();
-        let text = |k: &str| match payload.get(k) {
-            Some(serde_json::Value::String(s)) => Some(s.clone()),
-            Some(serde_json::Value::Null)
-                if payload.as_object().is_some_and(|o| o.contains_key(k)) =>
-            {
-                None
-            }
-            _ => None,
-        };
+        let text = |k: &str| payload.get(k).and_then(|v| v.as_str()).map(str::to_owned);
         out.push(ChangeRequest {
             id: ChangeRequestId(r.id),
             household_id: HouseholdId(r.household_id),

@@ -7,3 +7,4 @@ mod import;
 mod meta;
 mod registry;
 mod schema;
+mod tenancy;
