@@ -4,6 +4,7 @@
 //! (`mod.rs`), queries (`store.rs`) and HTTP handlers (`routes.rs`). Cross-cutting pieces:
 //! `config`, `error`, `db`, `http`, `pagination`, `telemetry`.
 
+pub mod auth;
 pub mod config;
 pub mod db;
 pub mod error;
