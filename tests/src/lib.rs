@@ -19,6 +19,7 @@ use diesel::{Connection, PgConnection};
 use serde::de::DeserializeOwned;
 
 pub mod export;
+pub mod oidc;
 
 pub use cortile;
 pub use cortile_shared;
