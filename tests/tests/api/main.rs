@@ -3,5 +3,6 @@
 
 mod import;
 mod meta;
+mod oidc_client;
 mod registry;
 mod schema;
