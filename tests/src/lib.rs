@@ -20,6 +20,7 @@ use diesel::{Connection, PgConnection};
 use serde::de::DeserializeOwned;
 
 pub use cortile::registry::demo_export as export;
+pub mod oidc;
 
 pub use cortile;
 pub use cortile_shared;

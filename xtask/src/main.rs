@@ -5,8 +5,9 @@
 //! - `cargo xtask dist`  release binary and optimised web bundle, without running them
 //! - `cargo xtask bench` the benchmarks (estates API, registry import), release build, both databases
 //!
-//! `test` installs or starts what it needs (the wasm target, npm packages, a PostgreSQL server,
-//! Chromium and chromedriver) or stops at once with one line saying what to install.
+//! `test` installs or starts what it needs (the wasm target, npm packages, also those of the test
+//! OpenID provider, a PostgreSQL server, Chromium and chromedriver) or stops at once with one line
+//! saying what to install.
 
 mod prereq;
 mod web;
@@ -128,6 +129,7 @@ fn dist(root: &Path) -> Result<()> {
 fn test(root: &Path, extra: &[String]) -> Result<()> {
     prereq::wasm_target()?;
     prereq::npm()?;
+    let oidc_provider = prereq::oidc_provider(root)?;
     let browser = prereq::chromium()?;
     let postgres = prereq::postgres(root)?;
     let web_dir = root.join("dist");
@@ -143,7 +145,8 @@ fn test(root: &Path, extra: &[String]) -> Result<()> {
         .env("CORTILE_TEST_WEB_DIR", &web_dir)
         .env("CORTILE_TEST_CHROMIUM", &browser.chromium)
         .env("CORTILE_TEST_CHROMEDRIVER", &browser.chromedriver)
-        .env("CORTILE_TEST_AXE", &axe);
+        .env("CORTILE_TEST_AXE", &axe)
+        .env("CORTILE_TEST_OIDC_PROVIDER", &oidc_provider);
     let result = run_counting_tests(&mut cmd);
     drop(postgres);
     result

@@ -241,3 +241,28 @@ pub fn postgres(root: &Path) -> Result<Postgres> {
         started: Some((bin.join("pg_ctl"), data)),
     })
 }
+
+/// The packages of the test OpenID provider (`tests/oidc-provider`, npm `oidc-provider`): `npm ci`
+/// unless `node_modules` is at least as new as the lock (`npm install` when there is no lock).
+/// Returns the folder, for `CORTILE_TEST_OIDC_PROVIDER`.
+pub fn oidc_provider(root: &Path) -> Result<PathBuf> {
+    let dir = root.join("tests/oidc-provider");
+    let lock = dir.join("package-lock.json");
+    // npm writes this file at the end of every install.
+    let stamp = dir.join("node_modules/.package-lock.json");
+    let modified = |p: &Path| std::fs::metadata(p).and_then(|m| m.modified());
+    let install = match (modified(&lock), modified(&stamp)) {
+        (Ok(lock), Ok(stamp)) if stamp >= lock => None,
+        (Ok(_), _) => Some("ci"),
+        (Err(_), _) => Some("install"),
+    };
+    if let Some(install) = install {
+        eprintln!("xtask: npm {install} in {}", dir.display());
+        status(
+            Command::new("npm")
+                .args([install, "--no-audit", "--no-fund"])
+                .current_dir(&dir),
+        )?;
+    }
+    Ok(dir)
+}

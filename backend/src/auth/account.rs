@@ -728,3 +728,148 @@ pub fn create_account(conn: &mut DbConn, spec: &AccountSpec, now: NaiveDateTime)
         Ok(id)
     })
 }
+
+/// How long an OpenID Connect login may take between start and callback.
+pub const OIDC_PENDING_TTL: chrono::Duration = chrono::Duration::minutes(10);
+
+/// Where to go after login: a path of this site, never another site.
+pub fn safe_return_to(raw: Option<&str>) -> String {
+    match raw.map(str::trim) {
+        Some(p) if p.starts_with('/') && !p.starts_with("//") && !p.contains('\\') => {
+            p.chars().take(500).collect()
+        }
+        _ => "/profilo".to_owned(),
+    }
+}
+
+/// Keeps what an OpenID Connect login needs until its callback (any process may finish it).
+pub fn store_pending_oidc(
+    conn: &mut DbConn,
+    pending: &super::oidc::PendingLogin,
+    return_to: &str,
+    now: NaiveDateTime,
+) -> AppResult<()> {
+    use crate::db::schema::oidc_pending;
+    diesel::delete(oidc_pending::table.filter(oidc_pending::created_at.lt(now - OIDC_PENDING_TTL)))
+        .execute(conn)?;
+    diesel::insert_into(oidc_pending::table)
+        .values((
+            oidc_pending::state.eq(&pending.state),
+            oidc_pending::nonce.eq(&pending.nonce),
+            oidc_pending::pkce_verifier.eq(&pending.pkce_verifier),
+            oidc_pending::return_to.eq(return_to),
+            oidc_pending::created_at.eq(now),
+        ))
+        .execute(conn)?;
+    Ok(())
+}
+
+/// Takes (and removes: a login finishes once) the pending login of a `state`, if it is recent.
+pub fn take_pending_oidc(
+    conn: &mut DbConn,
+    state: &str,
+    now: NaiveDateTime,
+) -> AppResult<Option<(super::oidc::PendingLogin, String)>> {
+    use crate::db::schema::oidc_pending;
+    let row: Option<(i64, String, String, String, String, NaiveDateTime)> = oidc_pending::table
+        .filter(oidc_pending::state.eq(state))
+        .select((
+            oidc_pending::id,
+            oidc_pending::state,
+            oidc_pending::nonce,
+            oidc_pending::pkce_verifier,
+            oidc_pending::return_to,
+            oidc_pending::created_at,
+        ))
+        .first(conn)
+        .optional()?;
+    let Some((id, state, nonce, pkce_verifier, return_to, created)) = row else {
+        return Ok(None);
+    };
+    if diesel::delete(oidc_pending::table.find(id)).execute(conn)? != 1 {
+        // Another request took it first.
+        return Ok(None);
+    }
+    if now - created > OIDC_PENDING_TTL {
+        return Ok(None);
+    }
+    Ok(Some((
+        super::oidc::PendingLogin {
+            state,
+            nonce,
+            pkce_verifier,
+        },
+        return_to,
+    )))
+}
+
+/// Logs in the person an OpenID provider vouched for: their identity's account, else the
+/// account with their (verified) fiscal code, else a new account. The fiscal code links the
+/// account to the registry.
+pub fn oidc_login(
+    conn: &mut DbConn,
+    identity: &super::oidc::VerifiedIdentity,
+    old_token: Option<&str>,
+    client: &ClientInfo,
+    now: NaiveDateTime,
+) -> AppResult<(String, SignedIn)> {
+    let code = identity
+        .fiscal_code
+        .as_ref()
+        .map(|c| c.canonical().as_str().to_owned());
+    let user_id = write_tx(conn, |conn| -> AppResult<i64> {
+        if let Some(id) = store::user_of_identity(conn, &identity.issuer, &identity.subject)? {
+            store::touch_identity(conn, &identity.issuer, &identity.subject, now)?;
+            if let (Some(code), Some(user)) = (&code, store::get_user(conn, id)?) {
+                if user.fiscal_code.is_none() && store::find_by_fiscal_code(conn, code)?.is_none() {
+                    diesel::update(users::table.find(id))
+                        .set((users::fiscal_code.eq(code), users::updated_at.eq(now)))
+                        .execute(conn)?;
+                }
+            }
+            return Ok(id);
+        }
+        let existing = match &code {
+            Some(code) => store::find_by_fiscal_code(conn, code)?,
+            None => None,
+        };
+        let id = match existing {
+            Some(user) => user.id,
+            None => {
+                let name = [
+                    identity.given_name.as_deref(),
+                    identity.family_name.as_deref(),
+                ]
+                .into_iter()
+                .flatten()
+                .collect::<Vec<_>>()
+                .join(" ");
+                let display_name = if name.trim().is_empty() {
+                    "Utente".to_owned()
+                } else {
+                    name
+                };
+                store::insert_user(
+                    conn,
+                    &store::NewUser {
+                        username: None,
+                        display_name: &display_name,
+                        password_hash: None,
+                        fiscal_code: code.as_deref(),
+                    },
+                    now,
+                )?
+            }
+        };
+        store::insert_identity(conn, id, &identity.issuer, &identity.subject, now)?;
+        Ok(id)
+    })?;
+    match store::get_user(conn, user_id)? {
+        Some(u) if u.is_active() => {}
+        _ => {
+            return Err(AppError::new(ErrorCode::InvalidCredentials)
+                .with_detail("this account cannot log in"))
+        }
+    }
+    open_session(conn, user_id, LoginMethod::Oidc, old_token, client, now)
+}

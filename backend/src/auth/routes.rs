@@ -27,7 +27,9 @@ pub fn configure(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
         .service(erase_my_account)
         .service(assist_candidates)
         .service(start_assist)
-        .service(stop_assist);
+        .service(stop_assist)
+        .service(oidc_start)
+        .service(oidc_callback);
 }
 
 /// The session cookie: HttpOnly, SameSite=Lax, Secure on https sites, for 12 hours at most.
@@ -307,4 +309,135 @@ fn reload_me(
         .flatten()
         .ok_or_else(|| crate::error::AppError::new(cortile_shared::ErrorCode::Unauthenticated))?;
     account::me(conn, &signed)
+}
+
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct OidcStartQuery {
+    /// A path of this site to return to after login (default `/profilo`).
+    pub return_to: Option<String>,
+}
+
+/// The discovered OpenID provider, or 404 when OpenID Connect is not configured.
+async fn oidc_client(state: &AppState) -> AppResult<super::oidc::OidcClient> {
+    let config = state.config.oidc.as_ref().ok_or_else(|| {
+        crate::error::AppError::not_found("OpenID Connect login is not configured on this server")
+    })?;
+    state
+        .oidc
+        .get_or_try_init(|| super::oidc::OidcClient::discover(config))
+        .await
+        .cloned()
+        .map_err(|e| {
+            crate::error::AppError::unavailable(anyhow::anyhow!("{e}"))
+                .with_detail("the identity provider cannot be reached right now; try again shortly")
+        })
+}
+
+/// Starts an OpenID Connect (SPID/CIE) login: redirects the browser to the provider.
+#[utoipa::path(
+    tag = "auth",
+    params(OidcStartQuery),
+    responses(
+        (status = 302, description = "To the identity provider"),
+        (status = 404, description = "OpenID Connect is not configured", body = Problem, content_type = "application/problem+json"),
+        (status = 503, description = "The provider cannot be reached", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[get("/auth/oidc/start")]
+pub async fn oidc_start(
+    state: web::Data<AppState>,
+    query: web::Query<OidcStartQuery>,
+) -> AppResult<HttpResponse> {
+    let client = oidc_client(&state).await?;
+    let return_to = account::safe_return_to(query.into_inner().return_to.as_deref());
+    let (url, pending) = client.authorize_url();
+    let now = Utc::now().naive_utc();
+    state
+        .db
+        .run(move |conn| account::store_pending_oidc(conn, &pending, &return_to, now))
+        .await?;
+    Ok(HttpResponse::Found()
+        .insert_header((actix_web::http::header::LOCATION, url))
+        .insert_header((actix_web::http::header::CACHE_CONTROL, "no-store"))
+        .finish())
+}
+
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct OidcCallbackQuery {
+    pub code: Option<String>,
+    pub state: Option<String>,
+    /// Set by the provider when the login failed or was cancelled.
+    pub error: Option<String>,
+}
+
+/// Redirects to the login page with a reason the page explains.
+fn back_to_login(reason: &str) -> HttpResponse {
+    HttpResponse::Found()
+        .insert_header((
+            actix_web::http::header::LOCATION,
+            format!("/accedi?errore={reason}"),
+        ))
+        .finish()
+}
+
+/// Where the provider sends the browser back: checks state, exchanges the code (PKCE), validates
+/// the ID token, links or creates the account, opens a session and goes on to `return_to`.
+/// Failures go back to the login page with `?errore=` `oidc_cancelled`, `oidc_expired` or
+/// `oidc_failed`.
+#[utoipa::path(
+    tag = "auth",
+    params(OidcCallbackQuery),
+    responses((status = 302, description = "Logged in (to return_to), or back to the login page"))
+)]
+#[get("/auth/oidc/callback")]
+pub async fn oidc_callback(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    query: web::Query<OidcCallbackQuery>,
+) -> AppResult<HttpResponse> {
+    let OidcCallbackQuery {
+        code,
+        state: returned_state,
+        error,
+    } = query.into_inner();
+    let client = oidc_client(&state).await?;
+    let now = Utc::now().naive_utc();
+    let Some(returned_state) = returned_state.filter(|s| !s.is_empty() && s.len() <= 512) else {
+        return Ok(back_to_login("oidc_failed"));
+    };
+    let taken = {
+        let returned_state = returned_state.clone();
+        state
+            .db
+            .run(move |conn| account::take_pending_oidc(conn, &returned_state, now))
+            .await?
+    };
+    let Some((pending, return_to)) = taken else {
+        return Ok(back_to_login("oidc_expired"));
+    };
+    if error.is_some() {
+        return Ok(back_to_login("oidc_cancelled"));
+    }
+    let Some(code) = code else {
+        return Ok(back_to_login("oidc_failed"));
+    };
+    let identity = match client.exchange(&code, &returned_state, &pending).await {
+        Ok(identity) => identity,
+        Err(e) => {
+            tracing::warn!(error = %e, "OpenID Connect login failed");
+            return Ok(back_to_login("oidc_failed"));
+        }
+    };
+    let old = session_token(&req);
+    let info = client_info(&req);
+    let (token, _) = state
+        .db
+        .run(move |conn| account::oidc_login(conn, &identity, old.as_deref(), &info, now))
+        .await?;
+    Ok(HttpResponse::Found()
+        .cookie(session_cookie(&state.config, token))
+        .insert_header((actix_web::http::header::LOCATION, return_to))
+        .finish())
 }

@@ -31,6 +31,9 @@ use crate::error::{extractors, AppError};
 pub struct AppState {
     pub db: Db,
     pub config: Arc<Config>,
+    /// The OpenID provider, discovered at the first login that needs it (and again after a
+    /// failed discovery).
+    pub oidc: tokio::sync::OnceCell<crate::auth::oidc::OidcClient>,
 }
 
 /// Parses a numeric path id, reporting the field when it is not one.
@@ -185,6 +188,7 @@ impl Application {
         let state = web::Data::new(AppState {
             db: db.clone(),
             config: Arc::new(config),
+            oidc: tokio::sync::OnceCell::new(),
         });
         let server = HttpServer::new(move || openapi_and_routes(state.clone()))
             .workers(workers)

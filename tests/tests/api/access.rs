@@ -369,6 +369,21 @@ fn cases(f: &Foreign) -> Vec<Case> {
                 _ => 403,
             },
         ),
+        // OpenID Connect is not configured in this test: nobody can start it.
+        c(
+            Method::GET,
+            "/api/v1/auth/oidc/start",
+            "/api/v1/auth/oidc/start".into(),
+            None,
+            |_| 404,
+        ),
+        c(
+            Method::GET,
+            "/api/v1/auth/oidc/callback",
+            "/api/v1/auth/oidc/callback?code=x&state=y".into(),
+            None,
+            |_| 404,
+        ),
         // Last: it ends the session.
         c(
             Method::POST,

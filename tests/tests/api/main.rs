@@ -5,6 +5,8 @@ mod access;
 mod auth;
 mod import;
 mod meta;
+mod oidc_client;
+mod oidc_login;
 mod registry;
 mod schema;
 mod tenancy;
