@@ -17,8 +17,8 @@ use serde::Serialize;
 use tokio::io::{AsyncBufReadExt, BufReader};
 use tokio::process::{Child, ChildStdout, Command};
 
-/// How long the provider may take to start (node loads oidc-provider and makes an RSA key).
-const START_TIMEOUT: Duration = Duration::from_secs(30);
+/// How long the provider may take to start (node loads oidc-provider and makes a signing key).
+const START_TIMEOUT: Duration = Duration::from_secs(60);
 
 /// An account of the test provider, as its `ACCOUNTS_FILE` spells it.
 #[derive(Debug, Clone, Serialize)]
@@ -55,6 +55,9 @@ pub struct ProviderOptions {
     pub claims_in_id_token: bool,
     /// `client_secret_basic` (the default) or `client_secret_post`.
     pub token_endpoint_auth_method: &'static str,
+    /// How ID tokens are signed: `ES256` (the default) or `RS256`. An RSA key is slow to make
+    /// (up to tens of seconds on a loaded machine), so only ask for it where it matters.
+    pub signing_alg: &'static str,
 }
 
 impl Default for ProviderOptions {
@@ -62,6 +65,7 @@ impl Default for ProviderOptions {
         ProviderOptions {
             claims_in_id_token: false,
             token_endpoint_auth_method: "client_secret_basic",
+            signing_alg: "ES256",
         }
     }
 }
@@ -142,6 +146,7 @@ impl OidcProvider {
                 "TOKEN_ENDPOINT_AUTH_METHOD",
                 options.token_endpoint_auth_method,
             )
+            .env("SIGNING_ALG", options.signing_alg)
             .env(
                 "ID_TOKEN_CLAIMS",
                 if options.claims_in_id_token { "1" } else { "0" },

@@ -4,8 +4,8 @@
 //! metadata and keys, [`OidcClient::authorize_url`] starts a login (authorization code flow with
 //! PKCE S256, `state` and `nonce`, kept by the caller as a [`PendingLogin`] until the callback),
 //! and [`OidcClient::exchange`] finishes it: it checks `state`, redeems the code with the PKCE
-//! verifier, validates the ID token (signature against the provider's JWKS, issuer, audience,
-//! expiry, nonce, access-token hash) and reads the identity: the subject, the names, and the
+//! verifier, validates the ID token (signature against the provider's JWKS with RS256, RS512,
+//! PS256, PS512 or ES256; issuer, audience, expiry, nonce, access-token hash) and reads the identity: the subject, the names, and the
 //! fiscal code from the configured claim (by default SPID/CIE's
 //! `https://attributes.eid.gov.it/fiscal_number`, valued `TINIT-<code>`), taken from the ID
 //! token or, when absent there, from the userinfo endpoint.
@@ -42,6 +42,16 @@ pub const SPID_FISCAL_NUMBER_CLAIM: &str = "https://attributes.eid.gov.it/fiscal
 
 /// Where the provider sends the user back, under the public URL.
 pub const DEFAULT_CALLBACK_PATH: &str = "/api/v1/auth/oidc/callback";
+
+/// The ID token signatures accepted: the asymmetric ones of the SPID/CIE OpenID profile (never
+/// `none`, nor HMAC with the client secret).
+const ID_TOKEN_ALGS: [CoreJwsSigningAlgorithm; 5] = [
+    CoreJwsSigningAlgorithm::RsaSsaPkcs1V15Sha256,
+    CoreJwsSigningAlgorithm::RsaSsaPkcs1V15Sha512,
+    CoreJwsSigningAlgorithm::RsaSsaPssSha256,
+    CoreJwsSigningAlgorithm::RsaSsaPssSha512,
+    CoreJwsSigningAlgorithm::EcdsaP256Sha256,
+];
 
 /// How long any request to the provider may take.
 const HTTP_TIMEOUT: Duration = Duration::from_secs(15);
@@ -391,7 +401,10 @@ impl OidcClient {
         let id_token = response
             .id_token()
             .ok_or_else(|| OidcError::InvalidIdToken("the provider sent none".to_owned()))?;
-        let verifier = self.inner.id_token_verifier();
+        let verifier = self
+            .inner
+            .id_token_verifier()
+            .set_allowed_algs(ID_TOKEN_ALGS.iter().cloned());
         let claims = id_token
             .claims(&verifier, &Nonce::new(pending.nonce.clone()))
             .map_err(|e| invalid(&e))?;

@@ -99,10 +99,11 @@ async fn logs_in_with_claims_from_userinfo() {
 }
 
 #[tokio::test]
-async fn logs_in_with_claims_in_the_id_token_and_client_secret_post() {
+async fn logs_in_with_claims_in_an_rs256_id_token_and_client_secret_post() {
     let (provider, client) = start(&ProviderOptions {
         claims_in_id_token: true,
         token_endpoint_auth_method: "client_secret_post",
+        signing_alg: "RS256",
     })
     .await;
     let (pending, code, state) = log_in(&client).await;
