@@ -405,6 +405,53 @@ fn decode_entities(s: &str) -> String {
     out
 }
 
+/// A server that trusts a fresh test provider (and the provider it): the server's port is
+/// chosen first so that the provider knows the redirect URI. `builder` sets everything else.
+pub async fn spawn_with_provider(
+    builder: crate::TestAppBuilder,
+    accounts: &[TestAccount],
+) -> (OidcProvider, crate::TestApp) {
+    let port = free_port();
+    let public = format!("http://127.0.0.1:{port}");
+    let redirect = format!("{public}{}", cortile::auth::oidc::DEFAULT_CALLBACK_PATH);
+    let provider = OidcProvider::start(&redirect, accounts).await;
+    let oidc = cortile::auth::oidc::OidcConfig {
+        issuer: provider.issuer.clone(),
+        client_id: provider.client_id.clone(),
+        client_secret: Some(provider.client_secret.clone()),
+        redirect_uri: redirect,
+        fiscal_code_claim: cortile::auth::oidc::SPID_FISCAL_NUMBER_CLAIM.into(),
+        scopes: vec!["openid".into(), "profile".into()],
+    };
+    let app = builder
+        .configure(move |c| {
+            c.bind = ([127, 0, 0, 1], port).into();
+            c.public_url = public;
+            c.oidc = Some(oidc);
+        })
+        .spawn()
+        .await;
+    (provider, app)
+}
+
+/// The demo resident (`inquilino`: the holder of the first home of the demo registry) as the
+/// identity provider knows them: login `maria`, password `pw-maria`.
+pub fn demo_resident() -> TestAccount {
+    let code =
+        cortile::registry::demo_export::rows(cortile::registry::demo::Scale::Small, |_| 1, true)
+            .first()
+            .map(|r| r.fiscal_code().to_owned())
+            .unwrap_or_default();
+    TestAccount {
+        login: "maria".into(),
+        password: "pw-maria".into(),
+        sub: "spid-maria-001".into(),
+        given_name: "Maria".into(),
+        family_name: "Rossi".into(),
+        fiscal_number: format!("TINIT-{code}"),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -1,55 +1,19 @@
 //! OpenID Connect login end to end, on both databases: the server against a real provider
 //! (npm `oidc-provider`) on loopback, the browser played with plain HTTP.
 
-use cortile::auth::oidc::OidcConfig;
 use cortile::db::schema::{identities, users};
 use cortile_shared::auth::{Me, Role};
-use cortile_tests::oidc::{browser_client, login_over_http, OidcProvider, TestAccount};
+use cortile_tests::oidc::{
+    browser_client, demo_resident, login_over_http, spawn_with_provider, OidcProvider, TestAccount,
+};
 use cortile_tests::{json_of, Backend, TestApp};
 use diesel::prelude::*;
 
 /// A provider and a server that trust each other; the server has the demo people, and the
 /// provider knows the demo resident (same fiscal code as `inquilino`) and a newcomer.
 async fn setup(backend: Backend) -> (OidcProvider, TestApp, Vec<TestAccount>) {
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .expect("a free port")
-        .port();
-    let public = format!("http://127.0.0.1:{port}");
-    let redirect = format!("{public}/api/v1/auth/oidc/callback");
-    let resident_code =
-        cortile_tests::export::rows(cortile::registry::demo::Scale::Small, |_| 1, true)[0]
-            .fiscal_code()
-            .to_owned();
-    let accounts = vec![
-        TestAccount {
-            login: "maria".into(),
-            password: "pw-maria".into(),
-            sub: "spid-maria-001".into(),
-            given_name: "Maria".into(),
-            family_name: "Rossi".into(),
-            fiscal_number: format!("TINIT-{resident_code}"),
-        },
-        TestAccount::mario_rossi(),
-    ];
-    let provider = OidcProvider::start(&redirect, &accounts).await;
-    let oidc = OidcConfig {
-        issuer: provider.issuer.clone(),
-        client_id: provider.client_id.clone(),
-        client_secret: Some(provider.client_secret.clone()),
-        redirect_uri: redirect,
-        fiscal_code_claim: cortile::auth::oidc::SPID_FISCAL_NUMBER_CLAIM.into(),
-        scopes: vec!["openid".into(), "profile".into()],
-    };
-    let app = TestApp::builder(backend)
-        .people()
-        .configure(move |c| {
-            c.bind = ([127, 0, 0, 1], port).into();
-            c.public_url = public;
-            c.oidc = Some(oidc);
-        })
-        .spawn()
-        .await;
+    let accounts = vec![demo_resident(), TestAccount::mario_rossi()];
+    let (provider, app) = spawn_with_provider(TestApp::builder(backend).people(), &accounts).await;
     (provider, app, accounts)
 }
 
