@@ -394,6 +394,24 @@ mod tests {
     }
 
     #[test]
+    fn the_public_url_defaults_to_the_bind_address_and_decides_secure_cookies() {
+        let c = config(&[("CORTILE_BIND", "127.0.0.1:9000")]).expect("config");
+        assert_eq!(c.public_url, "http://127.0.0.1:9000");
+        assert!(!c.secure_cookies());
+        let c = config(&[("CORTILE_PUBLIC_URL", "https://cortile.example.org/")]).expect("config");
+        assert_eq!(c.public_url, "https://cortile.example.org");
+        assert!(c.secure_cookies());
+        for bad in ["ftp://x", "not a url", "https://"] {
+            let e = config(&[("CORTILE_PUBLIC_URL", bad)]).expect_err(bad);
+            assert_eq!(e.setting, "CORTILE_PUBLIC_URL");
+        }
+        assert!(c.oidc.is_none(), "no OpenID Connect unless configured");
+        let e =
+            config(&[("CORTILE_OIDC_ISSUER", "https://id.example.org")]).expect_err("no client");
+        assert_eq!(e.setting, "CORTILE_OIDC_CLIENT_ID");
+    }
+
+    #[test]
     fn data_dir_moves_the_default_database() {
         let c = config(&[("CORTILE_DATA_DIR", "/srv/cortile")]).expect("config");
         assert_eq!(
