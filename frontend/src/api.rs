@@ -1,24 +1,48 @@
 //! The JSON API, typed with the bodies of `cortile-shared`.
 //!
-//! One generic [`request`] does the HTTP and maps every failure to [`ApiError`]; below it, one
-//! small function per resource. The API root is relative (`/api/v1` on the page's own origin)
-//! and can be moved at run time with `<meta name="cortile-api-root" content="…">` in
-//! `index.html`; nothing about the server is fixed at compile time.
+//! One generic [`request`] does the HTTP for every method and maps every failure to
+//! [`ApiError`]; [`get`] is its short form for reads. Below them, one small function per public
+//! resource, and [`Api`]: the client of the signed-in pages, which adds the session's CSRF token
+//! to every state-changing request and reports a lost session (401) to the session state. The
+//! API root is relative (`/api/v1` on the page's own origin) and can be moved at run time with
+//! `<meta name="cortile-api-root" content="…">` in `index.html`; nothing about the server is
+//! fixed at compile time.
 
+use std::rc::Rc;
+
+use cortile_shared::auth::{
+    AssistRequest, EraseRequest, LoginOptions, LoginRequest, Me, SessionInfo,
+};
+use cortile_shared::import::{ImportReport, ImportSummary};
 use cortile_shared::meta::ClientConfig;
 use cortile_shared::registry::{BuildingDetail, EstateDetail, EstateSummary};
-use cortile_shared::{BuildingId, ErrorCode, EstateId, Page, Problem, API_PREFIX};
-use gloo_net::http::Request;
+use cortile_shared::tenancy::{
+    Application, AuditEntry, ChangeDecision, ChangeRequest, ChangeStatus, NewChangeRequest,
+    PersonHit, TenantFile,
+};
+use cortile_shared::{
+    BuildingId, ChangeRequestId, ErrorCode, EstateId, FieldError, HouseholdId, Page, Problem,
+    SessionId, UserId, API_PREFIX,
+};
+pub use gloo_net::http::Method;
+use gloo_net::http::RequestBuilder;
 use serde::de::DeserializeOwned;
+use serde::Serialize;
+use yew::Callback;
 
 /// Largest page the estate list accepts.
 const PAGE_LIMIT: u32 = cortile_shared::page::MAX_LIMIT;
+
+/// The header that carries the session's CSRF token.
+pub const CSRF_HEADER: &str = "X-CSRF-Token";
 
 /// Why a request failed.
 #[derive(Debug, Clone, PartialEq)]
 pub enum ApiError {
     /// The server answered with a problem document.
     Problem(Problem),
+    /// Too many requests (429): try again after `retry_after` seconds, when the server said.
+    RateLimited { retry_after: Option<u64> },
     /// The server answered with an error status but no readable problem document.
     Status(u16),
     /// The request did not reach the server or the answer did not arrive.
@@ -32,16 +56,41 @@ impl ApiError {
     pub fn code(&self) -> Option<ErrorCode> {
         match self {
             ApiError::Problem(p) => Some(p.code),
+            ApiError::RateLimited { .. } | ApiError::Status(429) => Some(ErrorCode::RateLimited),
+            ApiError::Status(401) => Some(ErrorCode::Unauthenticated),
+            ApiError::Status(403) => Some(ErrorCode::Forbidden),
             ApiError::Status(404) => Some(ErrorCode::NotFound),
-            ApiError::Status(429) => Some(ErrorCode::RateLimited),
             ApiError::Status(503) => Some(ErrorCode::ServiceUnavailable),
             _ => None,
         }
     }
 
-    /// Whether the thing asked for does not exist.
+    /// Whether the thing asked for does not exist (or is out of the reader's scope).
     pub fn is_not_found(&self) -> bool {
         matches!(self.code(), Some(ErrorCode::NotFound))
+    }
+
+    /// Whether the reader may not do or see this.
+    pub fn is_forbidden(&self) -> bool {
+        matches!(self.code(), Some(ErrorCode::Forbidden))
+    }
+
+    /// Whether the session is missing or over.
+    pub fn is_unauthenticated(&self) -> bool {
+        matches!(self.code(), Some(ErrorCode::Unauthenticated))
+    }
+
+    /// The invalid fields the server named (empty for other failures).
+    pub fn field_errors(&self) -> &[FieldError] {
+        match self {
+            ApiError::Problem(p) => &p.errors,
+            _ => &[],
+        }
+    }
+
+    /// The first error about `field`, if any.
+    pub fn field(&self, field: &str) -> Option<&FieldError> {
+        self.field_errors().iter().find(|e| e.field == field)
     }
 
     /// The translation key of a plain-language explanation.
@@ -50,6 +99,13 @@ impl ApiError {
             (ApiError::Network(_), _) => "error.network",
             (_, Some(ErrorCode::ServiceUnavailable)) => "error.unavailable",
             (_, Some(ErrorCode::RateLimited)) => "error.rate_limited",
+            (_, Some(ErrorCode::Unauthenticated)) => "error.unauthenticated",
+            (_, Some(ErrorCode::Forbidden)) => "error.forbidden",
+            (_, Some(ErrorCode::CsrfFailed)) => "error.csrf",
+            (_, Some(ErrorCode::NotFound)) => "error.not_found",
+            (_, Some(ErrorCode::Conflict)) => "error.conflict",
+            (_, Some(ErrorCode::ValidationFailed)) => "error.validation",
+            (_, Some(ErrorCode::PayloadTooLarge)) => "error.too_large",
             _ => "error.generic",
         }
     }
@@ -59,6 +115,10 @@ impl std::fmt::Display for ApiError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
             ApiError::Problem(p) => write!(f, "{p}"),
+            ApiError::RateLimited {
+                retry_after: Some(s),
+            } => write!(f, "too many requests, retry after {s} s"),
+            ApiError::RateLimited { retry_after: None } => write!(f, "too many requests"),
             ApiError::Status(s) => write!(f, "HTTP status {s}"),
             ApiError::Network(e) => write!(f, "network error: {e}"),
             ApiError::Decode(e) => write!(f, "unexpected answer: {e}"),
@@ -67,20 +127,27 @@ impl std::fmt::Display for ApiError {
 }
 
 /// Decodes an error answer: the problem document when there is one, else just the status.
-fn error_from_body(status: u16, body: &str) -> ApiError {
+/// A 429 keeps the `Retry-After` seconds.
+fn error_from_body(status: u16, body: &str, retry_after: Option<&str>) -> ApiError {
+    if status == 429 {
+        return ApiError::RateLimited {
+            retry_after: retry_after.and_then(|s| s.trim().parse().ok()),
+        };
+    }
     match serde_json::from_str::<Problem>(body) {
         Ok(problem) => ApiError::Problem(problem),
         Err(_) => ApiError::Status(status),
     }
 }
 
-/// Decodes a successful answer.
+/// Decodes a successful answer; an empty body (204) reads as JSON `null`, which is `()`.
 fn decode<T: DeserializeOwned>(body: &str) -> Result<T, ApiError> {
+    let body = if body.trim().is_empty() { "null" } else { body };
     serde_json::from_str(body).map_err(|e| ApiError::Decode(e.to_string()))
 }
 
 /// The API root: the `cortile-api-root` meta tag if the page has one, else `/api/v1`.
-fn api_root() -> String {
+pub fn api_root() -> String {
     web_sys::window()
         .and_then(|w| w.document())
         .and_then(|d| {
@@ -94,33 +161,84 @@ fn api_root() -> String {
         .unwrap_or_else(|| API_PREFIX.to_owned())
 }
 
-/// `GET {root}{path}?{query}` and decode the JSON answer as `T`.
+/// What a request carries.
+#[derive(Debug, Clone, Copy)]
+pub enum Body<'a> {
+    None,
+    /// Already serialized JSON.
+    Json(&'a str),
+    /// Raw bytes of a file, with their media type.
+    Bytes {
+        bytes: &'a [u8],
+        content_type: &'a str,
+    },
+}
+
+/// Serializes a JSON body (our own types always serialize).
+fn to_json<B: Serialize + ?Sized>(body: &B) -> Result<String, ApiError> {
+    serde_json::to_string(body).map_err(|e| ApiError::Decode(e.to_string()))
+}
+
+/// `{method} {root}{path}?{query}` with `body`, and decode the JSON answer as `T`. The CSRF
+/// token, when given, is sent on every method but GET and HEAD.
 pub async fn request<T: DeserializeOwned>(
+    method: Method,
     path: &str,
     query: &[(&str, &str)],
+    body: Body<'_>,
+    csrf: Option<&str>,
 ) -> Result<T, ApiError> {
     let url = format!("{}{}", api_root(), path);
-    let response = Request::get(&url)
+    let safe = matches!(method, Method::GET | Method::HEAD);
+    let mut builder = RequestBuilder::new(&url)
+        .method(method)
         .query(query.iter().copied())
-        .header("Accept", "application/json")
-        .send()
-        .await
-        .map_err(|e| ApiError::Network(e.to_string()))?;
+        .header("Accept", "application/json");
+    if let (false, Some(token)) = (safe, csrf) {
+        builder = builder.header(CSRF_HEADER, token);
+    }
+    let sent = match body {
+        Body::None => builder.send().await,
+        Body::Json(json) => {
+            let built = builder
+                .header("Content-Type", "application/json")
+                .body(json)
+                .map_err(|e| ApiError::Network(e.to_string()))?;
+            built.send().await
+        }
+        Body::Bytes {
+            bytes,
+            content_type,
+        } => {
+            let built = builder
+                .header("Content-Type", content_type)
+                .body(js_sys::Uint8Array::from(bytes))
+                .map_err(|e| ApiError::Network(e.to_string()))?;
+            built.send().await
+        }
+    };
+    let response = sent.map_err(|e| ApiError::Network(e.to_string()))?;
     let status = response.status();
-    let body = response
+    let retry_after = response.headers().get("Retry-After");
+    let text = response
         .text()
         .await
         .map_err(|e| ApiError::Network(e.to_string()))?;
     if response.ok() {
-        decode(&body)
+        decode(&text)
     } else {
-        Err(error_from_body(status, &body))
+        Err(error_from_body(status, &text, retry_after.as_deref()))
     }
+}
+
+/// `GET {root}{path}?{query}`, without a session's help.
+pub async fn get<T: DeserializeOwned>(path: &str, query: &[(&str, &str)]) -> Result<T, ApiError> {
+    request(Method::GET, path, query, Body::None, None).await
 }
 
 /// What the server tells the web app at start (version, map tiles).
 pub async fn get_meta() -> Result<ClientConfig, ApiError> {
-    request("/meta", &[]).await
+    get("/meta", &[]).await
 }
 
 /// One page of the estate list.
@@ -130,7 +248,7 @@ pub async fn list_estates_page(after: Option<&str>) -> Result<Page<EstateSummary
     if let Some(after) = after {
         query.push(("after", after));
     }
-    request("/estates", &query).await
+    get("/estates", &query).await
 }
 
 /// Every estate, following the `next` cursors to the last page.
@@ -151,17 +269,253 @@ pub async fn list_all_estates() -> Result<Vec<EstateSummary>, ApiError> {
 
 /// One estate with its buildings and map features.
 pub async fn get_estate(id: EstateId) -> Result<EstateDetail, ApiError> {
-    request(&format!("/estates/{id}"), &[]).await
+    get(&format!("/estates/{id}"), &[]).await
 }
 
 /// One building with its units.
 pub async fn get_building(id: BuildingId) -> Result<BuildingDetail, ApiError> {
-    request(&format!("/buildings/{id}"), &[]).await
+    get(&format!("/buildings/{id}"), &[]).await
 }
 
 /// All estates (polygons) and buildings (points) as one GeoJSON FeatureCollection.
 pub async fn get_estates_map() -> Result<geojson::FeatureCollection, ApiError> {
-    request("/map/estates", &[]).await
+    get("/map/estates", &[]).await
+}
+
+/// `GET /auth/options`: which ways of signing in the server offers.
+pub async fn login_options() -> Result<LoginOptions, ApiError> {
+    get("/auth/options", &[]).await
+}
+
+/// `GET /me`: the signed-in user, or 401 when nobody is.
+pub async fn get_me() -> Result<Me, ApiError> {
+    get("/me", &[]).await
+}
+
+/// `POST /auth/login` (no CSRF token exists before signing in).
+pub async fn login(username: &str, password: &str) -> Result<Me, ApiError> {
+    let body = to_json(&LoginRequest {
+        username: username.to_owned(),
+        password: password.to_owned(),
+    })?;
+    request(Method::POST, "/auth/login", &[], Body::Json(&body), None).await
+}
+
+/// Where the OpenID Connect login starts; `return_to` is the path to come back to.
+pub fn oidc_start_url(return_to: &str) -> String {
+    format!(
+        "{}/auth/oidc/start?return_to={}",
+        api_root(),
+        crate::session::encode_query_value(return_to)
+    )
+}
+
+/// The URL of my data export (a JSON download).
+pub fn export_url() -> String {
+    format!("{}/me/export", api_root())
+}
+
+/// The client of the signed-in pages: sends the session's CSRF token, and tells the session
+/// state when the server says the session is over (any 401 `unauthenticated`).
+#[derive(Clone)]
+pub struct Api {
+    csrf: Option<Rc<str>>,
+    signed_out: Callback<()>,
+}
+
+impl PartialEq for Api {
+    fn eq(&self, other: &Self) -> bool {
+        self.csrf == other.csrf
+    }
+}
+
+impl Api {
+    pub fn new(csrf: Option<&str>, signed_out: Callback<()>) -> Self {
+        Api {
+            csrf: csrf.map(Rc::from),
+            signed_out,
+        }
+    }
+
+    /// [`request`] with the session's token; a 401 ends the session in the app too.
+    pub async fn call<T: DeserializeOwned>(
+        &self,
+        method: Method,
+        path: &str,
+        query: &[(&str, &str)],
+        body: Body<'_>,
+    ) -> Result<T, ApiError> {
+        let result = request(method, path, query, body, self.csrf.as_deref()).await;
+        if let Err(err) = &result {
+            if err.is_unauthenticated() {
+                self.signed_out.emit(());
+            }
+        }
+        result
+    }
+
+    async fn get<T: DeserializeOwned>(
+        &self,
+        path: &str,
+        query: &[(&str, &str)],
+    ) -> Result<T, ApiError> {
+        self.call(Method::GET, path, query, Body::None).await
+    }
+
+    async fn send<T: DeserializeOwned, B: Serialize + ?Sized>(
+        &self,
+        method: Method,
+        path: &str,
+        body: &B,
+    ) -> Result<T, ApiError> {
+        let json = to_json(body)?;
+        self.call(method, path, &[], Body::Json(&json)).await
+    }
+
+    async fn delete(&self, path: &str) -> Result<(), ApiError> {
+        self.call(Method::DELETE, path, &[], Body::None).await
+    }
+
+    /// `POST /auth/logout`.
+    pub async fn logout(&self) -> Result<(), ApiError> {
+        self.call(Method::POST, "/auth/logout", &[], Body::None)
+            .await
+    }
+
+    pub async fn sessions(&self) -> Result<Vec<SessionInfo>, ApiError> {
+        self.get("/me/sessions", &[]).await
+    }
+
+    pub async fn revoke_session(&self, id: SessionId) -> Result<(), ApiError> {
+        self.delete(&format!("/me/sessions/{id}")).await
+    }
+
+    pub async fn revoke_other_sessions(&self) -> Result<(), ApiError> {
+        self.delete("/me/sessions").await
+    }
+
+    /// `DELETE /me` with the confirmation word the user typed.
+    pub async fn erase_account(&self, confirm: &str) -> Result<(), ApiError> {
+        self.send(
+            Method::DELETE,
+            "/me",
+            &EraseRequest {
+                confirm: confirm.to_owned(),
+            },
+        )
+        .await
+    }
+
+    pub async fn my_applications(&self) -> Result<Vec<Application>, ApiError> {
+        self.get("/me/applications", &[]).await
+    }
+
+    pub async fn assist_candidates(&self, q: &str) -> Result<Vec<PersonHit>, ApiError> {
+        self.get("/assist/candidates", &[("q", q)]).await
+    }
+
+    pub async fn start_assist(&self, user_id: UserId, purpose: &str) -> Result<Me, ApiError> {
+        self.send(
+            Method::POST,
+            "/assist",
+            &AssistRequest {
+                user_id,
+                purpose: purpose.to_owned(),
+            },
+        )
+        .await
+    }
+
+    pub async fn stop_assist(&self) -> Result<Me, ApiError> {
+        self.call(Method::DELETE, "/assist", &[], Body::None).await
+    }
+
+    pub async fn search_registry(&self, q: &str) -> Result<Vec<PersonHit>, ApiError> {
+        self.get("/registry/search", &[("q", q)]).await
+    }
+
+    pub async fn tenant_file(
+        &self,
+        id: HouseholdId,
+        purpose: &str,
+    ) -> Result<TenantFile, ApiError> {
+        self.get(
+            &format!("/registry/households/{id}"),
+            &[("purpose", purpose)],
+        )
+        .await
+    }
+
+    pub async fn change_requests(
+        &self,
+        status: ChangeStatus,
+    ) -> Result<Vec<ChangeRequest>, ApiError> {
+        self.get("/registry/change-requests", &[("status", status.as_str())])
+            .await
+    }
+
+    pub async fn propose_change(
+        &self,
+        change: &NewChangeRequest,
+    ) -> Result<ChangeRequest, ApiError> {
+        self.send(Method::POST, "/registry/change-requests", change)
+            .await
+    }
+
+    pub async fn decide_change(
+        &self,
+        id: ChangeRequestId,
+        decision: &ChangeDecision,
+    ) -> Result<ChangeRequest, ApiError> {
+        self.send(
+            Method::POST,
+            &format!("/registry/change-requests/{id}/decision"),
+            decision,
+        )
+        .await
+    }
+
+    /// Uploads an export file as it is (`text/csv`).
+    pub async fn import_registry(
+        &self,
+        name: &str,
+        bytes: &[u8],
+        partial: bool,
+        dry_run: bool,
+    ) -> Result<ImportReport, ApiError> {
+        let query = [
+            ("partial", if partial { "true" } else { "false" }),
+            ("dry_run", if dry_run { "true" } else { "false" }),
+            ("name", name),
+        ];
+        let body = Body::Bytes {
+            bytes,
+            content_type: "text/csv",
+        };
+        self.call(Method::POST, "/registry/imports", &query, body)
+            .await
+    }
+
+    pub async fn imports(&self) -> Result<Vec<ImportSummary>, ApiError> {
+        self.get("/registry/imports", &[]).await
+    }
+
+    /// One page of the audit log, newest first; `action` filters by action.
+    pub async fn audit(
+        &self,
+        action: Option<&str>,
+        after: Option<&str>,
+    ) -> Result<Page<AuditEntry>, ApiError> {
+        let limit = cortile_shared::page::DEFAULT_LIMIT.to_string();
+        let mut query = vec![("limit", limit.as_str())];
+        if let Some(action) = action {
+            query.push(("action", action));
+        }
+        if let Some(after) = after {
+            query.push(("after", after));
+        }
+        self.get("/audit", &query).await
+    }
 }
 
 #[cfg(test)]
@@ -173,19 +527,22 @@ mod tests {
         let body =
             serde_json::to_string(&Problem::new(ErrorCode::NotFound).with_detail("estate 9"))
                 .expect("serialize");
-        let err = error_from_body(404, &body);
+        let err = error_from_body(404, &body, None);
         assert!(matches!(err, ApiError::Problem(ref p) if p.code == ErrorCode::NotFound));
         assert!(err.is_not_found());
     }
 
     #[test]
     fn other_error_bodies_keep_the_status() {
-        let err = error_from_body(502, "<html>Bad gateway</html>");
+        let err = error_from_body(502, "<html>Bad gateway</html>", None);
         assert_eq!(err, ApiError::Status(502));
         assert!(!err.is_not_found());
         assert_eq!(err.message_key(), "error.generic");
-        assert!(error_from_body(404, "").is_not_found());
-        assert_eq!(error_from_body(503, "").message_key(), "error.unavailable");
+        assert!(error_from_body(404, "", None).is_not_found());
+        assert_eq!(
+            error_from_body(503, "", None).message_key(),
+            "error.unavailable"
+        );
     }
 
     #[test]
@@ -202,5 +559,52 @@ mod tests {
             ApiError::Network("offline".into()).message_key(),
             "error.network"
         );
+    }
+
+    #[test]
+    fn too_many_requests_keep_retry_after() {
+        let err = error_from_body(429, "{}", Some("120"));
+        assert_eq!(
+            err,
+            ApiError::RateLimited {
+                retry_after: Some(120)
+            }
+        );
+        assert_eq!(err.code(), Some(ErrorCode::RateLimited));
+        assert_eq!(
+            error_from_body(429, "", Some("soon")),
+            ApiError::RateLimited { retry_after: None }
+        );
+    }
+
+    #[test]
+    fn field_errors_are_found_by_name() {
+        let problem = Problem::new(ErrorCode::ValidationFailed).with_errors(vec![FieldError::new(
+            "purpose",
+            "too_short",
+            "purpose must have at least 5 characters",
+        )]);
+        let body = serde_json::to_string(&problem).expect("serialize");
+        let err = error_from_body(422, &body, None);
+        assert_eq!(
+            err.field("purpose").map(|e| e.code.as_str()),
+            Some("too_short")
+        );
+        assert!(err.field("reason").is_none());
+        assert_eq!(err.message_key(), "error.validation");
+        assert!(ApiError::Status(500).field_errors().is_empty());
+    }
+
+    #[test]
+    fn empty_answers_decode_as_unit() {
+        let unit: Result<(), _> = decode("");
+        assert!(unit.is_ok());
+    }
+
+    #[test]
+    fn statuses_without_a_problem_still_have_a_kind() {
+        assert!(ApiError::Status(401).is_unauthenticated());
+        assert!(ApiError::Status(403).is_forbidden());
+        assert_eq!(ApiError::Status(403).message_key(), "error.forbidden");
     }
 }

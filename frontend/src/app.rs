@@ -1,7 +1,7 @@
 //! The application: routes, the providers of shared state, and the page frame.
 
 use cortile_shared::meta::ClientConfig;
-use cortile_shared::{BuildingId, EstateId};
+use cortile_shared::{BuildingId, EstateId, HouseholdId};
 use yew::prelude::*;
 use yew_router::prelude::*;
 
@@ -9,8 +9,17 @@ use crate::api;
 use crate::components::Shell;
 use crate::hooks::{use_remote, Remote};
 use crate::i18n::LocaleProvider;
+use crate::pages::account::{
+    application::MyApplicationPage, assist::AssistPage, login::LoginPage, profile::ProfilePage,
+};
+use crate::pages::audit::AuditPage;
 use crate::pages::not_found::NotFound;
 use crate::pages::registry::{building::BuildingPage, estate::EstatePage, home::Home};
+use crate::pages::tenancy::{
+    changes::ChangeRequestsPage, imports::ImportsPage, search::RegistrySearchPage,
+    tenant_file::TenantFilePage,
+};
+use crate::session::{RequireLogin, SessionProvider};
 
 /// Every page of the app.
 #[derive(Debug, Clone, PartialEq, Routable)]
@@ -21,6 +30,24 @@ pub enum Route {
     Estate { id: EstateId },
     #[at("/buildings/:id")]
     Building { id: BuildingId },
+    #[at("/accedi")]
+    Login,
+    #[at("/profilo")]
+    Profile,
+    #[at("/domanda")]
+    MyApplication,
+    #[at("/registro")]
+    RegistrySearch,
+    #[at("/registro/nuclei/:id")]
+    TenantFile { id: HouseholdId },
+    #[at("/registro/correzioni")]
+    ChangeRequests,
+    #[at("/registro/importazioni")]
+    Imports,
+    #[at("/audit")]
+    Audit,
+    #[at("/assistenza")]
+    Assist,
     #[not_found]
     #[at("/404")]
     NotFound,
@@ -31,6 +58,15 @@ fn switch(route: Route) -> Html {
         Route::Home => html! { <Home /> },
         Route::Estate { id } => html! { <EstatePage {id} /> },
         Route::Building { id } => html! { <BuildingPage {id} /> },
+        Route::Login => html! { <LoginPage /> },
+        Route::Profile => html! { <RequireLogin><ProfilePage /></RequireLogin> },
+        Route::MyApplication => html! { <RequireLogin><MyApplicationPage /></RequireLogin> },
+        Route::RegistrySearch => html! { <RequireLogin><RegistrySearchPage /></RequireLogin> },
+        Route::TenantFile { id } => html! { <RequireLogin><TenantFilePage {id} /></RequireLogin> },
+        Route::ChangeRequests => html! { <RequireLogin><ChangeRequestsPage /></RequireLogin> },
+        Route::Imports => html! { <RequireLogin><ImportsPage /></RequireLogin> },
+        Route::Audit => html! { <RequireLogin><AuditPage /></RequireLogin> },
+        Route::Assist => html! { <RequireLogin><AssistPage /></RequireLogin> },
         Route::NotFound => html! { <NotFound /> },
     }
 }
@@ -62,9 +98,11 @@ pub fn app() -> Html {
         <BrowserRouter>
             <LocaleProvider>
                 <ConfigProvider>
-                    <Shell>
-                        <Switch<Route> render={switch} />
-                    </Shell>
+                    <SessionProvider>
+                        <Shell>
+                            <Switch<Route> render={switch} />
+                        </Shell>
+                    </SessionProvider>
                 </ConfigProvider>
             </LocaleProvider>
         </BrowserRouter>
@@ -94,8 +132,37 @@ mod tests {
     }
 
     #[test]
+    fn account_and_registry_routes_parse_and_print() {
+        let pages = [
+            ("/accedi", Route::Login),
+            ("/profilo", Route::Profile),
+            ("/domanda", Route::MyApplication),
+            ("/registro", Route::RegistrySearch),
+            (
+                "/registro/nuclei/42",
+                Route::TenantFile {
+                    id: HouseholdId(42),
+                },
+            ),
+            ("/registro/correzioni", Route::ChangeRequests),
+            ("/registro/importazioni", Route::Imports),
+            ("/audit", Route::Audit),
+            ("/assistenza", Route::Assist),
+        ];
+        for (path, route) in pages {
+            assert_eq!(Route::recognize(path), Some(route.clone()), "{path}");
+            assert_eq!(route.to_path(), path);
+        }
+    }
+
+    #[test]
     fn unknown_paths_and_bad_ids_are_not_found() {
         assert_eq!(Route::recognize("/nowhere"), Some(Route::NotFound));
         assert_eq!(Route::recognize("/estates/abc"), Some(Route::NotFound));
+        assert_eq!(
+            Route::recognize("/registro/nuclei/abc"),
+            Some(Route::NotFound)
+        );
+        assert_eq!(Route::recognize("/registro/altro"), Some(Route::NotFound));
     }
 }

@@ -84,13 +84,14 @@ where
     }
 }
 
+/// Runs a future on the browser's event loop (nothing happens in host unit tests).
 #[cfg(target_arch = "wasm32")]
-fn spawn<Fut: Future<Output = ()> + 'static>(future: Fut) {
+pub fn spawn<Fut: Future<Output = ()> + 'static>(future: Fut) {
     wasm_bindgen_futures::spawn_local(future);
 }
 
 #[cfg(not(target_arch = "wasm32"))]
-fn spawn<Fut: Future<Output = ()> + 'static>(future: Fut) {
+pub fn spawn<Fut: Future<Output = ()> + 'static>(future: Fut) {
     // The host build exists for unit tests only; nothing renders there.
     drop(future);
 }

@@ -9,6 +9,7 @@ mod components;
 mod hooks;
 mod i18n;
 mod pages;
+mod session;
 
 fn main() {
     // `cfg!`, not `#[cfg]`: the host build type-checks (and lints) the whole app too.

@@ -1,12 +1,14 @@
 //! Building blocks shared by the pages.
 
 pub mod breadcrumb;
+pub mod form;
 pub mod icon;
 pub mod map;
 pub mod shell;
 pub mod status;
 
 pub use breadcrumb::Breadcrumb;
+pub use form::{field_error, Checkbox, FormAlert, SelectField, TextField};
 pub use icon::Icon;
 pub use map::Map;
 pub use shell::Shell;

@@ -1,14 +1,34 @@
-//! The frame around every page: skip link, header with the language switcher, navigation,
-//! the main landmark and the footer. Built with bootstrap-italia's header and footer classes.
+//! The frame around every page: skip link, the assisted-mode banner, header with the language
+//! switcher and the account links, navigation by role, the main landmark and the footer. Built with bootstrap-italia's header and footer classes.
 
+use cortile_shared::auth::Role;
 use cortile_shared::Locale;
 use yew::prelude::*;
 use yew_router::prelude::*;
 
 use crate::app::{ConfigContext, Route};
 use crate::components::Icon;
-use crate::hooks::Remote;
+use crate::hooks::{spawn, Remote};
 use crate::i18n::use_i18n;
+use crate::session::{current_path, login_href, safe_return_path, use_session, LoginQuery};
+
+/// Who may open the registry search and tenant files (within their scope).
+pub const REGISTRY_READERS: &[Role] = &[
+    Role::Admin,
+    Role::Staff,
+    Role::Operator,
+    Role::Custodian,
+    Role::BuildingAdmin,
+    Role::CommitteeMember,
+];
+/// Who proposes or decides registry corrections.
+pub const CHANGE_HANDLERS: &[Role] = &[Role::CommitteeMember, Role::Staff, Role::Admin];
+/// Who imports the registry.
+pub const IMPORTERS: &[Role] = &[Role::Staff, Role::Admin];
+/// Who reads the audit log.
+pub const AUDITORS: &[Role] = &[Role::Admin];
+/// Who acts on residents' behalf.
+pub const ASSISTANTS: &[Role] = &[Role::Operator, Role::Staff];
 
 #[derive(Properties, PartialEq)]
 pub struct ShellProps {
@@ -44,6 +64,7 @@ pub fn shell(props: &ShellProps) -> Html {
             <div class="skiplinks">
                 <a class="visually-hidden-focusable" href="#main">{ i18n.t("skip.main") }</a>
             </div>
+            <AssistBanner />
             <Header />
             <main id="main" ref={main} tabindex="-1" class="cortile-main">
                 <div class="container py-3 py-md-4">
@@ -66,8 +87,9 @@ fn header() -> Html {
                         <div class="col-12">
                             <div class="it-header-slim-wrapper-content">
                                 <span class="navbar-brand cortile-owner">{ i18n.t("header.owner") }</span>
-                                <div class="it-header-slim-right-zone">
+                                <div class="it-header-slim-right-zone cortile-slim-right">
                                     <LanguageSwitcher />
+                                    <AccountLinks />
                                 </div>
                             </div>
                         </div>
@@ -96,13 +118,177 @@ fn header() -> Html {
                 </div>
                 <nav class="cortile-nav" aria-label={i18n.t("nav.label")}>
                     <div class="container">
-                        <ul class="cortile-nav-list">
-                            <li><Link<Route> to={Route::Home}>{ i18n.t("nav.estates") }</Link<Route>></li>
-                        </ul>
+                        <NavLinks />
                     </div>
                 </nav>
             </div>
         </header>
+    }
+}
+
+/// The main navigation: the estates for everyone, then the pages the user's roles open. Roles
+/// only decide what is shown; the server decides what is allowed.
+#[function_component(NavLinks)]
+fn nav_links() -> Html {
+    let i18n = use_i18n();
+    let session = use_session();
+    let current = use_route::<Route>();
+    let assisting = session.me().is_some_and(|me| me.assisting.is_some());
+    let mut links = vec![(Route::Home, "nav.estates")];
+    if session.me().is_some() {
+        links.push((Route::Profile, "nav.profile"));
+    }
+    if session.has_any(&[Role::Applicant]) {
+        links.push((Route::MyApplication, "nav.application"));
+    }
+    if session.has_any(REGISTRY_READERS) {
+        links.push((Route::RegistrySearch, "nav.registry"));
+    }
+    if session.has_any(CHANGE_HANDLERS) {
+        links.push((Route::ChangeRequests, "nav.changes"));
+    }
+    if session.has_any(IMPORTERS) {
+        links.push((Route::Imports, "nav.imports"));
+    }
+    if session.has_any(AUDITORS) {
+        links.push((Route::Audit, "nav.audit"));
+    }
+    if session.has_any(ASSISTANTS) && !assisting {
+        links.push((Route::Assist, "nav.assist"));
+    }
+    html! {
+        <ul class="cortile-nav-list">
+            { for links.into_iter().map(|(route, key)| {
+                let here = current.as_ref() == Some(&route);
+                html! {
+                    <li>
+                        <Link<Route> to={route}>
+                            <span aria-current={here.then_some("page")}>{ i18n.t(key) }</span>
+                        </Link<Route>>
+                    </li>
+                }
+            }) }
+        </ul>
+    }
+}
+
+/// "Accedi" for visitors; the user's name (a link to the profile) and "Esci" for users.
+#[function_component(AccountLinks)]
+fn account_links() -> Html {
+    let i18n = use_i18n();
+    let session = use_session();
+    let navigator = use_navigator();
+    let route = use_route::<Route>();
+    if session.is_loading() {
+        return html! {};
+    }
+    let Some(me) = session.me() else {
+        // Come back here after login, unless "here" is the login page itself.
+        let query = LoginQuery {
+            return_to: match route {
+                Some(Route::Login) | None => None,
+                Some(_) => safe_return_path(Some(&current_path())),
+            },
+        };
+        let href = login_href(query.return_to.as_deref());
+        let onclick = Callback::from(move |e: MouseEvent| {
+            if let Some(navigator) = &navigator {
+                e.prevent_default();
+                let _ = navigator.push_with_query(&Route::Login, &query);
+            }
+        });
+        return html! {
+            <a {href} class="btn btn-sm cortile-account-button" data-testid="login-link" {onclick}>
+                { i18n.t("header.login") }
+            </a>
+        };
+    };
+    let onclick = {
+        let api = session.api();
+        let signed_out = session.signed_out();
+        Callback::from(move |_: MouseEvent| {
+            let api = api.clone();
+            let signed_out = signed_out.clone();
+            let navigator = navigator.clone();
+            spawn(async move {
+                // Whatever the answer, the app forgets the session (a failed logout means the
+                // session is already over, or the server will end it when it expires).
+                let _ = api.logout().await;
+                signed_out.emit(());
+                if let Some(navigator) = navigator {
+                    navigator.push(&Route::Home);
+                }
+            });
+        })
+    };
+    html! {
+        <div class="cortile-account">
+            <Link<Route> to={Route::Profile} classes="cortile-account-name">
+                <Icon name="it-user" class="icon-white icon-sm" />
+                <span class="visually-hidden">{ i18n.t("header.signed_in_as") }</span>
+                <span data-testid="user-name">{ me.display_name.clone() }</span>
+            </Link<Route>>
+            <button type="button" class="btn btn-sm cortile-account-button" data-testid="logout" {onclick}>
+                { i18n.t("header.logout") }
+            </button>
+        </div>
+    }
+}
+
+/// While an operator acts for a resident: who, why, and the way to stop. On every page.
+#[function_component(AssistBanner)]
+fn assist_banner() -> Html {
+    let i18n = use_i18n();
+    let session = use_session();
+    let navigator = use_navigator();
+    let failed = use_state(|| None::<crate::api::ApiError>);
+    let Some(me) = session.me() else {
+        return html! {};
+    };
+    let Some(assisting) = me.assisting.clone() else {
+        return html! {};
+    };
+    let onclick = {
+        let api = session.api();
+        let signed_in = session.signed_in();
+        let failed = failed.clone();
+        Callback::from(move |_: MouseEvent| {
+            let api = api.clone();
+            let signed_in = signed_in.clone();
+            let failed = failed.clone();
+            let navigator = navigator.clone();
+            spawn(async move {
+                match api.stop_assist().await {
+                    Ok(me) => {
+                        failed.set(None);
+                        signed_in.emit(me);
+                        if let Some(navigator) = navigator {
+                            navigator.push(&Route::Assist);
+                        }
+                    }
+                    Err(err) => failed.set(Some(err)),
+                }
+            });
+        })
+    };
+    html! {
+        <div class="cortile-assist-banner" role="status" data-testid="assist-banner">
+            <div class="container d-flex flex-wrap align-items-center gap-2 py-2">
+                <p class="mb-0 flex-grow-1">
+                    <strong>{ i18n.tf("assist.banner", &[("name", &assisting.resident.display_name)]) }</strong>
+                    { " " }
+                    { i18n.tf("assist.banner_purpose", &[("purpose", &assisting.purpose)]) }
+                    { " " }
+                    <span class="cortile-assist-operator">{ i18n.tf("assist.banner_operator", &[("name", &assisting.operator.display_name)]) }</span>
+                </p>
+                <button type="button" class="btn btn-dark btn-sm" data-testid="assist-stop" {onclick}>
+                    { i18n.t("assist.stop") }
+                </button>
+                if let Some(error) = &*failed {
+                    <p class="mb-0 w-100" role="alert">{ i18n.t(error.message_key()) }</p>
+                }
+            </div>
+        </div>
     }
 }
 

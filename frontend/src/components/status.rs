@@ -27,16 +27,29 @@ pub struct ErrorStateProps {
     pub retry: Callback<()>,
 }
 
-/// A failed request, in plain language, with a way to try again.
+/// A failed request, in plain language, with a way to try again. "Not allowed" and "not
+/// found" say so and offer no retry: trying again would not help.
 #[function_component(ErrorState)]
 pub fn error_state(props: &ErrorStateProps) -> Html {
     let i18n = use_i18n();
     let retry = props.retry.reform(|_: MouseEvent| ());
+    let final_answer = props.error.is_forbidden() || props.error.is_not_found();
+    let title = if props.error.is_forbidden() {
+        "error.forbidden_title"
+    } else if props.error.is_not_found() {
+        "error.not_found_title"
+    } else {
+        "error.title"
+    };
     html! {
         <div class="alert alert-danger my-4" role="alert" data-testid="error">
-            <h2 class="h4">{ i18n.t("error.title") }</h2>
+            <h2 class="h4">{ i18n.t(title) }</h2>
             <p>{ i18n.t(props.error.message_key()) }</p>
-            <button type="button" class="btn btn-primary btn-sm" onclick={retry}>{ i18n.t("error.retry") }</button>
+            if final_answer {
+                <Link<Route> to={Route::Home} classes="btn btn-primary btn-sm">{ i18n.t("not_found.back") }</Link<Route>>
+            } else {
+                <button type="button" class="btn btn-primary btn-sm" onclick={retry}>{ i18n.t("error.retry") }</button>
+            }
         </div>
     }
 }

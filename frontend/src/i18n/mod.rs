@@ -6,15 +6,18 @@
 //! [`I18n::count`]. The current [`Locale`] is shared through a [`ContextProvider`] holding a
 //! reducer, so changing the language re-renders every component that reads it.
 
+mod dates;
 mod format;
 
 use std::collections::HashMap;
 use std::rc::Rc;
 use std::sync::OnceLock;
 
-use cortile_shared::Locale;
+use chrono::{DateTime, Datelike, NaiveDate, Timelike, Utc};
+use cortile_shared::{FieldError, Locale};
 use yew::prelude::*;
 
+pub use dates::rome_time;
 pub use format::{format_decimal, format_int};
 
 const IT_JSON: &str = include_str!("../../i18n/it.json");
@@ -132,6 +135,52 @@ impl I18n {
     /// A decimal number with the language's separators and `decimals` digits after the point.
     pub fn decimal(&self, x: f64, decimals: usize) -> String {
         format_decimal(self.locale, x, decimals)
+    }
+
+    /// Whether the catalogue (of this language or of Italian) has `key`.
+    pub fn has(&self, key: &str) -> bool {
+        catalog(self.locale).contains_key(key) || catalog(Locale::It).contains_key(key)
+    }
+
+    /// A date in words: "12 marzo 2025", "12 March 2025".
+    pub fn date(&self, date: NaiveDate) -> String {
+        self.tf(
+            "date.format",
+            &[
+                ("day", &date.day().to_string()),
+                ("month", &self.t(&format!("month.{}", date.month()))),
+                ("year", &date.year().to_string()),
+            ],
+        )
+    }
+
+    /// A moment as a date and a time of day in Rome: "12 marzo 2025, 14:05".
+    pub fn datetime(&self, at: DateTime<Utc>) -> String {
+        let local = rome_time(at);
+        self.tf(
+            "date.time_format",
+            &[
+                ("date", &self.date(local.date())),
+                (
+                    "time",
+                    &format!("{:02}:{:02}", local.hour(), local.minute()),
+                ),
+            ],
+        )
+    }
+
+    /// A field error from the server in plain words: `field_error.<field>.<code>`, else
+    /// `field_error.<code>`, else the server's own (English) message.
+    pub fn field_error(&self, error: &FieldError) -> String {
+        let specific = format!("field_error.{}.{}", error.field, error.code);
+        let general = format!("field_error.{}", error.code);
+        if self.has(&specific) {
+            self.t(&specific)
+        } else if self.has(&general) {
+            self.t(&general)
+        } else {
+            error.message.clone()
+        }
     }
 
     /// "Yes" or "No".
@@ -293,6 +342,31 @@ mod tests {
         assert_eq!(en.count("count.buildings", 0), "0 buildings");
         assert_eq!(en.count("count.buildings", 12_500), "12,500 buildings");
         assert_eq!(it.tf("district.name", &[("number", "4")]), "Municipio 4");
+    }
+
+    #[test]
+    fn dates_and_times_are_written_in_words_in_rome_time() {
+        let it = I18n::fixed(Locale::It);
+        let en = I18n::fixed(Locale::En);
+        let day = NaiveDate::from_ymd_opt(2025, 3, 12).expect("valid date");
+        assert_eq!(it.date(day), "12 marzo 2025");
+        assert_eq!(en.date(day), "12 March 2025");
+        let at: DateTime<Utc> = "2025-07-01T22:30:00Z".parse().expect("valid time");
+        assert_eq!(it.datetime(at), "2 luglio 2025, 00:30");
+        for month in 1..=12 {
+            assert!(it.has(&format!("month.{month}")));
+        }
+    }
+
+    #[test]
+    fn field_errors_use_the_most_specific_translation() {
+        let it = I18n::fixed(Locale::It);
+        let specific = FieldError::new("confirm", "confirmation_required", "type CANCELLA");
+        assert_ne!(it.field_error(&specific), "type CANCELLA");
+        let general = FieldError::new("comment", "too_short", "too short");
+        assert_eq!(it.field_error(&general), it.t("field_error.too_short"));
+        let unknown = FieldError::new("x", "brand_new", "server words");
+        assert_eq!(it.field_error(&unknown), "server words");
     }
 
     #[test]

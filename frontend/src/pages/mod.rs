@@ -1,4 +1,7 @@
 //! One module per page.
 
+pub mod account;
+pub mod audit;
 pub mod not_found;
 pub mod registry;
+pub mod tenancy;
