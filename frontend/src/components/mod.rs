@@ -6,6 +6,7 @@ pub mod icon;
 pub mod map;
 pub mod shell;
 pub mod status;
+pub mod table;
 
 pub use breadcrumb::Breadcrumb;
 pub use form::{field_error, Checkbox, FormAlert, SelectField, TextField};
@@ -13,3 +14,4 @@ pub use icon::Icon;
 pub use map::Map;
 pub use shell::Shell;
 pub use status::{ErrorState, Loading, NotFoundState};
+pub use table::ScrollTable;

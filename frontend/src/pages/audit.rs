@@ -4,7 +4,7 @@ use cortile_shared::tenancy::AuditEntry;
 use yew::prelude::*;
 
 use crate::api::ApiError;
-use crate::components::{ErrorState, FormAlert, Loading, SelectField};
+use crate::components::{ErrorState, FormAlert, Loading, ScrollTable, SelectField};
 use crate::hooks::{spawn, use_document_title, use_remote, Remote};
 use crate::i18n::{use_i18n, I18n};
 use crate::session::use_session;
@@ -154,7 +154,7 @@ fn audit_table(i18n: &I18n, entries: &[&AuditEntry]) -> Html {
     }
     let dash = || "—".to_owned();
     html! {
-        <div class="table-responsive">
+        <ScrollTable label={i18n.t("audit.caption")}>
             <table class="table table-striped cortile-table">
                 <caption class="caption-top">{ i18n.t("audit.caption") }</caption>
                 <thead>
@@ -184,7 +184,7 @@ fn audit_table(i18n: &I18n, entries: &[&AuditEntry]) -> Html {
                     }) }
                 </tbody>
             </table>
-        </div>
+        </ScrollTable>
     }
 }
 

@@ -12,7 +12,7 @@ use yew_router::prelude::*;
 
 use crate::api::{self, ApiError};
 use crate::app::Route;
-use crate::components::{field_error, ErrorState, FormAlert, Loading, TextField};
+use crate::components::{field_error, ErrorState, FormAlert, Loading, ScrollTable, TextField};
 use crate::hooks::{spawn, use_document_title, use_remote, Remote};
 use crate::i18n::{use_i18n, I18n};
 use crate::pages::tenancy::floor_text;
@@ -252,7 +252,7 @@ fn sessions_table(
     revoke: &Callback<Option<SessionId>>,
 ) -> Html {
     html! {
-        <div class="table-responsive">
+        <ScrollTable label={i18n.t("sessions.caption")}>
             <table class="table cortile-table">
                 <caption class="caption-top">{ i18n.t("sessions.caption") }</caption>
                 <thead>
@@ -297,7 +297,7 @@ fn sessions_table(
                     }) }
                 </tbody>
             </table>
-        </div>
+        </ScrollTable>
     }
 }
 

@@ -7,7 +7,7 @@ use cortile_shared::import::{ImportReport, ImportSummary, Outcome};
 use yew::prelude::*;
 
 use crate::api::ApiError;
-use crate::components::{Checkbox, ErrorState, FormAlert, Loading};
+use crate::components::{Checkbox, ErrorState, FormAlert, Loading, ScrollTable};
 use crate::hooks::{spawn, use_document_title, use_remote, Remote};
 use crate::i18n::{use_i18n, I18n};
 use crate::session::use_session;
@@ -82,7 +82,13 @@ pub fn imports_page() -> Html {
     let file_error = match &*state {
         UploadState::NoFile => Some(i18n.t("imports.no_file")),
         UploadState::Unreadable => Some(i18n.t("imports.unreadable")),
-        UploadState::Failed(err) => err.field("file").map(|e| i18n.field_error(e)),
+        // The server's own words say which columns or bytes are wrong: keep them for staff.
+        UploadState::Failed(err) => err.field("file").map(|e| {
+            i18n.tf(
+                "imports.file_error",
+                &[("error", &i18n.field_error(e)), ("detail", &e.message)],
+            )
+        }),
         _ => None,
     };
     let failed = match &*state {
@@ -199,7 +205,7 @@ fn report_view(i18n: &I18n, report: &ImportReport) -> Html {
                 }) }
             </dl>
             if !report.errors.is_empty() {
-                <div class="table-responsive">
+                <ScrollTable label={i18n.t("imports.errors_caption")}>
                     <table class="table table-striped cortile-table">
                         <caption class="caption-top">{ i18n.t("imports.errors_caption") }</caption>
                         <thead>
@@ -221,7 +227,7 @@ fn report_view(i18n: &I18n, report: &ImportReport) -> Html {
                             }) }
                         </tbody>
                     </table>
-                </div>
+                </ScrollTable>
             }
         </section>
     }
@@ -243,7 +249,7 @@ fn past_table(i18n: &I18n, list: &[ImportSummary]) -> Html {
         return html! { <p>{ i18n.t("imports.past_none") }</p> };
     }
     html! {
-        <div class="table-responsive">
+        <ScrollTable label={i18n.t("imports.past_caption")}>
             <table class="table table-striped cortile-table">
                 <caption class="caption-top">{ i18n.t("imports.past_caption") }</caption>
                 <thead>
@@ -278,6 +284,6 @@ fn past_table(i18n: &I18n, list: &[ImportSummary]) -> Html {
                     }) }
                 </tbody>
             </table>
-        </div>
+        </ScrollTable>
     }
 }

@@ -14,7 +14,7 @@ use crate::api::ApiError;
 use crate::app::Route;
 use crate::components::shell::CHANGE_HANDLERS;
 use crate::components::{
-    field_error, Breadcrumb, ErrorState, FormAlert, Loading, SelectField, TextField,
+    field_error, Breadcrumb, ErrorState, FormAlert, Loading, ScrollTable, SelectField, TextField,
 };
 use crate::hooks::{spawn, use_document_title};
 use crate::i18n::{use_i18n, I18n};
@@ -223,7 +223,7 @@ fn file_view(props: &FileViewProps) -> Html {
 fn members_table(i18n: &I18n, file: &TenantFile) -> Html {
     let full = file.full_details;
     html! {
-        <div class="table-responsive">
+        <ScrollTable label={i18n.t("file.members_caption")}>
             <table class="table table-striped cortile-table">
                 <caption class="caption-top">{ i18n.t("file.members_caption") }</caption>
                 <thead>
@@ -242,7 +242,7 @@ fn members_table(i18n: &I18n, file: &TenantFile) -> Html {
                     { for file.members.iter().map(|m| member_row(i18n, m, full)) }
                 </tbody>
             </table>
-        </div>
+        </ScrollTable>
     }
 }
 
