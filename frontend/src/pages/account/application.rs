@@ -5,7 +5,7 @@ use yew::prelude::*;
 
 use crate::components::{ErrorState, Loading};
 use crate::hooks::{use_document_title, use_remote, Remote};
-use crate::i18n::{use_i18n, I18n};
+use crate::i18n::{rome_time, use_i18n, I18n};
 use crate::pages::tenancy::{application_status_text, home_text};
 use crate::session::use_session;
 
@@ -67,7 +67,7 @@ pub fn application(i18n: &I18n, app: &Application) -> Html {
                     { for app.history.iter().map(|event| html! {
                         <li class="cortile-timeline-step">
                             <p class="mb-0">
-                                <time datetime={event.at.to_rfc3339()}>{ i18n.datetime(event.at) }</time>
+                                <time datetime={event.at.to_rfc3339()}>{ i18n.date(rome_time(event.at).date()) }</time>
                             </p>
                             <p class="mb-0 fw-semibold">
                                 { application_status_text(i18n, event.status) }
