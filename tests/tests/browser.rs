@@ -382,3 +382,273 @@ async fn estates_journey_on_sqlite() {
 async fn estates_journey_on_postgres() {
     journey(Backend::Postgres).await;
 }
+
+/// Types into an input found by CSS.
+async fn fill(client: &Client, selector: &str, text: &str) {
+    let input = client
+        .find(Locator::Css(selector))
+        .await
+        .unwrap_or_else(|e| panic!("{selector}: {e}"));
+    input.clear().await.expect("clear");
+    input.send_keys(text).await.expect("type");
+}
+
+/// Clicks an element found by CSS, scrolled into view first (see the estates journey).
+async fn click(client: &Client, selector: &str) {
+    let el = client
+        .find(Locator::Css(selector))
+        .await
+        .unwrap_or_else(|e| panic!("{selector}: {e}"));
+    client
+        .execute(
+            "document.documentElement.style.scrollBehavior = 'auto';
+             arguments[0].scrollIntoView({block: 'center'});",
+            vec![serde_json::to_value(&el).expect("element reference")],
+        )
+        .await
+        .expect("scroll");
+    el.click()
+        .await
+        .unwrap_or_else(|e| panic!("click {selector}: {e}"));
+}
+
+async fn no_axe_violations(client: &Client, page: &str) {
+    let violations = axe_violations(client).await;
+    assert!(violations.is_empty(), "axe-core on {page}: {violations:#?}");
+}
+
+/// Logs in with the local form.
+async fn local_login(client: &Client, app: &TestApp, username: &str) {
+    client.goto(&app.url("/accedi")).await.expect("open login");
+    wait_for_js(
+        client,
+        "document.querySelector('[data-testid=login-submit]')",
+        "the login form",
+    )
+    .await;
+    fill(client, "#login-username", username).await;
+    fill(client, "#login-password", cortile_tests::DEMO_PASSWORD).await;
+    click(client, "[data-testid=login-submit]").await;
+    wait_for_js(
+        client,
+        "document.querySelector('[data-testid=user-name]')",
+        "signed in",
+    )
+    .await;
+}
+
+async fn logout(client: &Client) {
+    click(client, "[data-testid=logout]").await;
+    wait_for_js(
+        client,
+        "document.querySelector('[data-testid=login-link]')",
+        "signed out",
+    )
+    .await;
+}
+
+/// Login with SPID/CIE (a real OpenID provider), the profile and sessions, assisted mode,
+/// a tenant file opened with a purpose, and the audit log that recorded it all.
+async fn access_journey(backend: Backend) {
+    use cortile_tests::oidc::{demo_resident, spawn_with_provider};
+
+    let web_dir = required_env("CORTILE_TEST_WEB_DIR");
+    let resident = demo_resident();
+    let (_provider, app) = spawn_with_provider(
+        TestApp::builder(backend).people().web_dir(&web_dir),
+        std::slice::from_ref(&resident),
+    )
+    .await;
+    let (_driver, client) = start_browser().await;
+
+    // The login page offers SPID/CIE; the resident logs in at the provider's own form.
+    client.goto(&app.url("/accedi")).await.expect("open login");
+    wait_for_js(
+        &client,
+        "document.querySelector('[data-testid=login-oidc]')",
+        "the SPID/CIE button",
+    )
+    .await;
+    no_axe_violations(&client, "the login page").await;
+    click(&client, "[data-testid=login-oidc]").await;
+    wait_for_js(
+        &client,
+        "document.querySelector('input[name=login]')",
+        "the provider's login form",
+    )
+    .await;
+    fill(&client, "input[name=login]", &resident.login).await;
+    fill(&client, "input[name=password]", &resident.password).await;
+    click(&client, "button[type=submit]").await;
+
+    // Back on Cortile: the registry knows where she lives.
+    wait_for_js(
+        &client,
+        "(document.querySelector('[data-testid=profile-name]') || {}).textContent",
+        "the profile after login",
+    )
+    .await;
+    assert_eq!(client.current_url().await.expect("url").path(), "/profilo");
+    assert!(text_of(&client, "[data-testid=profile-name]")
+        .await
+        .contains("Maria Rossi"));
+    let home = text_of(&client, "[data-testid=profile-residence]").await;
+    assert!(home.contains("San Siro"), "{home}");
+    wait_for_js(
+        &client,
+        "document.querySelectorAll('[data-testid=session-row]').length >= 1",
+        "sessions",
+    )
+    .await;
+    no_axe_violations(&client, "the profile").await;
+    // A reload keeps the session (the cookie is HttpOnly; the app asks the server).
+    client.refresh().await.expect("reload");
+    wait_for_js(
+        &client,
+        "document.querySelector('[data-testid=profile-residence]')",
+        "profile after reload",
+    )
+    .await;
+    logout(&client).await;
+
+    // An operator assists her on the phone: a banner the whole time.
+    local_login(&client, &app, "operatore").await;
+    client
+        .goto(&app.url("/assistenza"))
+        .await
+        .expect("open assisted mode");
+    let code = resident
+        .fiscal_number
+        .trim_start_matches("TINIT-")
+        .to_owned();
+    wait_for_js(
+        &client,
+        "document.querySelector('[data-testid=assist-search-submit]')",
+        "the assist search",
+    )
+    .await;
+    fill(&client, "[data-testid=assist-search]", &code).await;
+    click(&client, "[data-testid=assist-search-submit]").await;
+    wait_for_js(
+        &client,
+        "document.querySelectorAll('[data-testid=assist-candidate]').length === 1",
+        "the resident",
+    )
+    .await;
+    fill(
+        &client,
+        "[data-testid=assist-purpose]",
+        "telefonata al numero verde",
+    )
+    .await;
+    click(&client, "[data-testid=assist-start]").await;
+    let banner = wait_for_js(
+        &client,
+        "(document.querySelector('[data-testid=assist-banner]') || {}).textContent",
+        "the assisted-mode banner",
+    )
+    .await;
+    assert!(
+        banner.as_str().unwrap_or("").contains("Maria Rossi"),
+        "{banner}"
+    );
+    no_axe_violations(&client, "a page in assisted mode").await;
+    client
+        .goto(&app.url("/domanda"))
+        .await
+        .expect("open application");
+    wait_for_js(
+        &client,
+        "document.querySelector('[data-testid=assist-banner]')",
+        "the banner on every page",
+    )
+    .await;
+    click(&client, "[data-testid=assist-stop]").await;
+    wait_for_js(
+        &client,
+        "!document.querySelector('[data-testid=assist-banner]')",
+        "the banner gone",
+    )
+    .await;
+    logout(&client).await;
+
+    // Staff open her household's file, giving a purpose.
+    local_login(&client, &app, "staff").await;
+    client
+        .goto(&app.url("/registro"))
+        .await
+        .expect("open registry");
+    wait_for_js(
+        &client,
+        "document.querySelector('[data-testid=registry-search-submit]')",
+        "the registry search",
+    )
+    .await;
+    fill(&client, "[data-testid=registry-search-input]", &code).await;
+    click(&client, "[data-testid=registry-search-submit]").await;
+    wait_for_js(
+        &client,
+        "document.querySelectorAll('[data-testid=registry-hit]').length === 1",
+        "one person",
+    )
+    .await;
+    no_axe_violations(&client, "the registry search").await;
+    click(&client, "[data-testid=registry-hit] a").await;
+    wait_for_js(
+        &client,
+        "document.querySelector('[data-testid=purpose-submit]')",
+        "the purpose form",
+    )
+    .await;
+    fill(
+        &client,
+        "[data-testid=purpose-input]",
+        "verifica per segnalazione guasto",
+    )
+    .await;
+    click(&client, "[data-testid=purpose-submit]").await;
+    wait_for_js(
+        &client,
+        "document.querySelectorAll('[data-testid=member-row]').length >= 1",
+        "the tenant file",
+    )
+    .await;
+    assert!(text_of(&client, "[data-testid=tenant-file]")
+        .await
+        .contains("Rossi"));
+    no_axe_violations(&client, "the tenant file").await;
+    logout(&client).await;
+
+    // The administrator reads who did what.
+    local_login(&client, &app, "admin").await;
+    client.goto(&app.url("/audit")).await.expect("open audit");
+    wait_for_js(
+        &client,
+        "document.querySelectorAll('[data-testid=audit-row]').length >= 3",
+        "audit rows",
+    )
+    .await;
+    let log = text_of(&client, "main").await;
+    assert!(
+        log.contains("verifica per segnalazione guasto"),
+        "the purpose is shown"
+    );
+    assert!(
+        log.contains("telefonata al numero verde"),
+        "the assistance is shown"
+    );
+    no_axe_violations(&client, "the audit log").await;
+
+    client.close().await.expect("close the browser");
+    app.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn access_journey_on_sqlite() {
+    access_journey(Backend::Sqlite).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn access_journey_on_postgres() {
+    access_journey(Backend::Postgres).await;
+}
