@@ -7,7 +7,8 @@
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
-use crate::ids::{BuildingId, EstateId, HouseholdId, PersonId, SessionId, UnitId, UserId};
+use crate::ids::{BuildingId, EstateId, HouseholdId, PersonId, SessionId, UserId};
+use crate::tenancy::HomeRef;
 
 /// What a person is in Cortile. A user may hold several roles, each with its own scope.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
@@ -187,14 +188,8 @@ pub struct Residence {
     pub person_id: PersonId,
     pub household_id: HouseholdId,
     pub role: HouseholdRole,
-    pub estate_id: EstateId,
-    pub estate_name: String,
-    pub building_id: BuildingId,
-    pub building_address: String,
-    pub unit_id: UnitId,
-    pub unit_code: String,
-    pub staircase: String,
-    pub floor: i32,
+    #[serde(flatten)]
+    pub home: HomeRef,
 }
 
 /// The operator's side of assisted mode: whom they are acting for and why.

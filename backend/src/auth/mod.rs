@@ -135,7 +135,10 @@ pub fn load_principal(conn: &mut DbConn, user_id: i64) -> AppResult<Option<Princ
     if let Some(code) = &user.fiscal_code {
         residence = store::residence_of(conn, code)?;
         if let Some(r) = &residence {
-            for scope in [Scope::Estate(r.estate_id), Scope::Building(r.building_id)] {
+            for scope in [
+                Scope::Estate(r.home.estate_id),
+                Scope::Building(r.home.building_id),
+            ] {
                 grants.push(GrantEntry {
                     role: Role::Resident,
                     scope,

@@ -2,12 +2,12 @@
 
 use chrono::NaiveDateTime;
 use cortile_shared::auth::{HouseholdRole, Residence, Role, Scope};
-use cortile_shared::{BuildingId, EstateId, HouseholdId, PersonId, UnitId};
+use cortile_shared::{HouseholdId, PersonId};
 use diesel::prelude::*;
 
 use crate::db::schema::{
     applications, buildings, estates, household_members, households, identities, persons,
-    role_grants, units, users,
+    role_grants, users,
 };
 use crate::db::DbConn;
 use crate::error::AppResult;
@@ -196,71 +196,27 @@ pub fn insert_grant(
 /// Where the person with this fiscal code lives now: a current membership of an active
 /// household. `None` when the registry has no current home for them.
 pub fn residence_of(conn: &mut DbConn, fiscal_code: &str) -> AppResult<Option<Residence>> {
-    #[allow(clippy::type_complexity)]
-    let row: Option<(
-        i64,
-        i64,
-        String,
-        i64,
-        String,
-        i64,
-        String,
-        i64,
-        String,
-        String,
-        i32,
-    )> = household_members::table
+    let membership: Option<(i64, i64, String)> = household_members::table
         .inner_join(persons::table)
-        .inner_join(
-            households::table
-                .inner_join(units::table.inner_join(buildings::table.inner_join(estates::table))),
-        )
+        .inner_join(households::table)
         .filter(persons::fiscal_code.eq(fiscal_code))
         .filter(household_members::ended_at.is_null())
         .filter(households::contract_status.eq("active"))
         .order(household_members::id.desc())
-        .select((
-            persons::id,
-            households::id,
-            household_members::role,
-            estates::id,
-            estates::name,
-            buildings::id,
-            buildings::address,
-            units::id,
-            units::code,
-            units::staircase,
-            units::floor,
-        ))
+        .select((persons::id, households::id, household_members::role))
         .first(conn)
         .optional()?;
-    Ok(row.map(
-        |(
-            person_id,
-            household_id,
-            role,
-            estate_id,
-            estate_name,
-            building_id,
-            building_address,
-            unit_id,
-            unit_code,
-            staircase,
-            floor,
-        )| Residence {
+    let Some((person_id, household_id, role)) = membership else {
+        return Ok(None);
+    };
+    Ok(
+        crate::tenancy::home_of(conn, household_id)?.map(|home| Residence {
             person_id: PersonId(person_id),
             household_id: HouseholdId(household_id),
             role: HouseholdRole::parse(&role).unwrap_or(HouseholdRole::Member),
-            estate_id: EstateId(estate_id),
-            estate_name,
-            building_id: BuildingId(building_id),
-            building_address,
-            unit_id: UnitId(unit_id),
-            unit_code,
-            staircase,
-            floor,
-        },
-    ))
+            home,
+        }),
+    )
 }
 
 /// Whether the registry holds a housing application by this fiscal code.

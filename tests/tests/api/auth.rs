@@ -217,10 +217,10 @@ people_test!(
             .collect();
         assert!(registry_grants
             .iter()
-            .any(|g| g.role == Role::Resident && g.scope == Scope::Building(residence.building_id)));
+            .any(|g| g.role == Role::Resident && g.scope == Scope::Building(residence.home.building_id)));
         assert!(registry_grants
             .iter()
-            .any(|g| g.role == Role::Resident && g.scope == Scope::Estate(residence.estate_id)));
+            .any(|g| g.role == Role::Resident && g.scope == Scope::Estate(residence.home.estate_id)));
         // The person leaves the household: the access goes at once, the account stays.
         let mut conn = app.connect();
         diesel::update(

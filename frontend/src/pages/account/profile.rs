@@ -77,11 +77,11 @@ fn residence(i18n: &I18n, me: &Me) -> Html {
                 HouseholdRole::Member => i18n.t("household.member"),
             };
             let facts = [
-                ("profile.estate", home.estate_name.clone()),
-                ("profile.address", home.building_address.clone()),
-                ("profile.staircase", home.staircase.clone()),
-                ("profile.floor", floor_text(i18n, home.floor)),
-                ("profile.unit", home.unit_code.clone()),
+                ("profile.estate", home.home.estate_name.clone()),
+                ("profile.address", home.home.building_address.clone()),
+                ("profile.staircase", home.home.staircase.clone()),
+                ("profile.floor", floor_text(i18n, home.home.floor)),
+                ("profile.unit", home.home.unit_code.clone()),
                 ("profile.household_role", role),
             ];
             html! {
