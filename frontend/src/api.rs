@@ -13,6 +13,10 @@ use std::rc::Rc;
 use cortile_shared::auth::{
     AssistRequest, EraseRequest, LoginOptions, LoginRequest, Me, SessionInfo,
 };
+use cortile_shared::community::{
+    Comment, CommunitySummary, EditPost, Member, NewComment, NewCommunity, NewPost, Post,
+    PostRevision, PostThread, ReactionKind, Reactions,
+};
 use cortile_shared::import::{ImportReport, ImportSummary};
 use cortile_shared::meta::ClientConfig;
 use cortile_shared::registry::{BuildingDetail, EstateDetail, EstateSummary};
@@ -21,8 +25,8 @@ use cortile_shared::tenancy::{
     PersonHit, TenantFile,
 };
 use cortile_shared::{
-    BuildingId, ChangeRequestId, ErrorCode, EstateId, FieldError, HouseholdId, Page, Problem,
-    SessionId, UserId, API_PREFIX,
+    BuildingId, ChangeRequestId, CommunityId, ErrorCode, EstateId, FieldError, HouseholdId, Page,
+    PostId, Problem, SessionId, UserId, API_PREFIX,
 };
 pub use gloo_net::http::Method;
 use gloo_net::http::RequestBuilder;
@@ -515,6 +519,148 @@ impl Api {
             query.push(("after", after));
         }
         self.get("/audit", &query).await
+    }
+
+    /// `GET /communities?view=mine|discover`.
+    pub async fn communities(
+        &self,
+        view: CommunityView,
+    ) -> Result<Vec<CommunitySummary>, ApiError> {
+        self.get("/communities", &[("view", view.as_str())]).await
+    }
+
+    pub async fn create_community(
+        &self,
+        community: &NewCommunity,
+    ) -> Result<CommunitySummary, ApiError> {
+        self.send(Method::POST, "/communities", community).await
+    }
+
+    pub async fn community(&self, id: CommunityId) -> Result<CommunitySummary, ApiError> {
+        self.get(&format!("/communities/{id}"), &[]).await
+    }
+
+    pub async fn community_members(&self, id: CommunityId) -> Result<Vec<Member>, ApiError> {
+        self.get(&format!("/communities/{id}/members"), &[]).await
+    }
+
+    pub async fn join_community(&self, id: CommunityId) -> Result<CommunitySummary, ApiError> {
+        self.call(
+            Method::POST,
+            &format!("/communities/{id}/join"),
+            &[],
+            Body::None,
+        )
+        .await
+    }
+
+    pub async fn leave_community(&self, id: CommunityId) -> Result<(), ApiError> {
+        self.call(
+            Method::POST,
+            &format!("/communities/{id}/leave"),
+            &[],
+            Body::None,
+        )
+        .await
+    }
+
+    /// A moderator accepts a request to join.
+    pub async fn approve_member(&self, id: CommunityId, user: UserId) -> Result<(), ApiError> {
+        self.call(
+            Method::POST,
+            &format!("/communities/{id}/members/{user}/approve"),
+            &[],
+            Body::None,
+        )
+        .await
+    }
+
+    /// One page of a community's posts, newest first: the pinned ones, or the others.
+    pub async fn community_posts(
+        &self,
+        id: CommunityId,
+        pinned: bool,
+        after: Option<&str>,
+    ) -> Result<Page<Post>, ApiError> {
+        let limit = POSTS_PAGE.to_string();
+        let mut query = vec![
+            ("limit", limit.as_str()),
+            ("pinned", if pinned { "true" } else { "false" }),
+        ];
+        if let Some(after) = after {
+            query.push(("after", after));
+        }
+        self.get(&format!("/communities/{id}/posts"), &query).await
+    }
+
+    pub async fn create_post(&self, id: CommunityId, post: &NewPost) -> Result<Post, ApiError> {
+        self.send(Method::POST, &format!("/communities/{id}/posts"), post)
+            .await
+    }
+
+    pub async fn post(&self, id: PostId) -> Result<PostThread, ApiError> {
+        self.get(&format!("/posts/{id}"), &[]).await
+    }
+
+    pub async fn edit_post(&self, id: PostId, edit: &EditPost) -> Result<Post, ApiError> {
+        self.send(Method::PUT, &format!("/posts/{id}"), edit).await
+    }
+
+    pub async fn post_history(&self, id: PostId) -> Result<Vec<PostRevision>, ApiError> {
+        self.get(&format!("/posts/{id}/history"), &[]).await
+    }
+
+    pub async fn comment(&self, id: PostId, comment: &NewComment) -> Result<Comment, ApiError> {
+        self.send(Method::POST, &format!("/posts/{id}/comments"), comment)
+            .await
+    }
+
+    /// Adds (`on`) or takes back my reaction of `kind`.
+    pub async fn react(
+        &self,
+        id: PostId,
+        kind: ReactionKind,
+        on: bool,
+    ) -> Result<Reactions, ApiError> {
+        let method = if on { Method::PUT } else { Method::DELETE };
+        self.call(
+            method,
+            &format!("/posts/{id}/reactions/{}", kind.as_str()),
+            &[],
+            Body::None,
+        )
+        .await
+    }
+
+    /// One page of my personal feed, newest first.
+    pub async fn feed(&self, after: Option<&str>) -> Result<Page<Post>, ApiError> {
+        let limit = POSTS_PAGE.to_string();
+        let mut query = vec![("limit", limit.as_str())];
+        if let Some(after) = after {
+            query.push(("after", after));
+        }
+        self.get("/feed", &query).await
+    }
+}
+
+/// Posts asked for at a time (the feed, a community's posts).
+pub const POSTS_PAGE: u32 = 20;
+
+/// Which communities to list.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CommunityView {
+    /// Mine: my estate's and building's, and those of interest I belong to.
+    Mine,
+    /// Communities of interest I could join.
+    Discover,
+}
+
+impl CommunityView {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            CommunityView::Mine => "mine",
+            CommunityView::Discover => "discover",
+        }
     }
 }
 

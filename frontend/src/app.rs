@@ -1,7 +1,7 @@
 //! The application: routes, the providers of shared state, and the page frame.
 
 use cortile_shared::meta::ClientConfig;
-use cortile_shared::{BuildingId, EstateId, HouseholdId};
+use cortile_shared::{BuildingId, CommunityId, EstateId, HouseholdId, PostId};
 use yew::prelude::*;
 use yew_router::prelude::*;
 
@@ -13,6 +13,9 @@ use crate::pages::account::{
     application::MyApplicationPage, assist::AssistPage, login::LoginPage, profile::ProfilePage,
 };
 use crate::pages::audit::AuditPage;
+use crate::pages::community::{
+    create::NewCommunityPage, detail::CommunityPage, list::CommunitiesPage, post::PostPage,
+};
 use crate::pages::not_found::NotFound;
 use crate::pages::registry::{building::BuildingPage, estate::EstatePage, home::Home};
 use crate::pages::tenancy::{
@@ -48,6 +51,14 @@ pub enum Route {
     Audit,
     #[at("/assistenza")]
     Assist,
+    #[at("/comunita")]
+    Communities,
+    #[at("/comunita/nuova")]
+    NewCommunity,
+    #[at("/comunita/:id")]
+    Community { id: CommunityId },
+    #[at("/post/:id")]
+    Post { id: PostId },
     #[not_found]
     #[at("/404")]
     NotFound,
@@ -67,6 +78,10 @@ fn switch(route: Route) -> Html {
         Route::Imports => html! { <RequireLogin><ImportsPage /></RequireLogin> },
         Route::Audit => html! { <RequireLogin><AuditPage /></RequireLogin> },
         Route::Assist => html! { <RequireLogin><AssistPage /></RequireLogin> },
+        Route::Communities => html! { <RequireLogin><CommunitiesPage /></RequireLogin> },
+        Route::NewCommunity => html! { <RequireLogin><NewCommunityPage /></RequireLogin> },
+        Route::Community { id } => html! { <RequireLogin><CommunityPage {id} /></RequireLogin> },
+        Route::Post { id } => html! { <RequireLogin><PostPage {id} /></RequireLogin> },
         Route::NotFound => html! { <NotFound /> },
     }
 }
@@ -153,6 +168,23 @@ mod tests {
             assert_eq!(Route::recognize(path), Some(route.clone()), "{path}");
             assert_eq!(route.to_path(), path);
         }
+    }
+
+    #[test]
+    fn community_routes_parse_and_print() {
+        let pages = [
+            ("/comunita", Route::Communities),
+            ("/comunita/nuova", Route::NewCommunity),
+            ("/comunita/5", Route::Community { id: CommunityId(5) }),
+            ("/post/17", Route::Post { id: PostId(17) }),
+        ];
+        for (path, route) in pages {
+            assert_eq!(Route::recognize(path), Some(route.clone()), "{path}");
+            assert_eq!(route.to_path(), path);
+        }
+        assert_eq!(Route::recognize("/comunita/abc"), Some(Route::NotFound));
+        assert_eq!(Route::recognize("/post/abc"), Some(Route::NotFound));
+        assert_eq!(Route::recognize("/post"), Some(Route::NotFound));
     }
 
     #[test]

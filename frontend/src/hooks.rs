@@ -112,3 +112,109 @@ pub fn use_document_title(title: Option<String>) {
         }
     });
 }
+
+/// A keyset-paginated list: the first page (loaded like [`use_remote`]) and the pages added
+/// with "load more".
+pub struct Paged<T> {
+    /// The first page.
+    pub first: Remote<cortile_shared::Page<T>>,
+    /// Loads the first page again (and forgets the pages added).
+    pub retry: Callback<()>,
+    /// The items of the pages added after the first.
+    pub more: Rc<Vec<T>>,
+    /// Whether there is another page to load.
+    pub has_more: bool,
+    pub loading_more: bool,
+    /// Why the last "load more" failed.
+    pub more_error: Option<ApiError>,
+    pub load_more: Callback<()>,
+}
+
+impl<T> Paged<T> {
+    /// Every item loaded so far, first page first; `None` while the first page is not there.
+    pub fn items(&self) -> Option<Vec<&T>> {
+        match &self.first {
+            Remote::Ready(page) => Some(page.items.iter().chain(self.more.iter()).collect()),
+            _ => None,
+        }
+    }
+}
+
+/// Loads the first page of a list whenever `deps` change, and the following pages on demand:
+/// `fetch(deps, after)` gets the page after the cursor `after`.
+#[hook]
+pub fn use_paged<T, D, F, Fut>(deps: D, fetch: F) -> Paged<T>
+where
+    T: Clone + PartialEq + 'static,
+    D: PartialEq + Clone + 'static,
+    F: Fn(D, Option<String>) -> Fut + Clone + 'static,
+    Fut: Future<Output = Result<cortile_shared::Page<T>, ApiError>> + 'static,
+{
+    let first = {
+        let fetch = fetch.clone();
+        use_remote(deps.clone(), move |deps| fetch(deps, None))
+    };
+    let more = use_state(|| Rc::new(Vec::<T>::new()));
+    let next = use_state(|| None::<String>);
+    let more_error = use_state(|| None::<ApiError>);
+    let loading_more = use_state(|| false);
+    {
+        let (more, next, more_error) = (more.clone(), next.clone(), more_error.clone());
+        use_effect_with(first.state.clone(), move |state| {
+            more.set(Rc::new(Vec::new()));
+            more_error.set(None);
+            next.set(match state {
+                Remote::Ready(page) => page.next.clone(),
+                _ => None,
+            });
+        });
+    }
+    let load_more = {
+        let (more, next, more_error, loading_more) = (
+            more.clone(),
+            next.clone(),
+            more_error.clone(),
+            loading_more.clone(),
+        );
+        Callback::from(move |()| {
+            let Some(cursor) = (*next).clone() else {
+                return;
+            };
+            if *loading_more {
+                return;
+            }
+            let (fetch, deps) = (fetch.clone(), deps.clone());
+            let (more, next, more_error, loading_more) = (
+                more.clone(),
+                next.clone(),
+                more_error.clone(),
+                loading_more.clone(),
+            );
+            loading_more.set(true);
+            spawn(async move {
+                let result = fetch(deps, Some(cursor.clone())).await;
+                loading_more.set(false);
+                match result {
+                    Ok(page) => {
+                        let mut all = (**more).clone();
+                        all.extend(page.items);
+                        more.set(Rc::new(all));
+                        // A cursor that does not move would offer the same page for ever.
+                        next.set(page.next.filter(|n| *n != cursor));
+                        more_error.set(None);
+                    }
+                    Err(err) => more_error.set(Some(err)),
+                }
+            });
+        })
+    };
+    Paged {
+        first: first.state,
+        retry: first.retry,
+        more: (*more).clone(),
+        has_more: next.is_some(),
+        loading_more: *loading_more,
+        more_error: (*more_error).clone(),
+        load_more,
+    }
+}

@@ -136,6 +136,7 @@ fn nav_links() -> Html {
     let assisting = session.me().is_some_and(|me| me.assisting.is_some());
     let mut links = vec![(Route::Home, "nav.estates")];
     if session.me().is_some() {
+        links.push((Route::Communities, "nav.communities"));
         links.push((Route::Profile, "nav.profile"));
     }
     if session.has_any(&[Role::Applicant]) {

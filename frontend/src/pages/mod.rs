@@ -2,6 +2,7 @@
 
 pub mod account;
 pub mod audit;
+pub mod community;
 pub mod not_found;
 pub mod registry;
 pub mod tenancy;

@@ -1,4 +1,5 @@
-//! The home page: what Cortile is, a map of all estates, and the same estates as a list.
+//! The home page: what Cortile is, a map of all estates, and the same estates as a list; for
+//! signed-in users, their personal feed above the map.
 
 use std::rc::Rc;
 
@@ -11,10 +12,13 @@ use crate::app::Route;
 use crate::components::{ErrorState, Loading, Map};
 use crate::hooks::{use_document_title, use_remote, Remote};
 use crate::i18n::{use_i18n, I18n};
+use crate::pages::community::feed::Feed;
+use crate::session::use_session;
 
 #[function_component(Home)]
 pub fn home() -> Html {
     let i18n = use_i18n();
+    let signed_in = use_session().me().is_some();
     let estates = use_remote((), |()| api::list_all_estates());
     let map = use_remote((), |()| api::get_estates_map());
     let title = i18n.t("home.title");
@@ -40,6 +44,9 @@ pub fn home() -> Html {
                 <p class="lead">{ i18n.t("home.intro") }</p>
                 <p>{ i18n.t("home.intro_help") }</p>
             </div>
+            if signed_in {
+                <Feed />
+            }
             <section class="mb-5" aria-labelledby="home-map-heading">
                 <h2 id="home-map-heading" class="h3">{ i18n.t("home.map_heading") }</h2>
                 <p id="home-map-note">{ i18n.t("home.map_note") }</p>
