@@ -61,3 +61,15 @@ id_newtype!(
     /// Id of a login session.
     SessionId
 );
+id_newtype!(
+    /// Id of a community (an estate's, a building's, or one of interest).
+    CommunityId
+);
+id_newtype!(
+    /// Id of a post in a community.
+    PostId
+);
+id_newtype!(
+    /// Id of a comment on a post.
+    CommentId
+);

@@ -5,6 +5,7 @@
 //! This crate does no I/O and builds for `wasm32-unknown-unknown` as well as for the host.
 
 pub mod auth;
+pub mod community;
 pub mod error;
 pub mod fiscal_code;
 pub mod geo;
@@ -19,8 +20,8 @@ pub mod tenancy;
 pub use error::{ErrorCode, FieldError, Problem};
 pub use fiscal_code::FiscalCode;
 pub use ids::{
-    ApplicationId, BuildingId, ChangeRequestId, EstateId, HouseholdId, PersonId, SessionId, UnitId,
-    UserId,
+    ApplicationId, BuildingId, ChangeRequestId, CommentId, CommunityId, EstateId, HouseholdId,
+    PersonId, PostId, SessionId, UnitId, UserId,
 };
 pub use locale::Locale;
 pub use page::Page;

@@ -12,6 +12,7 @@
 //!   person's rights, not their own.
 
 use cortile_shared::auth::{Role, Scope};
+use cortile_shared::community::{CommunityAbilities, CommunityKind, JoinPolicy, MemberStatus};
 use cortile_shared::ErrorCode;
 
 use super::{Actor, Principal};
@@ -45,6 +46,28 @@ pub enum Action {
     DecideChange { place: Place, proposer: Option<i64> },
     /// Act on a resident's behalf (assisted mode).
     Assist,
+    /// See a community and read its posts.
+    ReadCommunity(CommunityCtx),
+    /// Post and comment in a community.
+    PostIn(CommunityCtx),
+    /// Pin announcements in a community.
+    PinIn(CommunityCtx),
+    /// Approve members, and later hide, lock and ban.
+    ModerateCommunity(CommunityCtx),
+    /// Create a community of interest.
+    CreateCommunity,
+}
+
+/// What the permission check needs to know about a community and the reader's place in it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct CommunityCtx {
+    pub kind: CommunityKind,
+    pub estate_id: Option<i64>,
+    pub building_id: Option<i64>,
+    pub policy: JoinPolicy,
+    /// The reader's row in `community_members`, if any.
+    pub status: Option<MemberStatus>,
+    pub moderator: bool,
 }
 
 /// How much of a tenant file the reader sees.
@@ -76,6 +99,34 @@ const PROPOSERS: &[Role] = &[Role::CommitteeMember, Role::Staff, Role::Admin];
 const DECIDERS: &[Role] = &[Role::Staff, Role::Admin];
 /// Roles that act on a resident's behalf.
 const ASSISTANTS: &[Role] = &[Role::Operator, Role::Staff];
+
+/// Roles that serve the residents of a place: they read and post in its communities.
+const SERVING: &[Role] = &[
+    Role::CommitteeMember,
+    Role::Custodian,
+    Role::BuildingAdmin,
+    Role::SocialWorker,
+    Role::Operator,
+    Role::Staff,
+    Role::Admin,
+    Role::Moderator,
+];
+/// Roles that moderate every community.
+const GLOBAL_MODERATORS: &[Role] = &[Role::Moderator, Role::Staff, Role::Admin];
+/// Roles that may pin announcements in the communities of the places they serve.
+const ANNOUNCERS: &[Role] = &[
+    Role::CommitteeMember,
+    Role::Staff,
+    Role::Admin,
+    Role::SocialWorker,
+];
+/// Roles that may create communities of interest (besides residents).
+const FOUNDERS: &[Role] = &[
+    Role::SocialWorker,
+    Role::CommitteeMember,
+    Role::Staff,
+    Role::Admin,
+];
 
 fn covers(scope: Scope, place: Place) -> bool {
     match scope {
@@ -164,7 +215,98 @@ pub fn authorize(actor: &Actor, action: &Action) -> AppResult<Detail> {
                 forbidden("act on behalf of residents"),
             )
         }
+        Action::ReadCommunity(ctx) => allowed(community_abilities(actor, ctx).read, hidden()),
+        Action::PostIn(ctx) | Action::PinIn(ctx) | Action::ModerateCommunity(ctx) => {
+            let a = community_abilities(actor, ctx);
+            let ok = match action {
+                Action::PostIn(_) => a.post,
+                Action::PinIn(_) => a.pin,
+                _ => a.moderate,
+            };
+            if ok {
+                Ok(Detail::Full)
+            } else if community_visible(actor, ctx) {
+                Err(forbidden("do this in this community"))
+            } else {
+                Err(hidden())
+            }
+        }
+        Action::CreateCommunity => allowed(
+            p.has_role(Role::Resident) || holds_anywhere(p, FOUNDERS),
+            forbidden("create communities"),
+        ),
     }
+}
+
+/// The place of a vertical community: an estate's covers the estate (no building); a
+/// building's covers the building.
+fn community_place(ctx: &CommunityCtx) -> Option<Place> {
+    match ctx.kind {
+        CommunityKind::Estate => ctx.estate_id.map(|e| Place {
+            estate_id: e,
+            building_id: 0,
+        }),
+        CommunityKind::Building => Some(Place {
+            estate_id: ctx.estate_id.unwrap_or(0),
+            building_id: ctx.building_id?,
+        }),
+        CommunityKind::Interest => None,
+    }
+}
+
+/// Everything the reader may do in a community. The one source of community permissions.
+pub fn community_abilities(actor: &Actor, ctx: &CommunityCtx) -> CommunityAbilities {
+    let Some(p) = actor.principal() else {
+        return CommunityAbilities::default();
+    };
+    let global_mod = holds_globally(p, GLOBAL_MODERATORS);
+    match community_place(ctx) {
+        Some(place) => {
+            let lives_there = p.residence.as_ref().is_some_and(|r| match ctx.kind {
+                CommunityKind::Estate => r.home.estate_id.0 == place.estate_id,
+                _ => r.home.building_id.0 == place.building_id,
+            });
+            let serves = holds_at(p, SERVING, place);
+            let member = lives_there || serves;
+            let moderate = global_mod || ctx.moderator;
+            CommunityAbilities {
+                read: member || moderate,
+                post: member,
+                join: false,
+                leave: false,
+                moderate,
+                pin: moderate || holds_at(p, ANNOUNCERS, place),
+            }
+        }
+        None => {
+            let active = ctx.status == Some(MemberStatus::Active);
+            let moderate = global_mod || (active && ctx.moderator);
+            let visible = active
+                || ctx.status.is_some()
+                || global_mod
+                || matches!(ctx.policy, JoinPolicy::Open | JoinPolicy::Approval);
+            CommunityAbilities {
+                read: active || moderate || (visible && ctx.policy == JoinPolicy::Open),
+                post: active,
+                join: !active
+                    && ctx.status != Some(MemberStatus::Pending)
+                    && (matches!(ctx.policy, JoinPolicy::Open | JoinPolicy::Approval)
+                        || ctx.status == Some(MemberStatus::Invited)),
+                leave: active,
+                moderate,
+                pin: moderate,
+            }
+        }
+    }
+}
+
+/// Whether the community exists for this reader at all (else it is a 404).
+pub fn community_visible(actor: &Actor, ctx: &CommunityCtx) -> bool {
+    let a = community_abilities(actor, ctx);
+    a.read
+        || a.join
+        || ctx.status.is_some()
+        || (ctx.kind == CommunityKind::Interest && ctx.policy != JoinPolicy::Invite)
 }
 
 /// Whether the actor may decide on a change request (for the `can_decide` flag of lists).

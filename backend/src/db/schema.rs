@@ -257,6 +257,100 @@ diesel::joinable!(registry_change_requests -> persons (person_id));
 diesel::joinable!(household_members -> households (household_id));
 diesel::joinable!(household_members -> persons (person_id));
 diesel::joinable!(application_status_history -> applications (application_id));
+
+diesel::table! {
+    communities (id) {
+        id -> BigInt,
+        kind -> Text,
+        estate_id -> Nullable<BigInt>,
+        building_id -> Nullable<BigInt>,
+        name -> Text,
+        name_key -> Text,
+        description -> Text,
+        join_policy -> Text,
+        created_by -> Nullable<BigInt>,
+        members_count -> BigInt,
+        posts_count -> BigInt,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    community_members (id) {
+        id -> BigInt,
+        community_id -> BigInt,
+        user_id -> BigInt,
+        status -> Text,
+        moderator -> Bool,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    posts (id) {
+        id -> BigInt,
+        community_id -> BigInt,
+        author_id -> BigInt,
+        title -> Text,
+        body_md -> Text,
+        body_html -> Text,
+        pinned -> Bool,
+        locked -> Bool,
+        hidden_at -> Nullable<Timestamp>,
+        removed_at -> Nullable<Timestamp>,
+        comments_count -> BigInt,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+        edited_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
+    post_revisions (id) {
+        id -> BigInt,
+        post_id -> BigInt,
+        title -> Text,
+        body_md -> Text,
+        body_html -> Text,
+        edited_by -> BigInt,
+        replaced_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    comments (id) {
+        id -> BigInt,
+        post_id -> BigInt,
+        parent_id -> Nullable<BigInt>,
+        author_id -> BigInt,
+        body_md -> Text,
+        body_html -> Text,
+        removed_at -> Nullable<Timestamp>,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    reactions (id) {
+        id -> BigInt,
+        post_id -> BigInt,
+        user_id -> BigInt,
+        kind -> Text,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::joinable!(community_members -> communities (community_id));
+diesel::joinable!(community_members -> users (user_id));
+diesel::joinable!(posts -> communities (community_id));
+diesel::joinable!(posts -> users (author_id));
+diesel::joinable!(post_revisions -> posts (post_id));
+diesel::joinable!(comments -> posts (post_id));
+diesel::joinable!(comments -> users (author_id));
+diesel::joinable!(reactions -> posts (post_id));
+
 diesel::allow_tables_to_appear_in_same_query!(
     estates,
     buildings,
@@ -275,4 +369,10 @@ diesel::allow_tables_to_appear_in_same_query!(
     audit_log,
     registry_change_requests,
     oidc_pending,
+    communities,
+    community_members,
+    posts,
+    post_revisions,
+    comments,
+    reactions,
 );

@@ -62,6 +62,7 @@ pub fn parse_id(raw: &str, field: &str) -> Result<i64, AppError> {
         (name = "auth", description = "Login, sessions, my account, assisted mode"),
         (name = "tenancy", description = "Tenant files, applications, registry corrections"),
         (name = "audit", description = "The audit log"),
+        (name = "communities", description = "Communities, posts, comments, reactions, the feed"),
     )
 )]
 struct ApiDoc;
@@ -109,6 +110,7 @@ fn openapi_and_routes(
                 .configure(crate::auth::routes::configure)
                 .configure(crate::tenancy::routes::configure)
                 .configure(crate::audit::routes::configure)
+                .configure(crate::communities::routes::configure)
                 .configure(meta::configure)
                 .default_service(web::to(api_not_found)),
         )
@@ -173,6 +175,18 @@ impl Application {
                 ),
                 None => tracing::info!("registry already has data; demo data not loaded"),
             }
+        }
+        // Every estate and building has its community (the registry may have grown since).
+        let syncing = db.clone();
+        let created = tokio::task::spawn_blocking(move || -> anyhow::Result<usize> {
+            let mut conn = syncing.get().map_err(|e| anyhow::anyhow!("{e}"))?;
+            crate::communities::sync_vertical(&mut conn, chrono::Utc::now().naive_utc())
+                .map_err(|e| anyhow::anyhow!("{e}"))
+        })
+        .await?
+        .map_err(|e| StartError::Seed(format!("communities: {e:#}")))?;
+        if created > 0 {
+            tracing::info!(created, "communities of estates and buildings created");
         }
         spa::check_web_dir(&config.web_dir);
 

@@ -52,6 +52,9 @@ struct Foreign {
     non_member: i64,
     estate: i64,
     building: i64,
+    /// The other estate's community, and a post in it by its resident.
+    community: i64,
+    post: i64,
 }
 
 async fn arrange(app: &TestApp) -> Foreign {
@@ -92,6 +95,22 @@ async fn arrange(app: &TestApp) -> Foreign {
     )
     .expect("a resident of the other estate");
     let neighbour = app.login("vicino").await;
+    let community: i64 = cortile::db::schema::communities::table
+        .filter(cortile::db::schema::communities::name_key.eq(format!("estate:{estate}")))
+        .select(cortile::db::schema::communities::id)
+        .first(&mut conn)
+        .expect("the other estate's community");
+    let post: cortile_shared::community::Post = json_of(
+        neighbour
+            .post(
+                &format!("/api/v1/communities/{community}/posts"),
+                json!({"title": "Ascensore fermo", "body": "Da ieri, scala C."}),
+            )
+            .await,
+        201,
+        "post",
+    )
+    .await;
     let admin = app.login("admin").await;
     let cr: ChangeRequest = json_of(
         admin
@@ -114,6 +133,8 @@ async fn arrange(app: &TestApp) -> Foreign {
         non_member,
         estate,
         building,
+        community,
+        post: post.id.0,
     }
 }
 
@@ -132,6 +153,16 @@ fn public(_: R) -> u16 {
 
 fn signed(ok: u16) -> impl Fn(R) -> u16 {
     move |r| if r == R::Anon { 401 } else { ok }
+}
+
+/// Who reads another estate's community: the roles that serve every estate.
+fn reader(r: R) -> u16 {
+    use R::*;
+    match r {
+        Anon => 401,
+        SocialWorker | Operator | Staff | Moderator | Admin => 200,
+        _ => 404,
+    }
 }
 
 fn cases(f: &Foreign) -> Vec<Case> {
@@ -384,6 +415,146 @@ fn cases(f: &Foreign) -> Vec<Case> {
             None,
             |_| 404,
         ),
+        // Communities: the other estate's community and a post in it. Roles serving everyone
+        // read and post there; scoped roles and residents of elsewhere do not see it.
+        c(
+            Method::GET,
+            "/api/v1/communities",
+            "/api/v1/communities".into(),
+            None,
+            |r| signed(200)(r),
+        ),
+        c(
+            Method::POST,
+            "/api/v1/communities",
+            "/api/v1/communities".into(),
+            Some(json!({"name": "", "join_policy": "open"})),
+            |r| match r {
+                Anon => 401,
+                Resident | Committee | SocialWorker | Staff | Admin => 422,
+                _ => 403,
+            },
+        ),
+        c(
+            Method::GET,
+            "/api/v1/communities/{id}",
+            format!("/api/v1/communities/{}", f.community),
+            None,
+            reader,
+        ),
+        c(
+            Method::GET,
+            "/api/v1/communities/{id}/members",
+            format!("/api/v1/communities/{}/members", f.community),
+            None,
+            reader,
+        ),
+        c(
+            Method::POST,
+            "/api/v1/communities/{id}/join",
+            format!("/api/v1/communities/{}/join", f.community),
+            None,
+            |r| match reader(r) {
+                200 => 403,
+                other => other,
+            },
+        ),
+        c(
+            Method::POST,
+            "/api/v1/communities/{id}/leave",
+            format!("/api/v1/communities/{}/leave", f.community),
+            None,
+            |r| match reader(r) {
+                200 => 409,
+                other => other,
+            },
+        ),
+        c(
+            Method::POST,
+            "/api/v1/communities/{id}/members/{user_id}/approve",
+            format!(
+                "/api/v1/communities/{}/members/{}/approve",
+                f.community, f.user
+            ),
+            None,
+            |r| match r {
+                Anon => 401,
+                SocialWorker | Operator => 403,
+                _ => 404,
+            },
+        ),
+        c(
+            Method::GET,
+            "/api/v1/communities/{id}/posts",
+            format!("/api/v1/communities/{}/posts", f.community),
+            None,
+            reader,
+        ),
+        c(
+            Method::POST,
+            "/api/v1/communities/{id}/posts",
+            format!("/api/v1/communities/{}/posts", f.community),
+            Some(json!({"title": "", "body": ""})),
+            |r| match reader(r) {
+                200 => 422,
+                other => other,
+            },
+        ),
+        c(
+            Method::GET,
+            "/api/v1/posts/{id}",
+            format!("/api/v1/posts/{}", f.post),
+            None,
+            reader,
+        ),
+        c(
+            Method::PUT,
+            "/api/v1/posts/{id}",
+            format!("/api/v1/posts/{}", f.post),
+            Some(json!({"title": "Cambiato", "body": "da altri"})),
+            |r| match reader(r) {
+                200 => 403,
+                other => other,
+            },
+        ),
+        c(
+            Method::GET,
+            "/api/v1/posts/{id}/history",
+            format!("/api/v1/posts/{}/history", f.post),
+            None,
+            reader,
+        ),
+        c(
+            Method::POST,
+            "/api/v1/posts/{id}/comments",
+            format!("/api/v1/posts/{}/comments", f.post),
+            Some(json!({"body": ""})),
+            |r| match reader(r) {
+                200 => 422,
+                other => other,
+            },
+        ),
+        c(
+            Method::PUT,
+            "/api/v1/posts/{id}/reactions/{kind}",
+            format!("/api/v1/posts/{}/reactions/like", f.post),
+            None,
+            reader,
+        ),
+        c(
+            Method::DELETE,
+            "/api/v1/posts/{id}/reactions/{kind}",
+            format!("/api/v1/posts/{}/reactions/like", f.post),
+            None,
+            reader,
+        ),
+        c(
+            Method::GET,
+            "/api/v1/feed",
+            "/api/v1/feed".into(),
+            None,
+            |r| signed(200)(r),
+        ),
         // Last: it ends the session.
         c(
             Method::POST,
@@ -464,6 +635,14 @@ people_test!(
                     if role == R::Committee {
                         assert!(hits.iter().all(|h| h.fiscal_code.is_none()), "committees see names only");
                     }
+                }
+                if got == 200 && case.route == "/api/v1/feed" {
+                    let page: cortile_shared::Page<cortile_shared::community::Post> =
+                        serde_json::from_str(&body).expect("feed");
+                    assert!(
+                        page.items.iter().all(|p| p.id.0 != foreign.post),
+                        "{role:?}'s feed has another estate's post"
+                    );
                 }
                 if got == 200 && case.route == "/api/v1/registry/change-requests" {
                     let list: Vec<ChangeRequest> = serde_json::from_str(&body).expect("list");

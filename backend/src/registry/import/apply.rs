@@ -606,6 +606,8 @@ pub(super) fn apply(
         if !touched_estates.is_empty() {
             let ids: Vec<i64> = touched_estates.into_iter().collect();
             store::refresh_counts(conn, &ids)?;
+            // New buildings get their community in the same transaction.
+            crate::communities::sync_vertical(conn, now)?;
         }
 
         for (row, _) in &good {

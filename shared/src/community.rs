@@ -1,0 +1,311 @@
+//! Communities, posts, comments, reactions and the personal feed.
+//!
+//! Vertical communities (one per estate, one per building) are made from the registry and their
+//! members are the residents the registry puts there, without anyone joining. Horizontal
+//! communities (interests) are created by residents or social workers and are open, by
+//! approval, or by invitation.
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+
+use crate::auth::UserRef;
+use crate::ids::{BuildingId, CommentId, CommunityId, EstateId, PostId};
+
+/// Longest community name, post title; longest post and comment body (markdown).
+pub const MAX_NAME_LEN: usize = 80;
+pub const MAX_TITLE_LEN: usize = 140;
+pub const MAX_BODY_LEN: usize = 20_000;
+pub const MAX_COMMENT_LEN: usize = 5_000;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(rename_all = "snake_case")]
+pub enum CommunityKind {
+    /// Everyone living in an estate.
+    Estate,
+    /// Everyone living in a building.
+    Building,
+    /// People who share an interest.
+    Interest,
+}
+
+impl CommunityKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            CommunityKind::Estate => "estate",
+            CommunityKind::Building => "building",
+            CommunityKind::Interest => "interest",
+        }
+    }
+
+    pub fn parse(raw: &str) -> Option<CommunityKind> {
+        match raw {
+            "estate" => Some(CommunityKind::Estate),
+            "building" => Some(CommunityKind::Building),
+            "interest" => Some(CommunityKind::Interest),
+            _ => None,
+        }
+    }
+}
+
+/// How one becomes a member.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(rename_all = "snake_case")]
+pub enum JoinPolicy {
+    /// By living there (vertical communities): the registry decides.
+    Registry,
+    /// Anyone may join.
+    Open,
+    /// Anyone may ask; a moderator approves.
+    Approval,
+    /// Only people invited by a moderator.
+    Invite,
+}
+
+impl JoinPolicy {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            JoinPolicy::Registry => "registry",
+            JoinPolicy::Open => "open",
+            JoinPolicy::Approval => "approval",
+            JoinPolicy::Invite => "invite",
+        }
+    }
+
+    pub fn parse(raw: &str) -> Option<JoinPolicy> {
+        match raw {
+            "registry" => Some(JoinPolicy::Registry),
+            "open" => Some(JoinPolicy::Open),
+            "approval" => Some(JoinPolicy::Approval),
+            "invite" => Some(JoinPolicy::Invite),
+            _ => None,
+        }
+    }
+}
+
+/// Where a person stands in a community.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(rename_all = "snake_case")]
+pub enum MemberStatus {
+    /// A member (for vertical communities: by the registry).
+    Active,
+    /// Asked to join; waiting for a moderator.
+    Pending,
+    /// Invited; not yet accepted.
+    Invited,
+}
+
+impl MemberStatus {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            MemberStatus::Active => "active",
+            MemberStatus::Pending => "pending",
+            MemberStatus::Invited => "invited",
+        }
+    }
+
+    pub fn parse(raw: &str) -> Option<MemberStatus> {
+        match raw {
+            "active" => Some(MemberStatus::Active),
+            "pending" => Some(MemberStatus::Pending),
+            "invited" => Some(MemberStatus::Invited),
+            _ => None,
+        }
+    }
+}
+
+/// What the reader may do in a community.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct CommunityAbilities {
+    pub read: bool,
+    pub post: bool,
+    pub join: bool,
+    pub leave: bool,
+    pub moderate: bool,
+    /// May pin announcements (staff, committees, moderators).
+    pub pin: bool,
+}
+
+/// A community in lists.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct CommunitySummary {
+    pub id: CommunityId,
+    pub kind: CommunityKind,
+    pub name: String,
+    pub description: String,
+    pub join_policy: JoinPolicy,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub estate_id: Option<EstateId>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub building_id: Option<BuildingId>,
+    /// Members of a community of interest (vertical communities count residents instead).
+    pub members: i64,
+    pub posts: i64,
+    /// The reader's standing, if any.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub my_status: Option<MemberStatus>,
+    pub abilities: CommunityAbilities,
+}
+
+/// `POST /api/v1/communities`: a community of interest.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct NewCommunity {
+    pub name: String,
+    #[serde(default)]
+    pub description: String,
+    /// `open`, `approval` or `invite`.
+    pub join_policy: JoinPolicy,
+}
+
+/// A member as others see them.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct Member {
+    pub user: UserRef,
+    pub moderator: bool,
+    pub status: MemberStatus,
+    pub since: DateTime<Utc>,
+}
+
+/// How many people reacted, and whether the reader did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(rename_all = "snake_case")]
+pub enum ReactionKind {
+    Like,
+    Thanks,
+    Support,
+}
+
+impl ReactionKind {
+    pub const ALL: [ReactionKind; 3] = [
+        ReactionKind::Like,
+        ReactionKind::Thanks,
+        ReactionKind::Support,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ReactionKind::Like => "like",
+            ReactionKind::Thanks => "thanks",
+            ReactionKind::Support => "support",
+        }
+    }
+
+    pub fn parse(raw: &str) -> Option<ReactionKind> {
+        ReactionKind::ALL.into_iter().find(|k| k.as_str() == raw)
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct ReactionCount {
+    pub kind: ReactionKind,
+    pub count: i64,
+    pub mine: bool,
+}
+
+/// A community named in a post.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct CommunityRef {
+    pub id: CommunityId,
+    pub name: String,
+    pub kind: CommunityKind,
+}
+
+/// A post. `body_html` is rendered from markdown and sanitised on the server; show it as is.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct Post {
+    pub id: PostId,
+    pub community: CommunityRef,
+    pub author: UserRef,
+    pub title: String,
+    pub body_html: String,
+    /// The markdown, for its author's editor.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub body_markdown: Option<String>,
+    pub pinned: bool,
+    pub locked: bool,
+    pub created_at: DateTime<Utc>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub edited_at: Option<DateTime<Utc>>,
+    pub comments: i64,
+    pub reactions: Vec<ReactionCount>,
+    pub can_edit: bool,
+}
+
+/// `POST /api/v1/communities/{id}/posts`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct NewPost {
+    pub title: String,
+    /// Markdown.
+    pub body: String,
+    /// Pin as an announcement (staff, committees, moderators).
+    #[serde(default)]
+    pub pinned: bool,
+}
+
+/// `PUT /api/v1/posts/{id}`: the author edits; the previous text is kept in the history.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct EditPost {
+    pub title: String,
+    pub body: String,
+}
+
+/// One earlier version of a post (`GET /api/v1/posts/{id}/history`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct PostRevision {
+    pub title: String,
+    pub body_html: String,
+    pub edited_by: UserRef,
+    /// When this version was replaced.
+    pub replaced_at: DateTime<Utc>,
+}
+
+/// A comment; replies are one level deep (`parent_id` names a top-level comment).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct Comment {
+    pub id: CommentId,
+    pub post_id: PostId,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub parent_id: Option<CommentId>,
+    pub author: UserRef,
+    pub body_html: String,
+    pub created_at: DateTime<Utc>,
+}
+
+/// `POST /api/v1/posts/{id}/comments`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct NewComment {
+    pub body: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub parent_id: Option<CommentId>,
+}
+
+/// `PUT /api/v1/posts/{id}/reactions/{kind}` and `DELETE` the same: my reaction.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct Reactions {
+    pub reactions: Vec<ReactionCount>,
+}
+
+/// A post with its comments (`GET /api/v1/posts/{id}`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct PostThread {
+    pub post: Post,
+    pub comments: Vec<Comment>,
+    pub can_comment: bool,
+}
