@@ -3,6 +3,7 @@
 
 mod access;
 mod auth;
+mod communities;
 mod import;
 mod meta;
 mod oidc_client;
