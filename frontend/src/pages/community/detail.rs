@@ -249,10 +249,11 @@ fn membership(props: &MembershipProps) -> Html {
     };
     let leave = {
         let api = session.api();
-        let (error, done, busy, on_left) = (
+        let (error, done, busy, on_joined, on_left) = (
             error.clone(),
             done.clone(),
             busy.clone(),
+            props.on_joined.clone(),
             props.on_left.clone(),
         );
         Callback::from(move |_: MouseEvent| {
@@ -260,11 +261,12 @@ fn membership(props: &MembershipProps) -> Html {
                 return;
             }
             busy.set(true);
-            let (api, error, done, busy, on_left) = (
+            let (api, error, done, busy, on_joined, on_left) = (
                 api.clone(),
                 error.clone(),
                 done.clone(),
                 busy.clone(),
+                on_joined.clone(),
                 on_left.clone(),
             );
             spawn(async move {
@@ -274,7 +276,12 @@ fn membership(props: &MembershipProps) -> Html {
                     Ok(()) => {
                         error.set(None);
                         done.set(Some("community.left"));
-                        on_left.emit(());
+                        // The community as I now see it; if I may no longer see it, the page
+                        // loads again and says so.
+                        match api.community(id).await {
+                            Ok(community) => on_joined.emit(community),
+                            Err(_) => on_left.emit(()),
+                        }
                     }
                     Err(err) => error.set(Some(err)),
                 }

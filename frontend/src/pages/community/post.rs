@@ -216,6 +216,7 @@ fn reaction_buttons(props: &ReactionButtonsProps) -> Html {
                             data-count={count.to_string()}
                             onclick={react.reform(move |_: MouseEvent| (kind, !mine))}>
                             { reaction_text(&i18n, kind) }
+                            { " " }
                             <span class="badge bg-light text-dark ms-2">{ i18n.int(count) }</span>
                         </button>
                     }
