@@ -233,6 +233,9 @@ pub struct Post {
     pub body_markdown: Option<String>,
     pub pinned: bool,
     pub locked: bool,
+    /// Hidden by a moderator: only moderators see it (to undo).
+    #[serde(default)]
+    pub hidden: bool,
     pub created_at: DateTime<Utc>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub edited_at: Option<DateTime<Utc>>,
@@ -308,4 +311,187 @@ pub struct PostThread {
     pub post: Post,
     pub comments: Vec<Comment>,
     pub can_comment: bool,
+    /// Whether the reader moderates this post's community.
+    #[serde(default)]
+    pub can_moderate: bool,
+}
+
+/// Why something is flagged.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(rename_all = "snake_case")]
+pub enum FlagReason {
+    Spam,
+    Offensive,
+    /// Someone's personal data (an address, a phone number, a health matter…).
+    PersonalData,
+    Other,
+}
+
+impl FlagReason {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            FlagReason::Spam => "spam",
+            FlagReason::Offensive => "offensive",
+            FlagReason::PersonalData => "personal_data",
+            FlagReason::Other => "other",
+        }
+    }
+
+    pub fn parse(raw: &str) -> Option<FlagReason> {
+        [
+            FlagReason::Spam,
+            FlagReason::Offensive,
+            FlagReason::PersonalData,
+            FlagReason::Other,
+        ]
+        .into_iter()
+        .find(|r| r.as_str() == raw)
+    }
+}
+
+/// `POST /api/v1/posts/{id}/flags` and `POST /api/v1/comments/{id}/flags`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct NewFlag {
+    pub reason: FlagReason,
+    #[serde(default)]
+    pub note: String,
+}
+
+/// An open flag in a moderator's queue.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct Flag {
+    pub id: i64,
+    pub community: CommunityRef,
+    pub post_id: PostId,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub comment_id: Option<CommentId>,
+    /// The flagged post's title, or an excerpt of the flagged comment.
+    pub excerpt: String,
+    pub author: UserRef,
+    pub reason: FlagReason,
+    pub note: String,
+    /// How many people flagged the same thing.
+    pub flags: i64,
+    pub created_at: DateTime<Utc>,
+}
+
+/// What a moderator does.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(rename_all = "snake_case")]
+pub enum ModerationAction {
+    /// Hidden from readers; the author still sees it and may be told why.
+    Hide,
+    Unhide,
+    /// Removed for good.
+    Remove,
+    /// No more comments.
+    Lock,
+    Unlock,
+    /// Keep it: the flags were unfounded.
+    Dismiss,
+}
+
+impl ModerationAction {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ModerationAction::Hide => "hide",
+            ModerationAction::Unhide => "unhide",
+            ModerationAction::Remove => "remove",
+            ModerationAction::Lock => "lock",
+            ModerationAction::Unlock => "unlock",
+            ModerationAction::Dismiss => "dismiss",
+        }
+    }
+}
+
+/// `POST /api/v1/posts/{id}/moderation` and `POST /api/v1/comments/{id}/moderation`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct Moderate {
+    pub action: ModerationAction,
+    /// Told to the author and written in the community's public log.
+    pub reason: String,
+}
+
+/// `POST /api/v1/communities/{id}/bans`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct NewBan {
+    pub user_id: crate::ids::UserId,
+    pub reason: String,
+}
+
+/// One entry of a community's public moderation log.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct ModerationLogEntry {
+    pub id: i64,
+    /// `hide`, `unhide`, `remove`, `lock`, `unlock`, `dismiss`, `ban`, `unban`.
+    pub action: String,
+    /// `post`, `comment` or `user`.
+    pub target: String,
+    /// The post's title (absent for comments and bans: their text is not repeated).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub title: Option<String>,
+    pub reason: String,
+    pub at: DateTime<Utc>,
+}
+
+/// What a notification is about.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(rename_all = "snake_case")]
+pub enum NotificationKind {
+    /// Someone commented on my post.
+    CommentOnPost,
+    /// Someone replied to my comment.
+    ReplyToComment,
+    /// A moderator acted on my post or comment.
+    Moderated,
+    /// My request to join was accepted.
+    JoinApproved,
+    /// I can no longer post in a community.
+    Banned,
+    /// A kind this client does not know yet.
+    #[serde(other)]
+    Other,
+}
+
+impl NotificationKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            NotificationKind::CommentOnPost => "comment_on_post",
+            NotificationKind::ReplyToComment => "reply_to_comment",
+            NotificationKind::Moderated => "moderated",
+            NotificationKind::JoinApproved => "join_approved",
+            NotificationKind::Banned => "banned",
+            NotificationKind::Other => "other",
+        }
+    }
+}
+
+/// One in-app notification. The web app words it from `kind` and `data` in the reader's
+/// language; `link` is the page to open.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct Notification {
+    pub id: i64,
+    pub kind: NotificationKind,
+    /// Names and titles the message needs: `actor`, `title`, `community`, `action`, `reason`.
+    pub data: serde_json::Value,
+    pub link: String,
+    pub created_at: DateTime<Utc>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub read_at: Option<DateTime<Utc>>,
+}
+
+/// `GET /api/v1/notifications/unread`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct UnreadCount {
+    pub unread: i64,
 }

@@ -68,6 +68,8 @@ pub struct CommunityCtx {
     /// The reader's row in `community_members`, if any.
     pub status: Option<MemberStatus>,
     pub moderator: bool,
+    /// Banned by its moderators: may read, not post.
+    pub banned: bool,
 }
 
 /// How much of a tenant file the reader sees.
@@ -271,7 +273,7 @@ pub fn community_abilities(actor: &Actor, ctx: &CommunityCtx) -> CommunityAbilit
             let moderate = global_mod || ctx.moderator;
             CommunityAbilities {
                 read: member || moderate,
-                post: member,
+                post: member && !ctx.banned,
                 join: false,
                 leave: false,
                 moderate,
@@ -287,8 +289,9 @@ pub fn community_abilities(actor: &Actor, ctx: &CommunityCtx) -> CommunityAbilit
                 || matches!(ctx.policy, JoinPolicy::Open | JoinPolicy::Approval);
             CommunityAbilities {
                 read: active || moderate || (visible && ctx.policy == JoinPolicy::Open),
-                post: active,
+                post: active && !ctx.banned,
                 join: !active
+                    && !ctx.banned
                     && ctx.status != Some(MemberStatus::Pending)
                     && (matches!(ctx.policy, JoinPolicy::Open | JoinPolicy::Approval)
                         || ctx.status == Some(MemberStatus::Invited)),

@@ -5,6 +5,7 @@
 //! Who may do what is decided by [`crate::auth::policy`] (`community_abilities`, `authorize`).
 
 pub mod markdown;
+pub mod moderation;
 pub mod routes;
 mod store;
 
@@ -14,8 +15,9 @@ use chrono::NaiveDateTime;
 use cortile_shared::auth::{Role, Scope, UserRef};
 use cortile_shared::community::{
     Comment, CommunityKind, CommunityRef, CommunitySummary, EditPost, JoinPolicy, Member,
-    MemberStatus, NewComment, NewCommunity, NewPost, Post, PostRevision, PostThread, ReactionCount,
-    ReactionKind, MAX_BODY_LEN, MAX_COMMENT_LEN, MAX_NAME_LEN, MAX_TITLE_LEN,
+    MemberStatus, NewComment, NewCommunity, NewPost, NotificationKind, Post, PostRevision,
+    PostThread, ReactionCount, ReactionKind, MAX_BODY_LEN, MAX_COMMENT_LEN, MAX_NAME_LEN,
+    MAX_TITLE_LEN,
 };
 use cortile_shared::{
     BuildingId, CommentId, CommunityId, ErrorCode, EstateId, FieldError, Page, PostId, UserId,
@@ -38,7 +40,7 @@ use crate::error::{AppError, AppResult};
 pub use store::sync_vertical;
 use store::{CommunityRow, MemberRow};
 
-fn kind_of(row: &CommunityRow) -> CommunityKind {
+pub(crate) fn kind_of(row: &CommunityRow) -> CommunityKind {
     CommunityKind::parse(&row.kind).unwrap_or(CommunityKind::Interest)
 }
 
@@ -46,8 +48,9 @@ fn policy_of(row: &CommunityRow) -> JoinPolicy {
     JoinPolicy::parse(&row.join_policy).unwrap_or(JoinPolicy::Invite)
 }
 
-fn ctx(row: &CommunityRow, member: Option<&MemberRow>) -> CommunityCtx {
+pub(crate) fn ctx(row: &CommunityRow, member: Option<&MemberRow>, banned: bool) -> CommunityCtx {
     CommunityCtx {
+        banned,
         kind: kind_of(row),
         estate_id: row.estate_id,
         building_id: row.building_id,
@@ -62,12 +65,17 @@ fn principal_id(actor: &Actor) -> AppResult<i64> {
 }
 
 /// A community and the reader's context in it; 404 when it does not exist or is hidden.
-fn load(conn: &mut DbConn, actor: &Actor, id: i64) -> AppResult<(CommunityRow, CommunityCtx)> {
+pub(crate) fn load(
+    conn: &mut DbConn,
+    actor: &Actor,
+    id: i64,
+) -> AppResult<(CommunityRow, CommunityCtx)> {
     let me = principal_id(actor)?;
     let hidden = || AppError::not_found(format!("community {id} does not exist"));
     let row = store::get(conn, id)?.ok_or_else(hidden)?;
     let member = store::membership(conn, id, me)?;
-    let c = ctx(&row, member.as_ref());
+    let banned = store::bans_of(conn, me)?.contains(&id);
+    let c = ctx(&row, member.as_ref(), banned);
     if !community_visible(actor, &c) {
         return Err(hidden());
     }
@@ -129,6 +137,7 @@ fn my_community_rows(
         }
     }
     let mine = store::memberships(conn, p.id.0)?;
+    let bans = store::bans_of(conn, p.id.0)?;
     let mut rows = store::vertical_of(conn, &estates_, &buildings_)?;
     let active: Vec<i64> = mine
         .values()
@@ -147,7 +156,7 @@ fn my_community_rows(
     Ok(rows
         .into_iter()
         .map(|r| {
-            let c = ctx(&r, mine.get(&r.id));
+            let c = ctx(&r, mine.get(&r.id), bans.contains(&r.id));
             (r, c)
         })
         .filter(|(_, c)| community_abilities(actor, c).read)
@@ -167,10 +176,11 @@ pub fn list(conn: &mut DbConn, actor: &Actor, view: View) -> AppResult<Vec<Commu
         View::Mine => my_community_rows(conn, actor)?,
         View::Discover => {
             let mine = store::memberships(conn, me)?;
+            let bans = store::bans_of(conn, me)?;
             store::interest(conn)?
                 .into_iter()
                 .map(|r| {
-                    let c = ctx(&r, mine.get(&r.id));
+                    let c = ctx(&r, mine.get(&r.id), bans.contains(&r.id));
                     (r, c)
                 })
                 .filter(|(_, c)| {
@@ -273,6 +283,46 @@ pub fn create(
         Ok(id)
     })?;
     get(conn, actor, id)
+}
+
+/// Posts and comments a person may write in [`RATE_WINDOW`].
+const MAX_POSTS_PER_WINDOW: i64 = 10;
+const MAX_COMMENTS_PER_WINDOW: i64 = 30;
+const RATE_WINDOW: chrono::Duration = chrono::Duration::minutes(10);
+
+/// Refuses a post or comment beyond the rate limit (429 with Retry-After).
+fn rate_limit(conn: &mut DbConn, what: &str, me: i64, now: NaiveDateTime) -> AppResult<()> {
+    let since = now - RATE_WINDOW;
+    let (max, times): (i64, Vec<NaiveDateTime>) = if what == "post" {
+        (
+            MAX_POSTS_PER_WINDOW,
+            posts::table
+                .filter(posts::author_id.eq(me))
+                .filter(posts::created_at.gt(since))
+                .order(posts::created_at.desc())
+                .limit(MAX_POSTS_PER_WINDOW)
+                .select(posts::created_at)
+                .load(conn)?,
+        )
+    } else {
+        (
+            MAX_COMMENTS_PER_WINDOW,
+            comments::table
+                .filter(comments::author_id.eq(me))
+                .filter(comments::created_at.gt(since))
+                .order(comments::created_at.desc())
+                .limit(MAX_COMMENTS_PER_WINDOW)
+                .select(comments::created_at)
+                .load(conn)?,
+        )
+    };
+    match times.last() {
+        Some(oldest) if times.len() as i64 >= max => {
+            let wait = (*oldest + RATE_WINDOW - now).num_seconds().max(1);
+            Err(AppError::rate_limited(u64::try_from(wait).unwrap_or(60)))
+        }
+        _ => Ok(()),
+    }
 }
 
 /// In assisted mode, every act is recorded with both the operator and the resident.
@@ -414,6 +464,14 @@ pub fn approve(
             )));
         }
         refresh_members_count(conn, row.id)?;
+        crate::notifications::notify(
+            conn,
+            user,
+            NotificationKind::JoinApproved,
+            json!({"community": row.name}),
+            &format!("/comunita/{}", row.id),
+            now,
+        )?;
         audit::record(
             conn,
             actor,
@@ -485,11 +543,12 @@ pub fn members(conn: &mut DbConn, actor: &Actor, id: i64) -> AppResult<Vec<Membe
 }
 
 #[derive(Queryable)]
-struct PostRow {
+pub(crate) struct PostRow {
     id: i64,
-    community_id: i64,
-    author_id: i64,
-    title: String,
+    hidden: bool,
+    pub(crate) community_id: i64,
+    pub(crate) author_id: i64,
+    pub(crate) title: String,
     body_md: String,
     body_html: String,
     pinned: bool,
@@ -503,6 +562,7 @@ macro_rules! post_columns {
     () => {
         (
             posts::id,
+            posts::hidden_at.is_not_null(),
             posts::community_id,
             posts::author_id,
             posts::title,
@@ -554,6 +614,7 @@ fn to_posts(conn: &mut DbConn, actor: &Actor, rows: Vec<PostRow>) -> AppResult<V
                 body_markdown: mine.then_some(r.body_md),
                 pinned: r.pinned,
                 locked: r.locked,
+                hidden: r.hidden,
                 created_at: utc(r.created_at),
                 edited_at: r.edited_at.map(utc),
                 comments: r.comments_count,
@@ -680,6 +741,7 @@ pub fn create_post(
     }
     check_post(&new.title, &new.body)?;
     let me = principal_id(actor)?;
+    rate_limit(conn, "post", me, now)?;
     let html = markdown::render(&new.body);
     let post_id = write_tx(conn, |conn| -> AppResult<i64> {
         let post_id = crate::insert_returning_id!(
@@ -707,23 +769,30 @@ pub fn create_post(
 }
 
 /// A post the reader may see, and its community context; 404 otherwise.
-fn load_post(conn: &mut DbConn, actor: &Actor, id: i64) -> AppResult<(PostRow, CommunityCtx)> {
+pub(crate) fn load_post(
+    conn: &mut DbConn,
+    actor: &Actor,
+    id: i64,
+) -> AppResult<(PostRow, CommunityCtx)> {
     actor.require()?;
     let hidden = || AppError::not_found(format!("post {id} does not exist"));
     let row: PostRow = posts::table
         .find(id)
         .filter(posts::removed_at.is_null())
-        .filter(posts::hidden_at.is_null())
         .select(post_columns!())
         .first(conn)
         .optional()?
         .ok_or_else(hidden)?;
     let (_, c) = load(conn, actor, row.community_id).map_err(|_| hidden())?;
     authorize(actor, &Action::ReadCommunity(c)).map_err(|_| hidden())?;
+    // A hidden post is seen only by the moderators (who may bring it back).
+    if row.hidden && !community_abilities(actor, &c).moderate {
+        return Err(hidden());
+    }
     Ok((row, c))
 }
 
-fn post(conn: &mut DbConn, actor: &Actor, id: i64) -> AppResult<Post> {
+pub(crate) fn post(conn: &mut DbConn, actor: &Actor, id: i64) -> AppResult<Post> {
     let (row, _) = load_post(conn, actor, id)?;
     to_posts(conn, actor, vec![row])?
         .into_iter()
@@ -766,10 +835,12 @@ pub fn thread(conn: &mut DbConn, actor: &Actor, id: i64) -> AppResult<PostThread
             created_at: utc(at),
         })
         .collect();
+    let abilities = community_abilities(actor, &c);
     Ok(PostThread {
         post,
         comments: comments_,
-        can_comment: !locked && community_abilities(actor, &c).post,
+        can_comment: !locked && abilities.post,
+        can_moderate: abilities.moderate,
     })
 }
 
@@ -887,7 +958,16 @@ pub fn add_comment(
         }
     }
     let me = principal_id(actor)?;
+    rate_limit(conn, "comment", me, now)?;
     let html = markdown::render(&new.body);
+    let parent_author: Option<i64> = match new.parent_id {
+        Some(p) => comments::table
+            .find(p.0)
+            .select(comments::author_id)
+            .first(conn)
+            .optional()?,
+        None => None,
+    };
     let comment_id = write_tx(conn, |conn| -> AppResult<i64> {
         let cid = crate::insert_returning_id!(
             conn,
@@ -906,6 +986,29 @@ pub fn add_comment(
             .set(posts::comments_count.eq(posts::comments_count + 1))
             .execute(conn)?;
         record_if_assisted(conn, actor, "comment.create", "comment", cid, now)?;
+        let who = actor.require()?.principal.display_name.clone();
+        let data = json!({"actor": who, "title": row.title});
+        let link = format!("/post/{id}");
+        if row.author_id != me {
+            crate::notifications::notify(
+                conn,
+                row.author_id,
+                NotificationKind::CommentOnPost,
+                data.clone(),
+                &link,
+                now,
+            )?;
+        }
+        if let Some(parent_author) = parent_author.filter(|a| *a != me && *a != row.author_id) {
+            crate::notifications::notify(
+                conn,
+                parent_author,
+                NotificationKind::ReplyToComment,
+                data,
+                &link,
+                now,
+            )?;
+        }
         Ok(cid)
     })?;
     let name = actor.require()?.principal.display_name.clone();

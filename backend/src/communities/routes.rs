@@ -3,8 +3,9 @@
 use actix_web::{delete, get, post, put, web, HttpResponse};
 use chrono::Utc;
 use cortile_shared::community::{
-    Comment, CommunitySummary, EditPost, Member, NewComment, NewCommunity, NewPost, Post,
-    PostRevision, PostThread, ReactionKind, Reactions,
+    Comment, CommunitySummary, EditPost, Flag, Member, Moderate, ModerationLogEntry, NewBan,
+    NewComment, NewCommunity, NewFlag, NewPost, Post, PostRevision, PostThread, ReactionKind,
+    Reactions,
 };
 use cortile_shared::{Page, Problem};
 use serde::Deserialize;
@@ -30,7 +31,15 @@ pub fn configure(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
         .service(add_comment)
         .service(add_reaction)
         .service(remove_reaction)
-        .service(feed);
+        .service(feed)
+        .service(flag_post)
+        .service(flag_comment)
+        .service(moderation_queue)
+        .service(moderate_post)
+        .service(moderate_comment)
+        .service(ban_user)
+        .service(unban_user)
+        .service(moderation_log);
 }
 
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
@@ -376,6 +385,182 @@ pub async fn feed(
     let list = state
         .db
         .run(move |conn| super::feed(conn, &actor, after, limit))
+        .await?;
+    Ok(HttpResponse::Ok().json(list))
+}
+
+/// Flag a post for the moderators.
+#[utoipa::path(
+    tag = "moderation",
+    params(("id" = i64, Path, description = "Post id")),
+    request_body = NewFlag,
+    responses((status = 201, description = "Flagged"), (status = 409, description = "Already flagged by me", body = Problem, content_type = "application/problem+json"))
+)]
+#[post("/posts/{id}/flags")]
+pub async fn flag_post(
+    state: web::Data<AppState>,
+    actor: Actor,
+    id: web::Path<String>,
+    body: web::Json<NewFlag>,
+) -> AppResult<HttpResponse> {
+    let id = parse_id(&id, "id")?;
+    let new = body.into_inner();
+    let now = Utc::now().naive_utc();
+    let flag = state
+        .db
+        .run(move |conn| super::moderation::flag(conn, &actor, id, None, &new, now))
+        .await?;
+    Ok(HttpResponse::Created().json(serde_json::json!({"id": flag})))
+}
+
+/// Flag a comment for the moderators.
+#[utoipa::path(
+    tag = "moderation",
+    params(("id" = i64, Path, description = "Comment id")),
+    request_body = NewFlag,
+    responses((status = 201, description = "Flagged"))
+)]
+#[post("/comments/{id}/flags")]
+pub async fn flag_comment(
+    state: web::Data<AppState>,
+    actor: Actor,
+    id: web::Path<String>,
+    body: web::Json<NewFlag>,
+) -> AppResult<HttpResponse> {
+    let id = parse_id(&id, "id")?;
+    let new = body.into_inner();
+    let now = Utc::now().naive_utc();
+    let flag = state
+        .db
+        .run(move |conn| {
+            let post = super::moderation::post_of_comment(conn, id)?;
+            super::moderation::flag(conn, &actor, post, Some(id), &new, now)
+        })
+        .await?;
+    Ok(HttpResponse::Created().json(serde_json::json!({"id": flag})))
+}
+
+/// Open flags in the communities I moderate.
+#[utoipa::path(tag = "moderation", responses((status = 200, body = Vec<Flag>)))]
+#[get("/moderation/queue")]
+pub async fn moderation_queue(state: web::Data<AppState>, actor: Actor) -> AppResult<HttpResponse> {
+    let list = state
+        .db
+        .run(move |conn| super::moderation::queue(conn, &actor))
+        .await?;
+    Ok(HttpResponse::Ok().json(list))
+}
+
+/// Moderators: hide, unhide, remove, lock, unlock a post, or dismiss its flags. The author is told.
+#[utoipa::path(
+    tag = "moderation",
+    params(("id" = i64, Path, description = "Post id")),
+    request_body = Moderate,
+    responses((status = 200, description = "The post as it is now", body = Post), (status = 204, description = "Removed"))
+)]
+#[post("/posts/{id}/moderation")]
+pub async fn moderate_post(
+    state: web::Data<AppState>,
+    actor: Actor,
+    id: web::Path<String>,
+    body: web::Json<Moderate>,
+) -> AppResult<HttpResponse> {
+    let id = parse_id(&id, "id")?;
+    let m = body.into_inner();
+    let now = Utc::now().naive_utc();
+    let post = state
+        .db
+        .run(move |conn| super::moderation::moderate_post(conn, &actor, id, &m, now))
+        .await?;
+    Ok(match post {
+        Some(p) => HttpResponse::Ok().json(p),
+        None => HttpResponse::NoContent().finish(),
+    })
+}
+
+/// Moderators: hide or remove a comment, or dismiss its flags. The author is told.
+#[utoipa::path(
+    tag = "moderation",
+    params(("id" = i64, Path, description = "Comment id")),
+    request_body = Moderate,
+    responses((status = 204, description = "Done"))
+)]
+#[post("/comments/{id}/moderation")]
+pub async fn moderate_comment(
+    state: web::Data<AppState>,
+    actor: Actor,
+    id: web::Path<String>,
+    body: web::Json<Moderate>,
+) -> AppResult<HttpResponse> {
+    let id = parse_id(&id, "id")?;
+    let m = body.into_inner();
+    let now = Utc::now().naive_utc();
+    state
+        .db
+        .run(move |conn| super::moderation::moderate_comment(conn, &actor, id, &m, now))
+        .await?;
+    Ok(HttpResponse::NoContent().finish())
+}
+
+/// Moderators: ban someone from posting in a community.
+#[utoipa::path(
+    tag = "moderation",
+    params(("id" = i64, Path, description = "Community id")),
+    request_body = NewBan,
+    responses((status = 204, description = "Banned"))
+)]
+#[post("/communities/{id}/bans")]
+pub async fn ban_user(
+    state: web::Data<AppState>,
+    actor: Actor,
+    id: web::Path<String>,
+    body: web::Json<NewBan>,
+) -> AppResult<HttpResponse> {
+    let id = parse_id(&id, "id")?;
+    let new = body.into_inner();
+    let now = Utc::now().naive_utc();
+    state
+        .db
+        .run(move |conn| super::moderation::ban(conn, &actor, id, &new, now))
+        .await?;
+    Ok(HttpResponse::NoContent().finish())
+}
+
+/// Moderators: lift a ban.
+#[utoipa::path(
+    tag = "moderation",
+    params(("id" = i64, Path, description = "Community id"), ("user_id" = i64, Path, description = "Who was banned")),
+    responses((status = 204, description = "Lifted"))
+)]
+#[delete("/communities/{id}/bans/{user_id}")]
+pub async fn unban_user(
+    state: web::Data<AppState>,
+    actor: Actor,
+    path: web::Path<(String, String)>,
+) -> AppResult<HttpResponse> {
+    let (id, user) = path.into_inner();
+    let id = parse_id(&id, "id")?;
+    let user = parse_id(&user, "user_id")?;
+    let now = Utc::now().naive_utc();
+    state
+        .db
+        .run(move |conn| super::moderation::unban(conn, &actor, id, user, now))
+        .await?;
+    Ok(HttpResponse::NoContent().finish())
+}
+
+/// A community's public moderation log.
+#[utoipa::path(tag = "moderation", params(("id" = i64, Path, description = "Community id")), responses((status = 200, body = Vec<ModerationLogEntry>)))]
+#[get("/communities/{id}/moderation-log")]
+pub async fn moderation_log(
+    state: web::Data<AppState>,
+    actor: Actor,
+    id: web::Path<String>,
+) -> AppResult<HttpResponse> {
+    let id = parse_id(&id, "id")?;
+    let list = state
+        .db
+        .run(move |conn| super::moderation::log(conn, &actor, id))
         .await?;
     Ok(HttpResponse::Ok().json(list))
 }

@@ -236,3 +236,15 @@ pub fn names(conn: &mut DbConn, ids: &[i64]) -> AppResult<HashMap<i64, String>> 
         .into_iter()
         .collect())
 }
+
+/// Communities where the user is banned (not lifted).
+pub fn bans_of(conn: &mut DbConn, user_id: i64) -> AppResult<std::collections::HashSet<i64>> {
+    use crate::db::schema::community_bans;
+    Ok(community_bans::table
+        .filter(community_bans::user_id.eq(user_id))
+        .filter(community_bans::lifted_at.is_null())
+        .select(community_bans::community_id)
+        .load::<i64>(conn)?
+        .into_iter()
+        .collect())
+}

@@ -351,6 +351,64 @@ diesel::joinable!(comments -> posts (post_id));
 diesel::joinable!(comments -> users (author_id));
 diesel::joinable!(reactions -> posts (post_id));
 
+diesel::table! {
+    moderation_flags (id) {
+        id -> BigInt,
+        community_id -> BigInt,
+        post_id -> BigInt,
+        comment_id -> Nullable<BigInt>,
+        reporter_id -> BigInt,
+        reason -> Text,
+        note -> Text,
+        status -> Text,
+        resolved_by -> Nullable<BigInt>,
+        resolved_at -> Nullable<Timestamp>,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    community_bans (id) {
+        id -> BigInt,
+        community_id -> BigInt,
+        user_id -> BigInt,
+        reason -> Text,
+        banned_by -> Nullable<BigInt>,
+        created_at -> Timestamp,
+        lifted_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
+    moderation_log (id) {
+        id -> BigInt,
+        community_id -> BigInt,
+        moderator_id -> Nullable<BigInt>,
+        action -> Text,
+        target -> Text,
+        post_id -> Nullable<BigInt>,
+        comment_id -> Nullable<BigInt>,
+        user_id -> Nullable<BigInt>,
+        reason -> Text,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    notifications (id) {
+        id -> BigInt,
+        user_id -> BigInt,
+        kind -> Text,
+        data -> Text,
+        link -> Text,
+        created_at -> Timestamp,
+        read_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::joinable!(moderation_flags -> posts (post_id));
+diesel::joinable!(notifications -> users (user_id));
+
 diesel::allow_tables_to_appear_in_same_query!(
     estates,
     buildings,
@@ -375,4 +433,8 @@ diesel::allow_tables_to_appear_in_same_query!(
     post_revisions,
     comments,
     reactions,
+    moderation_flags,
+    community_bans,
+    moderation_log,
+    notifications,
 );

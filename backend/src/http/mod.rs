@@ -63,6 +63,8 @@ pub fn parse_id(raw: &str, field: &str) -> Result<i64, AppError> {
         (name = "tenancy", description = "Tenant files, applications, registry corrections"),
         (name = "audit", description = "The audit log"),
         (name = "communities", description = "Communities, posts, comments, reactions, the feed"),
+        (name = "moderation", description = "Flags, the moderation queue, hiding, locking, bans"),
+        (name = "notifications", description = "In-app notifications"),
     )
 )]
 struct ApiDoc;
@@ -111,6 +113,7 @@ fn openapi_and_routes(
                 .configure(crate::tenancy::routes::configure)
                 .configure(crate::audit::routes::configure)
                 .configure(crate::communities::routes::configure)
+                .configure(crate::notifications::routes::configure)
                 .configure(meta::configure)
                 .default_service(web::to(api_not_found)),
         )

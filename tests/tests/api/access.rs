@@ -55,6 +55,9 @@ struct Foreign {
     /// The other estate's community, and a post in it by its resident.
     community: i64,
     post: i64,
+    /// A comment on that post, and the notification it gave the post's author.
+    comment: i64,
+    notification: i64,
 }
 
 async fn arrange(app: &TestApp) -> Foreign {
@@ -95,6 +98,7 @@ async fn arrange(app: &TestApp) -> Foreign {
     )
     .expect("a resident of the other estate");
     let neighbour = app.login("vicino").await;
+    let staff = app.login("staff").await;
     let community: i64 = cortile::db::schema::communities::table
         .filter(cortile::db::schema::communities::name_key.eq(format!("estate:{estate}")))
         .select(cortile::db::schema::communities::id)
@@ -124,6 +128,22 @@ async fn arrange(app: &TestApp) -> Foreign {
         "propose",
     )
     .await;
+    let comment: cortile_shared::community::Comment = json_of(
+        staff
+            .post(
+                &format!("/api/v1/posts/{}/comments", post.id),
+                json!({"body": "Chiamo il tecnico."}),
+            )
+            .await,
+        201,
+        "comment",
+    )
+    .await;
+    let notification: i64 = cortile::db::schema::notifications::table
+        .filter(cortile::db::schema::notifications::user_id.eq(user))
+        .select(cortile::db::schema::notifications::id)
+        .first(&mut conn)
+        .expect("the author was told of the comment");
     Foreign {
         household,
         surname,
@@ -135,6 +155,8 @@ async fn arrange(app: &TestApp) -> Foreign {
         building,
         community,
         post: post.id.0,
+        comment: comment.id.0,
+        notification,
     }
 }
 
@@ -162,6 +184,27 @@ fn reader(r: R) -> u16 {
         Anon => 401,
         SocialWorker | Operator | Staff | Moderator | Admin => 200,
         _ => 404,
+    }
+}
+
+/// Who moderates another estate's community: global moderators get `ok`, the other readers
+/// 403, everyone else 404.
+fn moderator(ok: u16) -> fn(R) -> u16 {
+    match ok {
+        422 => |r| match r {
+            R::Staff | R::Admin | R::Moderator => 422,
+            other => match reader(other) {
+                200 => 403,
+                x => x,
+            },
+        },
+        _ => |r| match r {
+            R::Staff | R::Admin | R::Moderator => 404,
+            other => match reader(other) {
+                200 => 403,
+                x => x,
+            },
+        },
     }
 }
 
@@ -554,6 +597,99 @@ fn cases(f: &Foreign) -> Vec<Case> {
             "/api/v1/feed".into(),
             None,
             |r| signed(200)(r),
+        ),
+        // Moderation of the other estate's community: the roles that serve everyone read and
+        // flag; only global moderators (staff, admin, moderator) act.
+        c(
+            Method::POST,
+            "/api/v1/posts/{id}/flags",
+            format!("/api/v1/posts/{}/flags", f.post),
+            Some(json!({"reason": "spam"})),
+            |r| match reader(r) {
+                200 => 201,
+                other => other,
+            },
+        ),
+        c(
+            Method::POST,
+            "/api/v1/comments/{id}/flags",
+            format!("/api/v1/comments/{}/flags", f.comment),
+            Some(json!({"reason": "offensive"})),
+            |r| match reader(r) {
+                200 => 201,
+                other => other,
+            },
+        ),
+        c(
+            Method::GET,
+            "/api/v1/moderation/queue",
+            "/api/v1/moderation/queue".into(),
+            None,
+            |r| signed(200)(r),
+        ),
+        c(
+            Method::POST,
+            "/api/v1/posts/{id}/moderation",
+            format!("/api/v1/posts/{}/moderation", f.post),
+            Some(json!({"action": "hide", "reason": ""})),
+            moderator(422),
+        ),
+        c(
+            Method::POST,
+            "/api/v1/comments/{id}/moderation",
+            format!("/api/v1/comments/{}/moderation", f.comment),
+            Some(json!({"action": "hide", "reason": ""})),
+            moderator(422),
+        ),
+        c(
+            Method::POST,
+            "/api/v1/communities/{id}/bans",
+            format!("/api/v1/communities/{}/bans", f.community),
+            Some(json!({"user_id": f.user, "reason": ""})),
+            moderator(422),
+        ),
+        c(
+            Method::DELETE,
+            "/api/v1/communities/{id}/bans/{user_id}",
+            format!("/api/v1/communities/{}/bans/{}", f.community, f.user),
+            None,
+            moderator(404),
+        ),
+        c(
+            Method::GET,
+            "/api/v1/communities/{id}/moderation-log",
+            format!("/api/v1/communities/{}/moderation-log", f.community),
+            None,
+            reader,
+        ),
+        // Notifications: mine only; someone else's is not found.
+        c(
+            Method::GET,
+            "/api/v1/notifications",
+            "/api/v1/notifications".into(),
+            None,
+            |r| signed(200)(r),
+        ),
+        c(
+            Method::GET,
+            "/api/v1/notifications/unread",
+            "/api/v1/notifications/unread".into(),
+            None,
+            |r| signed(200)(r),
+        ),
+        c(
+            Method::POST,
+            "/api/v1/notifications/read",
+            "/api/v1/notifications/read".into(),
+            None,
+            |r| signed(204)(r),
+        ),
+        c(
+            Method::POST,
+            "/api/v1/notifications/{id}/read",
+            format!("/api/v1/notifications/{}/read", f.notification),
+            None,
+            |r| signed(404)(r),
         ),
         // Last: it ends the session.
         c(
