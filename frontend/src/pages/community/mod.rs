@@ -100,7 +100,7 @@ pub fn post_item(i18n: &I18n, post: &Post, testid: &'static str, show_community:
                 </h3>
                 <p class="cortile-post-meta mb-2">
                     if post.pinned {
-                        <span class="badge bg-primary me-2">{ i18n.t("post.pinned_badge") }</span>
+                        <span class="badge bg-primary me-2">{ i18n.t("post.pinned_badge") }</span>{ " " }
                     }
                     { i18n.tf("post.by", &[("name", &post.author.display_name)]) }
                     { ", " }

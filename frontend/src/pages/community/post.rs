@@ -107,7 +107,7 @@ fn post_view(props: &PostViewProps) -> Html {
             <h1 id="post-heading" data-testid="post-title-view">{ post.title.clone() }</h1>
             <p class="cortile-post-meta">
                 if post.pinned {
-                    <span class="badge bg-primary me-2">{ i18n.t("post.pinned_badge") }</span>
+                    <span class="badge bg-primary me-2">{ i18n.t("post.pinned_badge") }</span>{ " " }
                 }
                 { i18n.t("post.in_community") }{ " " }
                 <Link<Route> to={Route::Community { id: post.community.id }}>
