@@ -6,6 +6,7 @@ mod auth;
 mod communities;
 mod import;
 mod meta;
+mod moderation;
 mod oidc_client;
 mod oidc_login;
 mod registry;
