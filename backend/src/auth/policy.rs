@@ -295,7 +295,8 @@ pub fn community_abilities(actor: &Actor, ctx: &CommunityCtx) -> CommunityAbilit
                     && ctx.status != Some(MemberStatus::Pending)
                     && (matches!(ctx.policy, JoinPolicy::Open | JoinPolicy::Approval)
                         || ctx.status == Some(MemberStatus::Invited)),
-                leave: active,
+                // Members leave; people waiting withdraw their request.
+                leave: active || ctx.status == Some(MemberStatus::Pending),
                 moderate,
                 pin: moderate,
             }

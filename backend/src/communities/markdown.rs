@@ -7,14 +7,39 @@
 
 use std::collections::HashSet;
 
-use pulldown_cmark::{html, Options, Parser};
+use pulldown_cmark::{html, Event, HeadingLevel, Options, Parser, Tag, TagEnd};
+
+/// Headings in a post sit under the page's own h1 and the post's title: `#` becomes h3, `##`
+/// h4, and so on down to h6, so that a post never breaks the page's outline.
+fn demote(level: HeadingLevel) -> HeadingLevel {
+    match level {
+        HeadingLevel::H1 => HeadingLevel::H3,
+        HeadingLevel::H2 => HeadingLevel::H4,
+        HeadingLevel::H3 => HeadingLevel::H5,
+        _ => HeadingLevel::H6,
+    }
+}
 
 /// Renders markdown to safe HTML.
 pub fn render(markdown: &str) -> String {
     let mut options = Options::empty();
     options.insert(Options::ENABLE_TABLES);
     options.insert(Options::ENABLE_STRIKETHROUGH);
-    let parser = Parser::new_ext(markdown, options);
+    let parser = Parser::new_ext(markdown, options).map(|event| match event {
+        Event::Start(Tag::Heading {
+            level,
+            id,
+            classes,
+            attrs,
+        }) => Event::Start(Tag::Heading {
+            level: demote(level),
+            id,
+            classes,
+            attrs,
+        }),
+        Event::End(TagEnd::Heading(level)) => Event::End(TagEnd::Heading(demote(level))),
+        other => other,
+    });
     let mut unsafe_html = String::with_capacity(markdown.len() * 3 / 2);
     html::push_html(&mut unsafe_html, parser);
     sanitise(&unsafe_html)
@@ -36,8 +61,6 @@ fn sanitise(html: &str) -> String {
         "ul",
         "ol",
         "li",
-        "h1",
-        "h2",
         "h3",
         "h4",
         "h5",
@@ -66,7 +89,12 @@ mod tests {
     #[test]
     fn renders_markdown() {
         let html = render("# Assemblea\n\n**Giovedì** alle 18, *cortile* B.\n\n- uno\n- due");
-        assert!(html.contains("<h1>Assemblea</h1>"), "{html}");
+        assert!(
+            html.contains("<h3>Assemblea</h3>"),
+            "headings are demoted: {html}"
+        );
+        assert!(render("#### x\n\n<h1>y</h1>").contains("<h6>x</h6>"));
+        assert!(!render("<h1>y</h1>").contains("<h1"));
         assert!(html.contains("<strong>Giovedì</strong>"), "{html}");
         assert!(html.contains("<li>uno</li>"), "{html}");
     }
@@ -85,7 +113,7 @@ mod tests {
     fn raw_html_scripts_and_images_are_removed() {
         let html = render(
             "<script>alert(1)</script><img src=https://tracker.example/x.png onerror=alert(1)>\
-             <p onclick=\"x()\" style=\"color:red\">ciao</p>![foto](https://tracker.example/y.png)",
+             <p onclick=\"x()\" style=\"color:red\">ciao</p>\n\n![foto](https://tracker.example/y.png)",
         );
         assert!(
             !html.contains("<script") && !html.contains("alert"),
