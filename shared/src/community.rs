@@ -236,6 +236,9 @@ pub struct Post {
     /// Hidden by a moderator: only moderators see it (to undo).
     #[serde(default)]
     pub hidden: bool,
+    /// Addressed to part of the community (the reader is in it, or wrote it).
+    #[serde(default)]
+    pub targeted: bool,
     pub created_at: DateTime<Utc>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub edited_at: Option<DateTime<Utc>>,
@@ -254,6 +257,9 @@ pub struct NewPost {
     /// Pin as an announcement (staff, committees, moderators).
     #[serde(default)]
     pub pinned: bool,
+    /// Address it to part of the community only (those who may pin announcements).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub audience: Option<crate::profile::Audience>,
 }
 
 /// `PUT /api/v1/posts/{id}`: the author edits; the previous text is kept in the history.

@@ -14,6 +14,7 @@ pub mod import;
 pub mod locale;
 pub mod meta;
 pub mod page;
+pub mod profile;
 pub mod registry;
 pub mod tenancy;
 

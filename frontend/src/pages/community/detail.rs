@@ -356,6 +356,7 @@ fn composer(props: &ComposerProps) -> Html {
                 title: title.trim().to_owned(),
                 body: body.trim().to_owned(),
                 pinned: can_pin && *pinned,
+                audience: None,
             };
             let mut empty = Vec::new();
             if new.title.is_empty() {
