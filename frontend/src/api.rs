@@ -14,8 +14,9 @@ use cortile_shared::auth::{
     AssistRequest, EraseRequest, LoginOptions, LoginRequest, Me, SessionInfo,
 };
 use cortile_shared::community::{
-    Comment, CommunitySummary, EditPost, Member, NewComment, NewCommunity, NewPost, Post,
-    PostRevision, PostThread, ReactionKind, Reactions,
+    Comment, CommunitySummary, EditPost, Flag, Member, Moderate, ModerationLogEntry, NewBan,
+    NewComment, NewCommunity, NewFlag, NewPost, Notification, Post, PostRevision, PostThread,
+    ReactionKind, Reactions, UnreadCount,
 };
 use cortile_shared::import::{ImportReport, ImportSummary};
 use cortile_shared::meta::ClientConfig;
@@ -25,8 +26,8 @@ use cortile_shared::tenancy::{
     PersonHit, TenantFile,
 };
 use cortile_shared::{
-    BuildingId, ChangeRequestId, CommunityId, ErrorCode, EstateId, FieldError, HouseholdId, Page,
-    PostId, Problem, SessionId, UserId, API_PREFIX,
+    BuildingId, ChangeRequestId, CommentId, CommunityId, ErrorCode, EstateId, FieldError,
+    HouseholdId, Page, PostId, Problem, SessionId, UserId, API_PREFIX,
 };
 pub use gloo_net::http::Method;
 use gloo_net::http::RequestBuilder;
@@ -641,10 +642,100 @@ impl Api {
         }
         self.get("/feed", &query).await
     }
+
+    /// Flags a post for the moderators (409 `conflict` when I already did).
+    pub async fn flag_post(&self, id: PostId, flag: &NewFlag) -> Result<(), ApiError> {
+        self.send::<serde_json::Value, _>(Method::POST, &format!("/posts/{id}/flags"), flag)
+            .await
+            .map(|_| ())
+    }
+
+    /// Flags a comment for the moderators.
+    pub async fn flag_comment(&self, id: CommentId, flag: &NewFlag) -> Result<(), ApiError> {
+        self.send::<serde_json::Value, _>(Method::POST, &format!("/comments/{id}/flags"), flag)
+            .await
+            .map(|_| ())
+    }
+
+    /// Open flags in the communities I moderate.
+    pub async fn moderation_queue(&self) -> Result<Vec<Flag>, ApiError> {
+        self.get("/moderation/queue", &[]).await
+    }
+
+    /// Acts on a post: the post as it is now, or `None` when it was removed (204).
+    pub async fn moderate_post(
+        &self,
+        id: PostId,
+        moderate: &Moderate,
+    ) -> Result<Option<Post>, ApiError> {
+        self.send(Method::POST, &format!("/posts/{id}/moderation"), moderate)
+            .await
+    }
+
+    /// Hides, removes or keeps (dismiss) a comment.
+    pub async fn moderate_comment(
+        &self,
+        id: CommentId,
+        moderate: &Moderate,
+    ) -> Result<(), ApiError> {
+        self.send(
+            Method::POST,
+            &format!("/comments/{id}/moderation"),
+            moderate,
+        )
+        .await
+    }
+
+    /// Stops a person from writing in a community.
+    pub async fn ban(&self, id: CommunityId, ban: &NewBan) -> Result<(), ApiError> {
+        self.send(Method::POST, &format!("/communities/{id}/bans"), ban)
+            .await
+    }
+
+    /// A community's public moderation log, newest first.
+    pub async fn moderation_log(
+        &self,
+        id: CommunityId,
+    ) -> Result<Vec<ModerationLogEntry>, ApiError> {
+        self.get(&format!("/communities/{id}/moderation-log"), &[])
+            .await
+    }
+
+    /// One page of my notifications, newest first.
+    pub async fn notifications(&self, after: Option<&str>) -> Result<Page<Notification>, ApiError> {
+        let limit = NOTIFICATIONS_PAGE.to_string();
+        let mut query = vec![("limit", limit.as_str())];
+        if let Some(after) = after {
+            query.push(("after", after));
+        }
+        self.get("/notifications", &query).await
+    }
+
+    pub async fn unread_notifications(&self) -> Result<UnreadCount, ApiError> {
+        self.get("/notifications/unread", &[]).await
+    }
+
+    pub async fn read_all_notifications(&self) -> Result<(), ApiError> {
+        self.call(Method::POST, "/notifications/read", &[], Body::None)
+            .await
+    }
+
+    pub async fn read_notification(&self, id: i64) -> Result<(), ApiError> {
+        self.call(
+            Method::POST,
+            &format!("/notifications/{id}/read"),
+            &[],
+            Body::None,
+        )
+        .await
+    }
 }
 
 /// Posts asked for at a time (the feed, a community's posts).
 pub const POSTS_PAGE: u32 = 20;
+
+/// Notifications asked for at a time.
+pub const NOTIFICATIONS_PAGE: u32 = 20;
 
 /// Which communities to list.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -9,14 +9,17 @@ use crate::api;
 use crate::components::Shell;
 use crate::hooks::{use_remote, Remote};
 use crate::i18n::LocaleProvider;
+use crate::notifications::ActivityProvider;
 use crate::pages::account::{
     application::MyApplicationPage, assist::AssistPage, login::LoginPage, profile::ProfilePage,
 };
 use crate::pages::audit::AuditPage;
 use crate::pages::community::{
-    create::NewCommunityPage, detail::CommunityPage, list::CommunitiesPage, post::PostPage,
+    create::NewCommunityPage, detail::CommunityPage, list::CommunitiesPage, log::ModerationLogPage,
+    post::PostPage, queue::ModerationQueuePage,
 };
 use crate::pages::not_found::NotFound;
+use crate::pages::notifications::NotificationsPage;
 use crate::pages::registry::{building::BuildingPage, estate::EstatePage, home::Home};
 use crate::pages::tenancy::{
     changes::ChangeRequestsPage, imports::ImportsPage, search::RegistrySearchPage,
@@ -57,8 +60,14 @@ pub enum Route {
     NewCommunity,
     #[at("/comunita/:id")]
     Community { id: CommunityId },
+    #[at("/comunita/:id/moderazione")]
+    ModerationLog { id: CommunityId },
     #[at("/post/:id")]
     Post { id: PostId },
+    #[at("/notifiche")]
+    Notifications,
+    #[at("/moderazione")]
+    ModerationQueue,
     #[not_found]
     #[at("/404")]
     NotFound,
@@ -81,7 +90,12 @@ fn switch(route: Route) -> Html {
         Route::Communities => html! { <RequireLogin><CommunitiesPage /></RequireLogin> },
         Route::NewCommunity => html! { <RequireLogin><NewCommunityPage /></RequireLogin> },
         Route::Community { id } => html! { <RequireLogin><CommunityPage {id} /></RequireLogin> },
+        Route::ModerationLog { id } => {
+            html! { <RequireLogin><ModerationLogPage {id} /></RequireLogin> }
+        }
         Route::Post { id } => html! { <RequireLogin><PostPage {id} /></RequireLogin> },
+        Route::Notifications => html! { <RequireLogin><NotificationsPage /></RequireLogin> },
+        Route::ModerationQueue => html! { <RequireLogin><ModerationQueuePage /></RequireLogin> },
         Route::NotFound => html! { <NotFound /> },
     }
 }
@@ -114,9 +128,11 @@ pub fn app() -> Html {
             <LocaleProvider>
                 <ConfigProvider>
                     <SessionProvider>
-                        <Shell>
-                            <Switch<Route> render={switch} />
-                        </Shell>
+                        <ActivityProvider>
+                            <Shell>
+                                <Switch<Route> render={switch} />
+                            </Shell>
+                        </ActivityProvider>
                     </SessionProvider>
                 </ConfigProvider>
             </LocaleProvider>
@@ -185,6 +201,32 @@ mod tests {
         assert_eq!(Route::recognize("/comunita/abc"), Some(Route::NotFound));
         assert_eq!(Route::recognize("/post/abc"), Some(Route::NotFound));
         assert_eq!(Route::recognize("/post"), Some(Route::NotFound));
+    }
+
+    #[test]
+    fn moderation_and_notification_routes_parse_and_print() {
+        let pages = [
+            ("/notifiche", Route::Notifications),
+            ("/moderazione", Route::ModerationQueue),
+            (
+                "/comunita/5/moderazione",
+                Route::ModerationLog { id: CommunityId(5) },
+            ),
+        ];
+        for (path, route) in pages {
+            assert_eq!(Route::recognize(path), Some(route.clone()), "{path}");
+            assert_eq!(route.to_path(), path);
+        }
+        // The community page itself is still the community page.
+        assert_eq!(
+            Route::recognize("/comunita/5"),
+            Some(Route::Community { id: CommunityId(5) })
+        );
+        assert_eq!(
+            Route::recognize("/comunita/abc/moderazione"),
+            Some(Route::NotFound)
+        );
+        assert_eq!(Route::recognize("/notifiche/3"), Some(Route::NotFound));
     }
 
     #[test]

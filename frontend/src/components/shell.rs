@@ -10,6 +10,7 @@ use crate::app::{ConfigContext, Route};
 use crate::components::Icon;
 use crate::hooks::{spawn, Remote};
 use crate::i18n::use_i18n;
+use crate::notifications::use_activity;
 use crate::session::{current_path, login_href, safe_return_path, use_session, LoginQuery};
 
 /// Who may open the registry search and tenant files (within their scope).
@@ -29,6 +30,8 @@ pub const IMPORTERS: &[Role] = &[Role::Staff, Role::Admin];
 pub const AUDITORS: &[Role] = &[Role::Admin];
 /// Who acts on residents' behalf.
 pub const ASSISTANTS: &[Role] = &[Role::Operator, Role::Staff];
+/// Who moderates by role (community moderators see the queue when it has something).
+pub const MODERATORS: &[Role] = &[Role::Moderator, Role::Staff, Role::Admin];
 
 #[derive(Properties, PartialEq)]
 pub struct ShellProps {
@@ -133,6 +136,7 @@ fn nav_links() -> Html {
     let i18n = use_i18n();
     let session = use_session();
     let current = use_route::<Route>();
+    let activity = use_activity();
     let assisting = session.me().is_some_and(|me| me.assisting.is_some());
     let mut links = vec![(Route::Home, "nav.estates")];
     if session.me().is_some() {
@@ -141,6 +145,9 @@ fn nav_links() -> Html {
     }
     if session.has_any(&[Role::Applicant]) {
         links.push((Route::MyApplication, "nav.application"));
+    }
+    if session.me().is_some() && (session.has_any(MODERATORS) || activity.has_queue) {
+        links.push((Route::ModerationQueue, "nav.moderation"));
     }
     if session.has_any(REGISTRY_READERS) {
         links.push((Route::RegistrySearch, "nav.registry"));
@@ -224,6 +231,7 @@ fn account_links() -> Html {
     };
     html! {
         <div class="cortile-account">
+            <NotificationsLink />
             <Link<Route> to={Route::Profile} classes="cortile-account-name">
                 <Icon name="it-user" class="icon-white icon-sm" />
                 <span class="visually-hidden">{ i18n.t("header.signed_in_as") }</span>
@@ -233,6 +241,43 @@ fn account_links() -> Html {
                 { i18n.t("header.logout") }
             </button>
         </div>
+    }
+}
+
+/// The way to the notification centre, with how many are unread (the number is shown only
+/// when there are some; the link's name always says it).
+#[function_component(NotificationsLink)]
+fn notifications_link() -> Html {
+    let i18n = use_i18n();
+    let activity = use_activity();
+    let route = use_route::<Route>();
+    let navigator = use_navigator();
+    let unread = activity.unread.unwrap_or(0);
+    let status = if unread > 0 {
+        i18n.count("notifications.link_unread", unread)
+    } else {
+        i18n.t("notifications.link_none")
+    };
+    let here = route == Some(Route::Notifications);
+    let onclick = Callback::from(move |e: MouseEvent| {
+        if let Some(navigator) = &navigator {
+            e.prevent_default();
+            navigator.push(&Route::Notifications);
+        }
+    });
+    html! {
+        <a href={Route::Notifications.to_path()} class="cortile-account-name cortile-notifications-link"
+            data-testid="notifications-link" data-unread={unread.to_string()}
+            aria-current={here.then_some("page")} {onclick}>
+            <Icon name="it-mail" class="icon-white icon-sm" />
+            <span>{ i18n.t("notifications.link") }</span>
+            <span class="visually-hidden">{ format!(", {status}") }</span>
+            if unread > 0 {
+                <span class="badge cortile-notifications-count" aria-hidden="true" data-testid="notifications-count">
+                    { i18n.int(unread) }
+                </span>
+            }
+        </a>
     }
 }
 

@@ -4,5 +4,6 @@ pub mod account;
 pub mod audit;
 pub mod community;
 pub mod not_found;
+pub mod notifications;
 pub mod registry;
 pub mod tenancy;

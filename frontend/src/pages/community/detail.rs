@@ -4,7 +4,7 @@
 use std::rc::Rc;
 
 use cortile_shared::community::{
-    CommunitySummary, JoinPolicy, Member, MemberStatus, NewPost, Post, MAX_TITLE_LEN,
+    CommunitySummary, JoinPolicy, Member, MemberStatus, NewBan, NewPost, Post, MAX_TITLE_LEN,
 };
 use cortile_shared::{CommunityId, UserId};
 use yew::prelude::*;
@@ -175,6 +175,11 @@ fn community_view(props: &CommunityViewProps) -> Html {
                 <dt class="col-sm-4 col-md-3">{ i18n.t("community.posts_label") }</dt>
                 <dd class="col-sm-8 col-md-9">{ i18n.count("count.posts", c.posts) }</dd>
             </dl>
+            <p class="mb-3">
+                <Link<Route> to={Route::ModerationLog { id }}>
+                    <span data-testid="moderation-log-link">{ i18n.t("moderation.log_link") }</span>
+                </Link<Route>>
+            </p>
             <Membership community={c.clone()} on_joined={props.on_joined.clone()} on_left={props.on_left.clone()} />
             { pinned_view }
             if c.abilities.post {
@@ -492,6 +497,95 @@ fn members(props: &MembersProps) -> Html {
     };
     let error = use_state(|| None::<ApiError>);
     let approved = use_state(|| None::<String>);
+    let me = session.me().map(|me| me.id);
+    let banning = use_state(|| None::<UserId>);
+    let ban_reason = use_state(String::new);
+    let ban_missing = use_state(|| false);
+    let banned = use_state(|| None::<String>);
+    let ban_busy = use_state(|| false);
+    let ban_error = use_state(|| None::<ApiError>);
+    let ban = {
+        let api = session.api();
+        let (banning, ban_reason, ban_missing, banned, ban_busy, ban_error, id) = (
+            banning.clone(),
+            ban_reason.clone(),
+            ban_missing.clone(),
+            banned.clone(),
+            ban_busy.clone(),
+            ban_error.clone(),
+            props.id,
+        );
+        Callback::from(move |(user, name): (UserId, String)| {
+            if *ban_busy {
+                return;
+            }
+            let reason = ban_reason.trim().to_owned();
+            let short = reason.chars().count() < crate::pages::community::moderation::MIN_REASON;
+            ban_missing.set(short);
+            if short {
+                ban_error.set(None);
+                return;
+            }
+            ban_busy.set(true);
+            let (api, banning, ban_reason, banned, ban_busy, ban_error) = (
+                api.clone(),
+                banning.clone(),
+                ban_reason.clone(),
+                banned.clone(),
+                ban_busy.clone(),
+                ban_error.clone(),
+            );
+            spawn(async move {
+                let result = api
+                    .ban(
+                        id,
+                        &NewBan {
+                            user_id: user,
+                            reason,
+                        },
+                    )
+                    .await;
+                ban_busy.set(false);
+                match result {
+                    Ok(()) => {
+                        ban_error.set(None);
+                        ban_reason.set(String::new());
+                        banning.set(None);
+                        banned.set(Some(name));
+                    }
+                    Err(err) => ban_error.set(Some(err)),
+                }
+            });
+        })
+    };
+    let ban_ctx = BanCtx {
+        enabled: props.moderate,
+        me,
+        banning: *banning,
+        reason: (*ban_reason).clone(),
+        missing: *ban_missing,
+        error: (*ban_error).clone(),
+        busy: *ban_busy,
+        open: {
+            let (banning, ban_reason, ban_missing, ban_error) = (
+                banning.clone(),
+                ban_reason.clone(),
+                ban_missing.clone(),
+                ban_error.clone(),
+            );
+            Callback::from(move |user: Option<UserId>| {
+                banning.set(user);
+                ban_reason.set(String::new());
+                ban_missing.set(false);
+                ban_error.set(None);
+            })
+        },
+        on_reason: {
+            let s = ban_reason.clone();
+            Callback::from(move |v| s.set(v))
+        },
+        submit: ban,
+    };
     let approve = {
         let api = session.api();
         let (error, approved, retry, id) = (
@@ -536,13 +630,13 @@ fn members(props: &MembersProps) -> Html {
                     if props.moderate && !pending.is_empty() {
                         <h3 class="h5">{ i18n.t("community.requests_heading") }</h3>
                         <ul class="list-unstyled">
-                            { for pending.iter().map(|m| member_item(&i18n, m, props.moderate, &approve)) }
+                            { for pending.iter().map(|m| member_item(&i18n, m, props.moderate, &approve, &ban_ctx)) }
                         </ul>
                     }
                     <ul class="cortile-list">
-                        { for others.iter().map(|m| member_item(&i18n, m, false, &approve)) }
+                        { for others.iter().map(|m| member_item(&i18n, m, false, &approve, &ban_ctx)) }
                         if !props.moderate {
-                            { for pending.iter().map(|m| member_item(&i18n, m, false, &approve)) }
+                            { for pending.iter().map(|m| member_item(&i18n, m, false, &approve, &ban_ctx)) }
                         }
                     </ul>
                 </>
@@ -556,10 +650,98 @@ fn members(props: &MembersProps) -> Html {
                 if let Some(name) = &*approved {
                     <p class="alert alert-success">{ i18n.tf("community.approved", &[("name", name)]) }</p>
                 }
+                if let Some(name) = &*banned {
+                    <p class="alert alert-success" data-testid="member-ban-done">{ i18n.tf("ban.done", &[("name", name)]) }</p>
+                }
             </div>
             <FormAlert error={(*error).clone()} testid="member-error" />
             { body }
         </section>
+    }
+}
+
+/// What each member needs to show "Blocca" and its form.
+struct BanCtx {
+    /// The reader moderates here.
+    enabled: bool,
+    me: Option<UserId>,
+    /// Whose ban form is open.
+    banning: Option<UserId>,
+    reason: String,
+    missing: bool,
+    error: Option<ApiError>,
+    busy: bool,
+    open: Callback<Option<UserId>>,
+    on_reason: Callback<String>,
+    submit: Callback<(UserId, String)>,
+}
+
+fn ban_tools(i18n: &I18n, m: &Member, ctx: &BanCtx, label_id: &str) -> Html {
+    let user = m.user.id;
+    if !ctx.enabled || ctx.me == Some(user) || m.moderator {
+        return html! {};
+    }
+    let open = ctx.banning == Some(user);
+    let name = m.user.display_name.clone();
+    let onsubmit = {
+        let submit = ctx.submit.clone();
+        Callback::from(move |e: SubmitEvent| {
+            e.prevent_default();
+            submit.emit((user, name.clone()));
+        })
+    };
+    let reason_error = if ctx.missing {
+        Some(AttrValue::from(i18n.tf(
+            "moderation.reason_required",
+            &[(
+                "min",
+                &crate::pages::community::moderation::MIN_REASON.to_string(),
+            )],
+        )))
+    } else {
+        field_error(i18n, ctx.error.as_ref(), "reason")
+    };
+    let alert = if ctx.missing {
+        Some(ApiError::Problem(cortile_shared::Problem::new(
+            cortile_shared::ErrorCode::ValidationFailed,
+        )))
+    } else {
+        ctx.error.clone()
+    };
+    html! {
+        <>
+            <button type="button" class="btn btn-outline-danger btn-sm ms-2" data-testid="member-ban"
+                aria-expanded={if open { "true" } else { "false" }}
+                aria-describedby={label_id.to_owned()}
+                onclick={ctx.open.reform(move |_: MouseEvent| if open { None } else { Some(user) })}>
+                { i18n.t("ban.button") }
+            </button>
+            if open {
+                <form class="card card-body shadow-sm mt-2 mb-2 cortile-narrow" {onsubmit} novalidate=true>
+                    <p class="mb-2">{ i18n.tf("ban.intro", &[("name", &m.user.display_name)]) }</p>
+                    <FormAlert error={alert} testid="ban-error" />
+                    <TextField
+                        id={format!("ban-reason-{user}")}
+                        label={i18n.t("moderation.reason_label")}
+                        help={i18n.t("ban.reason_help")}
+                        value={ctx.reason.clone()}
+                        oninput={ctx.on_reason.clone()}
+                        required=true
+                        error={reason_error}
+                        testid="ban-reason"
+                    />
+                    <div class="d-flex flex-wrap gap-2">
+                        <button type="submit" class="btn btn-danger btn-sm" disabled={ctx.busy} data-testid="member-ban-submit">
+                            { i18n.tf("ban.submit", &[("name", &m.user.display_name)]) }
+                        </button>
+                        <button type="button" class="btn btn-outline-secondary btn-sm"
+                            onclick={ctx.open.reform(|_: MouseEvent| None)}>
+                            { i18n.t("edit.cancel") }
+                        </button>
+                    </div>
+                </form>
+            }
+        </>
     }
 }
 
@@ -568,6 +750,7 @@ fn member_item(
     m: &Member,
     can_approve: bool,
     approve: &Callback<(UserId, String)>,
+    ban: &BanCtx,
 ) -> Html {
     let user = m.user.id;
     let name = m.user.display_name.clone();
@@ -587,10 +770,13 @@ fn member_item(
             }
             if can_approve {
                 <button type="button" class="btn btn-success btn-sm ms-2" data-testid="member-approve"
-                    aria-describedby={label_id}
+                    aria-describedby={label_id.clone()}
                     onclick={approve.reform(move |_: MouseEvent| (user, name.clone()))}>
                     { i18n.t("community.approve") }
                 </button>
+            }
+            if m.status == MemberStatus::Active {
+                { ban_tools(i18n, m, ban, &label_id) }
             }
         </li>
     }

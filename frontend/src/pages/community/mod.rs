@@ -8,7 +8,10 @@ pub mod create;
 pub mod detail;
 pub mod feed;
 pub mod list;
+pub mod log;
+pub mod moderation;
 pub mod post;
+pub mod queue;
 
 use chrono::{DateTime, Utc};
 use cortile_shared::community::{
@@ -101,6 +104,9 @@ pub fn post_item(i18n: &I18n, post: &Post, testid: &'static str, show_community:
                 <p class="cortile-post-meta mb-2">
                     if post.pinned {
                         <span class="badge bg-primary me-2">{ i18n.t("post.pinned_badge") }</span>{ " " }
+                    }
+                    if post.hidden {
+                        <span class="badge bg-danger me-2" data-testid="post-item-hidden">{ i18n.t("post.hidden_badge") }</span>{ " " }
                     }
                     { i18n.tf("post.by", &[("name", &post.author.display_name)]) }
                     { ", " }

@@ -4,9 +4,9 @@
 use std::rc::Rc;
 
 use cortile_shared::community::{
-    Comment, EditPost, NewComment, Post, PostThread, ReactionKind, MAX_TITLE_LEN,
+    Comment, EditPost, ModerationAction, NewComment, Post, PostThread, ReactionKind, MAX_TITLE_LEN,
 };
-use cortile_shared::{CommentId, ErrorCode, PostId, Problem};
+use cortile_shared::{CommentId, ErrorCode, PostId, Problem, UserId};
 use yew::prelude::*;
 use yew_router::prelude::*;
 
@@ -17,6 +17,9 @@ use crate::components::{
 };
 use crate::hooks::{spawn, use_document_title, use_remote, Remote};
 use crate::i18n::{use_i18n, I18n};
+use crate::pages::community::moderation::{
+    CommentModerate, FlagButton, FlagTarget, ModerationPanel,
+};
 use crate::pages::community::{reaction_of, reaction_text, time_view, PostBody};
 use crate::session::use_session;
 
@@ -70,7 +73,21 @@ fn post_view(props: &PostViewProps) -> Html {
     let history_open = use_state(|| false);
     // Bumped after each edit, so an open history loads again.
     let version = use_state(|| 0u32);
+    let navigator = use_navigator();
     use_document_title(Some(post.title.clone()));
+
+    let on_moderated = {
+        let post = post.clone();
+        Callback::from(move |now: Post| post.set(now))
+    };
+    let on_removed = {
+        let community = post.community.id;
+        Callback::from(move |()| {
+            if let Some(navigator) = &navigator {
+                navigator.push(&Route::Community { id: community });
+            }
+        })
+    };
 
     let on_saved = {
         let (post, editing, version) = (post.clone(), editing.clone(), version.clone());
@@ -105,9 +122,15 @@ fn post_view(props: &PostViewProps) -> Html {
         <article aria-labelledby="post-heading">
             <Breadcrumb {parents} current={post.title.clone()} />
             <h1 id="post-heading" data-testid="post-title-view">{ post.title.clone() }</h1>
-            <p class="cortile-post-meta">
+            if post.hidden {
+                <p class="mb-2"><span class="badge bg-danger cortile-hidden-badge" data-testid="post-hidden-badge">{ i18n.t("post.hidden_badge") }</span></p>
+            }
+            <p class="cortile-post-meta" id="post-meta">
                 if post.pinned {
                     <span class="badge bg-primary me-2">{ i18n.t("post.pinned_badge") }</span>{ " " }
+                }
+                if post.locked {
+                    <span class="badge bg-secondary me-2" data-testid="post-locked-badge">{ i18n.t("post.locked_badge") }</span>{ " " }
                 }
                 { i18n.t("post.in_community") }{ " " }
                 <Link<Route> to={Route::Community { id: post.community.id }}>
@@ -134,6 +157,14 @@ fn post_view(props: &PostViewProps) -> Html {
                 }
             }
             <ReactionButtons id={post.id} reactions={post.reactions.clone()} {on_reactions} />
+            if !post.can_edit {
+                <div class="mb-4">
+                    <FlagButton target={FlagTarget::Post(post.id)} />
+                </div>
+            }
+            if props.thread.can_moderate {
+                <ModerationPanel post={(*post).clone()} on_changed={on_moderated} {on_removed} />
+            }
             if post.edited_at.is_some() {
                 <section class="mb-4" aria-labelledby="history-heading">
                     <h2 id="history-heading" class="h4">{ i18n.t("history.heading") }</h2>
@@ -152,6 +183,7 @@ fn post_view(props: &PostViewProps) -> Html {
                 comments={Rc::new(props.thread.comments.clone())}
                 can_comment={props.thread.can_comment && !post.locked}
                 locked={post.locked}
+                can_moderate={props.thread.can_moderate}
             />
         </article>
     }
@@ -391,6 +423,7 @@ struct CommentsProps {
     comments: Rc<Vec<Comment>>,
     can_comment: bool,
     locked: bool,
+    can_moderate: bool,
 }
 
 /// The comments: top-level ones in order, each with its replies indented below it; the
@@ -409,6 +442,20 @@ fn comments(props: &CommentsProps) -> Html {
     let reply_text = use_state(String::new);
     let reply_error = use_state(|| None::<ApiError>);
     let reply_missing = use_state(|| false);
+    let moderated = use_state(|| None::<ModerationAction>);
+    let me = session.me().map(|me| me.id);
+
+    // A moderated comment leaves the list (unless it was kept).
+    let on_moderated = {
+        let (comments, moderated) = (comments.clone(), moderated.clone());
+        Callback::from(move |(id, action): (CommentId, ModerationAction)| {
+            if action != ModerationAction::Dismiss {
+                let all: Vec<Comment> = comments.iter().filter(|c| c.id != id).cloned().collect();
+                comments.set(all);
+            }
+            moderated.set(Some(action));
+        })
+    };
 
     // Sends a comment (a reply when `parent` is given); `done` runs after success.
     let send = {
@@ -528,6 +575,9 @@ fn comments(props: &CommentsProps) -> Html {
         },
         open_reply,
         onreply,
+        me,
+        can_moderate: props.can_moderate,
+        on_moderated,
     };
     let failed = (*error).as_ref();
     let comment_error = if *missing {
@@ -544,6 +594,11 @@ fn comments(props: &CommentsProps) -> Html {
     html! {
         <section class="mb-5 cortile-comments" aria-labelledby="comments-heading">
             <h2 id="comments-heading" class="h3">{ i18n.count("count.comments", comments.len() as i64) }</h2>
+            <div aria-live="polite">
+                if let Some(action) = *moderated {
+                    <p class="alert alert-success" data-testid="comment-moderate-done">{ i18n.t(&format!("moderation.comment_done.{}", action.as_str())) }</p>
+                }
+            </div>
             if comments.is_empty() {
                 <p data-testid="comments-empty">{ i18n.t("comments.none") }</p>
             } else {
@@ -595,6 +650,26 @@ struct CommentCtx {
     on_reply_text: Callback<String>,
     open_reply: Callback<Option<CommentId>>,
     onreply: Callback<SubmitEvent>,
+    /// The reader, who does not flag their own comments.
+    me: Option<UserId>,
+    can_moderate: bool,
+    on_moderated: Callback<(CommentId, ModerationAction)>,
+}
+
+/// "Segnala" (for comments of others) and "Modera" (for moderators) under a comment.
+fn comment_tools(c: &Comment, ctx: &CommentCtx) -> Html {
+    let by = AttrValue::from(format!("comment-{}-by", c.id));
+    let theirs = ctx.me != Some(c.author.id);
+    html! {
+        <>
+            if theirs {
+                <FlagButton target={FlagTarget::Comment(c.id)} describedby={by.clone()} />
+            }
+            if ctx.can_moderate {
+                <CommentModerate id={c.id} describedby={by} on_done={ctx.on_moderated.clone()} />
+            }
+        </>
+    }
 }
 
 fn comment_view(i18n: &I18n, c: &Comment) -> Html {
@@ -627,6 +702,7 @@ fn comment_item(i18n: &I18n, c: &Comment, replies: &[&Comment], ctx: &CommentCtx
     html! {
         <li class="cortile-comment mb-3" id={format!("comment-{id}")} data-testid="comment" key={id.0}>
             { comment_view(i18n, c) }
+            <div class="d-flex flex-wrap gap-3 align-items-start">
             if ctx.can_comment {
                 <button type="button" class="btn btn-link btn-sm p-0" data-testid="comment-reply"
                     aria-expanded={if replying { "true" } else { "false" }}
@@ -635,6 +711,8 @@ fn comment_item(i18n: &I18n, c: &Comment, replies: &[&Comment], ctx: &CommentCtx
                     { i18n.t("comments.reply") }
                 </button>
             }
+            { comment_tools(c, ctx) }
+            </div>
             if replying {
                 <form class="cortile-reply-form mt-2" onsubmit={ctx.onreply.clone()} novalidate=true>
                     <FormAlert error={alert} testid="reply-error" />
@@ -665,6 +743,9 @@ fn comment_item(i18n: &I18n, c: &Comment, replies: &[&Comment], ctx: &CommentCtx
                         <li class="cortile-comment cortile-reply mb-2" id={format!("comment-{}", r.id)}
                             data-testid="comment" data-parent={id.to_string()} key={r.id.0}>
                             { comment_view(i18n, r) }
+                            <div class="d-flex flex-wrap gap-3 align-items-start">
+                                { comment_tools(r, ctx) }
+                            </div>
                         </li>
                     }) }
                 </ul>
