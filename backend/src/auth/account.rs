@@ -390,8 +390,10 @@ pub fn export(
         json!({}),
         now,
     )?;
+    let my_profile = crate::communities::targeting::profiles_of(conn, &[me_id])?.remove(&me_id);
     Ok(json!({
         "generated_at": utc(now),
+        "profile": my_profile,
         "account": {
             "id": user.id, "username": user.username, "display_name": user.display_name,
             "fiscal_code": user.fiscal_code, "locale": user.locale,
@@ -872,4 +874,84 @@ pub fn oidc_login(
         }
     }
     open_session(conn, user_id, LoginMethod::Oidc, old_token, client, now)
+}
+
+/// My profile (empty until I fill it).
+pub fn profile(conn: &mut DbConn, actor: &Actor) -> AppResult<cortile_shared::profile::Profile> {
+    authorize(actor, &Action::OwnAccount)?;
+    let me = actor.require()?.principal.id.0;
+    Ok(crate::communities::targeting::profiles_of(conn, &[me])?
+        .remove(&me)
+        .unwrap_or_default())
+}
+
+/// Saves my profile; unknown codes are refused by field.
+pub fn set_profile(
+    conn: &mut DbConn,
+    actor: &Actor,
+    p: &cortile_shared::profile::Profile,
+    now: NaiveDateTime,
+) -> AppResult<cortile_shared::profile::Profile> {
+    use crate::db::schema::user_profiles;
+    use cortile_shared::profile::{ACCESSIBILITY, INTERESTS, LANGUAGES};
+
+    authorize(actor, &Action::OwnAccount)?;
+    let me = actor.require()?.principal.id.0;
+    let mut errors = Vec::new();
+    for (field, values, known) in [
+        ("interests", &p.interests, &INTERESTS[..]),
+        ("languages", &p.languages, &LANGUAGES[..]),
+        ("accessibility", &p.accessibility, &ACCESSIBILITY[..]),
+    ] {
+        if let Some(bad) = values.iter().find(|v| !known.contains(&v.as_str())) {
+            errors.push(cortile_shared::FieldError::new(
+                field,
+                "invalid_value",
+                format!("{bad:?} is not one of: {}", known.join(", ")),
+            ));
+        }
+    }
+    if !errors.is_empty() {
+        return Err(AppError::validation(errors));
+    }
+    let sorted = |v: &Vec<String>| {
+        let mut v = v.clone();
+        v.sort();
+        v.dedup();
+        v
+    };
+    let clean = cortile_shared::profile::Profile {
+        interests: sorted(&p.interests),
+        languages: sorted(&p.languages),
+        accessibility: sorted(&p.accessibility),
+    };
+    let json = |v: &Vec<String>| serde_json::to_string(v).unwrap_or_else(|_| "[]".into());
+    write_tx(conn, |conn| -> AppResult<()> {
+        diesel::delete(user_profiles::table.find(me)).execute(conn)?;
+        diesel::insert_into(user_profiles::table)
+            .values((
+                user_profiles::user_id.eq(me),
+                user_profiles::interests.eq(json(&clean.interests)),
+                user_profiles::languages.eq(json(&clean.languages)),
+                user_profiles::accessibility.eq(json(&clean.accessibility)),
+                user_profiles::updated_at.eq(now),
+            ))
+            .execute(conn)?;
+        if actor.operator().is_some() {
+            audit::record(
+                conn,
+                actor,
+                "profile.update",
+                Some(Object {
+                    kind: "user",
+                    id: me,
+                }),
+                None,
+                json!({}),
+                now,
+            )?;
+        }
+        Ok(())
+    })?;
+    Ok(clean)
 }

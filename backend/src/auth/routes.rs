@@ -1,7 +1,7 @@
 //! HTTP handlers of login, sessions, the account and assisted mode. Thin: parse, call, map.
 
 use actix_web::cookie::{time, Cookie, SameSite};
-use actix_web::{delete, get, post, web, HttpRequest, HttpResponse};
+use actix_web::{delete, get, post, put, web, HttpRequest, HttpResponse};
 use chrono::Utc;
 use cortile_shared::auth::{
     AssistRequest, EraseRequest, LoginOptions, LoginRequest, Me, SessionInfo,
@@ -28,6 +28,8 @@ pub fn configure(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
         .service(assist_candidates)
         .service(start_assist)
         .service(stop_assist)
+        .service(get_profile)
+        .service(put_profile)
         .service(oidc_start)
         .service(oidc_callback);
 }
@@ -440,4 +442,39 @@ pub async fn oidc_callback(
         .cookie(session_cookie(&state.config, token))
         .insert_header((actix_web::http::header::LOCATION, return_to))
         .finish())
+}
+
+/// My profile: interests, languages, accessibility needs (targeting reads it; authors never).
+#[utoipa::path(tag = "auth", responses((status = 200, body = cortile_shared::profile::Profile)))]
+#[get("/me/profile")]
+pub async fn get_profile(state: web::Data<AppState>, actor: Actor) -> AppResult<HttpResponse> {
+    let p = state
+        .db
+        .run(move |conn| account::profile(conn, &actor))
+        .await?;
+    Ok(HttpResponse::Ok().json(p))
+}
+
+/// Save my profile.
+#[utoipa::path(
+    tag = "auth",
+    request_body = cortile_shared::profile::Profile,
+    responses(
+        (status = 200, body = cortile_shared::profile::Profile),
+        (status = 422, description = "Unknown codes", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[put("/me/profile")]
+pub async fn put_profile(
+    state: web::Data<AppState>,
+    actor: Actor,
+    body: web::Json<cortile_shared::profile::Profile>,
+) -> AppResult<HttpResponse> {
+    let p = body.into_inner();
+    let now = Utc::now().naive_utc();
+    let saved = state
+        .db
+        .run(move |conn| account::set_profile(conn, &actor, &p, now))
+        .await?;
+    Ok(HttpResponse::Ok().json(saved))
 }

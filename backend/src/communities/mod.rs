@@ -8,6 +8,7 @@ pub mod markdown;
 pub mod moderation;
 pub mod routes;
 mod store;
+pub mod targeting;
 
 use std::collections::HashMap;
 
@@ -32,7 +33,7 @@ use crate::auth::policy::{
 };
 use crate::auth::Actor;
 use crate::db::schema::{
-    comments, communities, community_members, post_revisions, posts, reactions,
+    comments, communities, community_members, post_recipients, post_revisions, posts, reactions,
 };
 use crate::db::{write_tx, DbConn};
 use crate::error::{AppError, AppResult};
@@ -549,6 +550,7 @@ pub(crate) struct PostRow {
     pub(crate) community_id: i64,
     pub(crate) author_id: i64,
     pub(crate) title: String,
+    targeted: bool,
     body_md: String,
     body_html: String,
     pinned: bool,
@@ -566,6 +568,7 @@ macro_rules! post_columns {
             posts::community_id,
             posts::author_id,
             posts::title,
+            posts::targeted,
             posts::body_md,
             posts::body_html,
             posts::pinned,
@@ -615,6 +618,7 @@ fn to_posts(conn: &mut DbConn, actor: &Actor, rows: Vec<PostRow>) -> AppResult<V
                 pinned: r.pinned,
                 locked: r.locked,
                 hidden: r.hidden,
+                targeted: r.targeted,
                 created_at: utc(r.created_at),
                 edited_at: r.edited_at.map(utc),
                 comments: r.comments_count,
@@ -639,6 +643,28 @@ fn reaction_list(found: store::KindCounts) -> Vec<ReactionCount> {
         .collect()
 }
 
+/// Posts addressed to everyone in their community, or to `me` (or written by `me`).
+fn addressed_to(
+    me: i64,
+) -> Box<
+    dyn BoxableExpression<
+        posts::table,
+        <DbConn as diesel::Connection>::Backend,
+        SqlType = diesel::sql_types::Bool,
+    >,
+> {
+    Box::new(
+        posts::targeted
+            .eq(false)
+            .or(posts::author_id.eq(me))
+            .or(posts::id.eq_any(
+                post_recipients::table
+                    .filter(post_recipients::user_id.eq(me))
+                    .select(post_recipients::post_id),
+            )),
+    )
+}
+
 /// Posts of one community, newest first (`after` is the last post id seen).
 pub fn list_posts(
     conn: &mut DbConn,
@@ -650,11 +676,15 @@ pub fn list_posts(
 ) -> AppResult<Page<Post>> {
     let (row, c) = load(conn, actor, id)?;
     authorize(actor, &Action::ReadCommunity(c))?;
+    let me = principal_id(actor)?;
     let mut q = posts::table
         .filter(posts::community_id.eq(row.id))
         .filter(posts::removed_at.is_null())
         .filter(posts::hidden_at.is_null())
         .into_boxed();
+    if !community_abilities(actor, &c).moderate {
+        q = q.filter(addressed_to(me));
+    }
     if let Some(p) = pinned {
         q = q.filter(posts::pinned.eq(p));
     }
@@ -700,11 +730,13 @@ pub fn feed(
         .into_iter()
         .map(|(r, _)| r.id)
         .collect();
+    let me = principal_id(actor)?;
     let mut q = posts::table
         .filter(posts::community_id.eq_any(ids))
         .filter(posts::removed_at.is_null())
         .filter(posts::hidden_at.is_null())
-        .into_boxed();
+        .into_boxed()
+        .filter(addressed_to(me));
     if let Some(after) = after {
         q = q.filter(posts::id.lt(after));
     }
@@ -736,10 +768,18 @@ pub fn create_post(
 ) -> AppResult<Post> {
     let (row, c) = load(conn, actor, id)?;
     authorize(actor, &Action::PostIn(c))?;
-    if new.pinned {
+    let audience = new.audience.clone().filter(|a| !a.is_everyone());
+    if new.pinned || audience.is_some() {
         authorize(actor, &Action::PinIn(c))?;
     }
     check_post(&new.title, &new.body)?;
+    let recipients = match &audience {
+        Some(a) => {
+            targeting::check(conn, &row, a)?;
+            Some(targeting::recipients(conn, &row, a, now.date())?)
+        }
+        None => None,
+    };
     let me = principal_id(actor)?;
     rate_limit(conn, "post", me, now)?;
     let html = markdown::render(&new.body);
@@ -755,10 +795,28 @@ pub fn create_post(
                 posts::body_md.eq(&new.body),
                 posts::body_html.eq(&html),
                 posts::pinned.eq(new.pinned),
+                posts::targeted.eq(recipients.is_some()),
+                posts::audience.eq(audience
+                    .as_ref()
+                    .map(|a| serde_json::to_string(a).unwrap_or_default())),
                 posts::created_at.eq(now),
                 posts::updated_at.eq(now),
             )
         )?;
+        for chunk in recipients.as_deref().unwrap_or_default().chunks(500) {
+            let rows: Vec<_> = chunk
+                .iter()
+                .map(|u| {
+                    (
+                        post_recipients::post_id.eq(post_id),
+                        post_recipients::user_id.eq(*u),
+                    )
+                })
+                .collect();
+            crate::on_backend!(conn, c => diesel::insert_into(post_recipients::table)
+                .values(&rows)
+                .execute(c))?;
+        }
         diesel::update(communities::table.find(row.id))
             .set(communities::posts_count.eq(communities::posts_count + 1))
             .execute(conn)?;
@@ -785,9 +843,22 @@ pub(crate) fn load_post(
         .ok_or_else(hidden)?;
     let (_, c) = load(conn, actor, row.community_id).map_err(|_| hidden())?;
     authorize(actor, &Action::ReadCommunity(c)).map_err(|_| hidden())?;
-    // A hidden post is seen only by the moderators (who may bring it back).
-    if row.hidden && !community_abilities(actor, &c).moderate {
+    // A hidden post is seen only by the moderators (who may bring it back); a targeted one
+    // by its audience, its author and the moderators.
+    let moderate = community_abilities(actor, &c).moderate;
+    if row.hidden && !moderate {
         return Err(hidden());
+    }
+    let me = principal_id(actor)?;
+    if row.targeted && !moderate && row.author_id != me {
+        let addressed: i64 = post_recipients::table
+            .filter(post_recipients::post_id.eq(id))
+            .filter(post_recipients::user_id.eq(me))
+            .count()
+            .get_result(conn)?;
+        if addressed == 0 {
+            return Err(hidden());
+        }
     }
     Ok((row, c))
 }
@@ -1069,4 +1140,20 @@ pub fn react(
             .remove(&id)
             .unwrap_or_default(),
     ))
+}
+
+/// How many people an audience reaches in a community (no names: the author never learns who).
+pub fn reach(
+    conn: &mut DbConn,
+    actor: &Actor,
+    id: i64,
+    audience: &cortile_shared::profile::Audience,
+    today: chrono::NaiveDate,
+) -> AppResult<cortile_shared::profile::Reach> {
+    let (row, c) = load(conn, actor, id)?;
+    authorize(actor, &Action::PinIn(c))?;
+    targeting::check(conn, &row, audience)?;
+    Ok(cortile_shared::profile::Reach {
+        people: targeting::recipients(conn, &row, audience, today)?.len() as i64,
+    })
 }

@@ -39,7 +39,8 @@ pub fn configure(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
         .service(moderate_comment)
         .service(ban_user)
         .service(unban_user)
-        .service(moderation_log);
+        .service(moderation_log)
+        .service(reach);
 }
 
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
@@ -563,4 +564,31 @@ pub async fn moderation_log(
         .run(move |conn| super::moderation::log(conn, &actor, id))
         .await?;
     Ok(HttpResponse::Ok().json(list))
+}
+
+/// How many people an audience reaches in a community, before publishing (no names).
+#[utoipa::path(
+    tag = "communities",
+    params(("id" = i64, Path, description = "Community id")),
+    request_body = cortile_shared::profile::Audience,
+    responses(
+        (status = 200, body = cortile_shared::profile::Reach),
+        (status = 403, description = "May not address announcements here", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[post("/communities/{id}/reach")]
+pub async fn reach(
+    state: web::Data<AppState>,
+    actor: Actor,
+    id: web::Path<String>,
+    body: web::Json<cortile_shared::profile::Audience>,
+) -> AppResult<HttpResponse> {
+    let id = parse_id(&id, "id")?;
+    let audience = body.into_inner();
+    let today = Utc::now().date_naive();
+    let r = state
+        .db
+        .run(move |conn| super::reach(conn, &actor, id, &audience, today))
+        .await?;
+    Ok(HttpResponse::Ok().json(r))
 }

@@ -304,6 +304,8 @@ diesel::table! {
         created_at -> Timestamp,
         updated_at -> Timestamp,
         edited_at -> Nullable<Timestamp>,
+        targeted -> Bool,
+        audience -> Nullable<Text>,
     }
 }
 
@@ -409,6 +411,24 @@ diesel::table! {
 diesel::joinable!(moderation_flags -> posts (post_id));
 diesel::joinable!(notifications -> users (user_id));
 
+diesel::table! {
+    post_recipients (id) {
+        id -> BigInt,
+        post_id -> BigInt,
+        user_id -> BigInt,
+    }
+}
+
+diesel::table! {
+    user_profiles (user_id) {
+        user_id -> BigInt,
+        interests -> Text,
+        languages -> Text,
+        accessibility -> Text,
+        updated_at -> Timestamp,
+    }
+}
+
 diesel::allow_tables_to_appear_in_same_query!(
     estates,
     buildings,
@@ -437,4 +457,6 @@ diesel::allow_tables_to_appear_in_same_query!(
     community_bans,
     moderation_log,
     notifications,
+    post_recipients,
+    user_profiles,
 );

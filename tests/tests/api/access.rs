@@ -691,6 +691,32 @@ fn cases(f: &Foreign) -> Vec<Case> {
             None,
             |r| signed(404)(r),
         ),
+        c(
+            Method::GET,
+            "/api/v1/me/profile",
+            "/api/v1/me/profile".into(),
+            None,
+            |r| signed(200)(r),
+        ),
+        c(
+            Method::PUT,
+            "/api/v1/me/profile",
+            "/api/v1/me/profile".into(),
+            Some(json!({"interests": ["gardening"], "languages": ["it"]})),
+            |r| signed(200)(r),
+        ),
+        c(
+            Method::POST,
+            "/api/v1/communities/{id}/reach",
+            format!("/api/v1/communities/{}/reach", f.community),
+            Some(json!({})),
+            |r| match r {
+                R::Anon => 401,
+                R::SocialWorker | R::Staff | R::Admin | R::Moderator => 200,
+                R::Operator => 403,
+                _ => 404,
+            },
+        ),
         // Last: it ends the session.
         c(
             Method::POST,

@@ -11,4 +11,5 @@ mod oidc_client;
 mod oidc_login;
 mod registry;
 mod schema;
+mod targeting;
 mod tenancy;
