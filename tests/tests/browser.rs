@@ -652,3 +652,273 @@ async fn access_journey_on_sqlite() {
 async fn access_journey_on_postgres() {
     access_journey(Backend::Postgres).await;
 }
+
+/// Chooses an option of a select found by CSS (and tells the app, as a person's choice would).
+async fn choose(client: &Client, selector: &str, value: &str) {
+    let el = client
+        .find(Locator::Css(selector))
+        .await
+        .unwrap_or_else(|e| panic!("{selector}: {e}"));
+    client
+        .execute(
+            "arguments[0].value = arguments[1];
+             arguments[0].dispatchEvent(new Event('input', {bubbles: true}));
+             arguments[0].dispatchEvent(new Event('change', {bubbles: true}));",
+            vec![
+                serde_json::to_value(&el).expect("element reference"),
+                json!(value),
+            ],
+        )
+        .await
+        .expect("choose an option");
+}
+
+/// A resident sees their building's community and an announcement addressed to their
+/// building, posts, comments and flags; a moderator hides the flagged post; its author sees
+/// the notification.
+async fn communities_journey(backend: Backend) {
+    use cortile_shared::community::{CommunityKind, CommunitySummary, Post};
+
+    let web_dir = required_env("CORTILE_TEST_WEB_DIR");
+    let app = TestApp::builder(backend)
+        .people()
+        .web_dir(&web_dir)
+        .spawn()
+        .await;
+    // A neighbour in the same building, with an account, who has posted.
+    let resident = app.login("inquilino").await;
+    let home = resident.me.residence.clone().expect("home").home;
+    let mut conn = app.connect();
+    let neighbour_code: String = {
+        use cortile::db::schema::{household_members, households, persons, units};
+        use diesel::prelude::*;
+        household_members::table
+            .inner_join(persons::table)
+            .inner_join(households::table.inner_join(units::table))
+            .filter(household_members::ended_at.is_null())
+            .filter(units::building_id.eq(home.building_id.0))
+            .filter(persons::fiscal_code.ne(resident.me.fiscal_code.clone().unwrap_or_default()))
+            .select(persons::fiscal_code)
+            .first(&mut conn)
+            .expect("a neighbour")
+    };
+    cortile::auth::account::create_account(
+        &mut conn,
+        &cortile::auth::account::AccountSpec {
+            username: "vicina".into(),
+            display_name: Some("Lucia Vicina".into()),
+            role: "resident".into(),
+            scope: None,
+            fiscal_code: Some(neighbour_code),
+            password: cortile_tests::DEMO_PASSWORD.into(),
+        },
+        chrono::Utc::now().naive_utc(),
+    )
+    .expect("the neighbour's account");
+    let neighbour = app.login("vicina").await;
+    let mine: Vec<CommunitySummary> = neighbour.get_json("/api/v1/communities").await;
+    let building = mine
+        .iter()
+        .find(|c| c.kind == CommunityKind::Building)
+        .expect("the building's community")
+        .clone();
+    let estate = mine
+        .iter()
+        .find(|c| c.kind == CommunityKind::Estate)
+        .expect("the estate's community")
+        .clone();
+    let selling: Post = cortile_tests::json_of(
+        neighbour
+            .post(
+                &format!("/api/v1/communities/{}/posts", building.id),
+                json!({"title": "Vendo materassi, prezzi stracciati", "body": "Chiamate il 333 000 0000"}),
+            )
+            .await,
+        201,
+        "the neighbour's post",
+    )
+    .await;
+    // The committee addresses an announcement to this building only.
+    let committee = app.login("comitato").await;
+    let notice: Post = cortile_tests::json_of(
+        committee
+            .post(
+                &format!("/api/v1/communities/{}/posts", estate.id),
+                json!({"title": "Lavori all'ascensore lunedì", "body": "Dalle 8 alle 12.",
+                       "audience": {"buildings": [home.building_id]}}),
+            )
+            .await,
+        201,
+        "the announcement",
+    )
+    .await;
+    assert!(notice.targeted);
+
+    let (_driver, client) = start_browser().await;
+    local_login(&client, &app, "inquilino").await;
+    // The feed on the home page shows the announcement and the neighbour's post.
+    client.goto(&app.url("/")).await.expect("open home");
+    wait_for_js(
+        &client,
+        "document.querySelectorAll('[data-testid=feed-item]').length >= 2",
+        "the feed",
+    )
+    .await;
+    let feed = text_of(&client, "[data-testid=feed]").await;
+    assert!(feed.contains("Lavori all'ascensore lunedì"), "{feed}");
+    no_axe_violations(&client, "the home page with the feed").await;
+
+    // The building's community; a post through the composer.
+    client
+        .goto(&app.url("/comunita"))
+        .await
+        .expect("open communities");
+    wait_for_js(
+        &client,
+        "document.querySelectorAll('[data-testid=community-card]').length >= 2",
+        "my communities",
+    )
+    .await;
+    no_axe_violations(&client, "the communities page").await;
+    client
+        .goto(&app.url(&format!("/comunita/{}", building.id)))
+        .await
+        .expect("open the building's community");
+    wait_for_js(
+        &client,
+        "document.querySelector('[data-testid=post-submit]')",
+        "the composer",
+    )
+    .await;
+    fill(
+        &client,
+        "[data-testid=post-title]",
+        "Chi ha una scala da prestare?",
+    )
+    .await;
+    fill(
+        &client,
+        "[data-testid=post-body]",
+        "Per cambiare una *lampadina* in cantina.",
+    )
+    .await;
+    click(&client, "[data-testid=post-submit]").await;
+    wait_for_js(
+        &client,
+        "[...document.querySelectorAll('[data-testid=post-item]')].some(e => e.textContent.includes('Chi ha una scala da prestare?'))",
+        "the new post in the list",
+    )
+    .await;
+    no_axe_violations(&client, "the community page").await;
+
+    // The neighbour's post: a comment, then a flag.
+    client
+        .goto(&app.url(&format!("/post/{}", selling.id)))
+        .await
+        .expect("open the post");
+    wait_for_js(
+        &client,
+        "document.querySelector('[data-testid=comment-submit]')",
+        "the comment form",
+    )
+    .await;
+    fill(
+        &client,
+        "[data-testid=comment-body]",
+        "Questo non è il posto per vendere.",
+    )
+    .await;
+    click(&client, "[data-testid=comment-submit]").await;
+    wait_for_js(
+        &client,
+        "document.querySelectorAll('[data-testid=comment]').length === 1",
+        "the comment",
+    )
+    .await;
+    click(&client, "[data-testid=post-flag]").await;
+    wait_for_js(
+        &client,
+        "document.querySelector('[data-testid=flag-submit]')",
+        "the flag form",
+    )
+    .await;
+    choose(&client, "[data-testid=flag-reason]", "spam").await;
+    click(&client, "[data-testid=flag-submit]").await;
+    wait_for_js(
+        &client,
+        "document.querySelector('[data-testid=flag-done]')",
+        "the flag sent",
+    )
+    .await;
+    no_axe_violations(&client, "the post page").await;
+    logout(&client).await;
+
+    // The moderator hides it from the queue, with a reason.
+    local_login(&client, &app, "moderatore").await;
+    client
+        .goto(&app.url("/moderazione"))
+        .await
+        .expect("open the queue");
+    wait_for_js(
+        &client,
+        "document.querySelectorAll('[data-testid=queue-item]').length === 1",
+        "the flagged post",
+    )
+    .await;
+    assert!(text_of(&client, "[data-testid=queue-item]")
+        .await
+        .contains("Vendo materassi"));
+    no_axe_violations(&client, "the moderation queue").await;
+    fill(
+        &client,
+        "[data-testid=queue-item] [data-testid=queue-reason]",
+        "Annunci di vendita non ammessi",
+    )
+    .await;
+    click(&client, "[data-testid=queue-hide]").await;
+    wait_for_js(
+        &client,
+        "document.querySelector('[data-testid=queue-done]')",
+        "hidden",
+    )
+    .await;
+    logout(&client).await;
+
+    // The author is told.
+    local_login(&client, &app, "vicina").await;
+    wait_for_js(
+        &client,
+        "(document.querySelector('[data-testid=notifications-count]') || {}).textContent",
+        "the unread count in the header",
+    )
+    .await;
+    click(&client, "[data-testid=notifications-link]").await;
+    wait_for_js(
+        &client,
+        "document.querySelectorAll('[data-testid=notification]').length >= 1",
+        "the notifications",
+    )
+    .await;
+    let told = text_of(&client, "main").await;
+    assert!(
+        told.contains("Annunci di vendita non ammessi"),
+        "the reason is shown: {told}"
+    );
+    no_axe_violations(&client, "the notification centre").await;
+    // And the post is gone for readers.
+    let res = resident.get(&format!("/api/v1/posts/{}", selling.id)).await;
+    assert_eq!(res.status(), 404);
+
+    client.close().await.expect("close the browser");
+    app.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn communities_journey_on_sqlite() {
+    communities_journey(Backend::Sqlite).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn communities_journey_on_postgres() {
+    communities_journey(Backend::Postgres).await;
+}
