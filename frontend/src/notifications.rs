@@ -54,9 +54,16 @@ pub fn activity_provider(props: &ActivityProviderProps) -> Html {
     let tick = use_state(|| 0u32);
     let user = session.me().map(|me| me.id);
 
+    // The count of requests, kept outside the state: a callback held by the polling loop
+    // would otherwise keep setting the value it saw first.
+    let asked = use_mut_ref(|| 0u32);
     let refresh = {
         let tick = tick.clone();
-        Callback::from(move |()| tick.set(tick.wrapping_add(1)))
+        Callback::from(move |()| {
+            let next = asked.borrow().wrapping_add(1);
+            *asked.borrow_mut() = next;
+            tick.set(next);
+        })
     };
 
     // Count again when the user changes, after navigation, and when asked.
@@ -174,6 +181,9 @@ pub fn notification_text(i18n: &I18n, n: &Notification) -> String {
             } else {
                 "notification.moderated_post"
             };
+            // Some acts read better in a sentence of their own ("closed comments on").
+            let own = format!("{key}.{action}");
+            let key = if i18n.has(&own) { own.as_str() } else { key };
             with_reason(i18n.tf(key, &[("action", &verb), ("title", title)]))
         }
         NotificationKind::JoinApproved => {
@@ -246,6 +256,17 @@ mod tests {
             ),
         );
         assert!(text.contains("removed") && text.contains("comment") && text.contains("rude"));
+        let text = notification_text(
+            &it,
+            &note(
+                NotificationKind::Moderated,
+                json!({"action": "lock", "title": "Titolo", "reason": "basta"}),
+            ),
+        );
+        assert_eq!(
+            text,
+            "Un moderatore ha chiuso i commenti al tuo messaggio «Titolo». Motivo: basta"
+        );
     }
 
     #[test]
