@@ -843,13 +843,14 @@ pub(crate) fn load_post(
         .ok_or_else(hidden)?;
     let (_, c) = load(conn, actor, row.community_id).map_err(|_| hidden())?;
     authorize(actor, &Action::ReadCommunity(c)).map_err(|_| hidden())?;
-    // A hidden post is seen only by the moderators (who may bring it back); a targeted one
-    // by its audience, its author and the moderators.
+    // A hidden post is seen only by the moderators (who may bring it back) and its author; a
+    // targeted one by its audience, its author and the moderators.
     let moderate = community_abilities(actor, &c).moderate;
-    if row.hidden && !moderate {
+    let me = principal_id(actor)?;
+    // Its author still sees a hidden post (marked hidden), to know what was hidden and why.
+    if row.hidden && !moderate && row.author_id != me {
         return Err(hidden());
     }
-    let me = principal_id(actor)?;
     if row.targeted && !moderate && row.author_id != me {
         let addressed: i64 = post_recipients::table
             .filter(post_recipients::post_id.eq(id))

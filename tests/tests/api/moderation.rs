@@ -95,9 +95,11 @@ people_test!(
         )
         .await;
         assert!(hidden.hidden);
-        // Gone for readers (the author included), still there for moderators; the queue is empty.
+        // Gone for readers; its author and the moderators still see it, marked hidden; the queue
+        // is empty.
         expect_problem(committee.get(&format!("/api/v1/posts/{}", post.id)).await, 404).await;
-        expect_problem(author.get(&format!("/api/v1/posts/{}", post.id)).await, 404).await;
+        let own: PostThread = author.get_json(&format!("/api/v1/posts/{}", post.id)).await;
+        assert!(own.post.hidden && !own.can_moderate);
         let thread: PostThread = moderator.get_json(&format!("/api/v1/posts/{}", post.id)).await;
         assert!(thread.post.hidden && thread.can_moderate);
         let feed: Page<Post> = committee.get_json("/api/v1/feed").await;
