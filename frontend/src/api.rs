@@ -20,6 +20,7 @@ use cortile_shared::community::{
 };
 use cortile_shared::import::{ImportReport, ImportSummary};
 use cortile_shared::meta::ClientConfig;
+use cortile_shared::profile::{Audience, Profile, Reach};
 use cortile_shared::registry::{BuildingDetail, EstateDetail, EstateSummary};
 use cortile_shared::tenancy::{
     Application, AuditEntry, ChangeDecision, ChangeRequest, ChangeStatus, NewChangeRequest,
@@ -381,6 +382,16 @@ impl Api {
         self.call(Method::DELETE, path, &[], Body::None).await
     }
 
+    /// `GET /me/profile`: my interests, languages and accessibility needs.
+    pub async fn my_profile(&self) -> Result<Profile, ApiError> {
+        self.get("/me/profile", &[]).await
+    }
+
+    /// `PUT /me/profile`.
+    pub async fn save_profile(&self, profile: &Profile) -> Result<Profile, ApiError> {
+        self.send(Method::PUT, "/me/profile", profile).await
+    }
+
     /// `POST /auth/logout`.
     pub async fn logout(&self) -> Result<(), ApiError> {
         self.call(Method::POST, "/auth/logout", &[], Body::None)
@@ -592,6 +603,12 @@ impl Api {
             query.push(("after", after));
         }
         self.get(&format!("/communities/{id}/posts"), &query).await
+    }
+
+    /// `POST /communities/{id}/reach`: how many people an audience reaches (no names).
+    pub async fn reach(&self, id: CommunityId, audience: &Audience) -> Result<Reach, ApiError> {
+        self.send(Method::POST, &format!("/communities/{id}/reach"), audience)
+            .await
     }
 
     pub async fn create_post(&self, id: CommunityId, post: &NewPost) -> Result<Post, ApiError> {

@@ -177,6 +177,12 @@ pub struct CheckboxProps {
     pub help: Option<AttrValue>,
     #[prop_or_default]
     pub testid: Option<AttrValue>,
+    /// The language of `label`, when it is not the page's (e.g. "العربية").
+    #[prop_or_default]
+    pub label_lang: Option<AttrValue>,
+    /// Words after the label, in the page's language (e.g. "(arabo)").
+    #[prop_or_default]
+    pub label_note: Option<AttrValue>,
 }
 
 /// A labelled checkbox.
@@ -194,7 +200,16 @@ pub fn checkbox(props: &CheckboxProps) -> Html {
                 data-testid={props.testid.clone()}
                 {onchange}
             />
-            <label for={id.clone()}>{ props.label.clone() }</label>
+            <label for={id.clone()}>
+                if let Some(lang) = &props.label_lang {
+                    <bdi lang={lang.clone()}>{ props.label.clone() }</bdi>
+                } else {
+                    { props.label.clone() }
+                }
+                if let Some(note) = &props.label_note {
+                    { format!(" {note}") }
+                }
+            </label>
             if let Some(help) = &props.help {
                 <p id={format!("{id}-help")} class="form-text cortile-help mb-0">{ help.clone() }</p>
             }

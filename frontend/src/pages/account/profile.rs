@@ -6,15 +6,19 @@ use std::rc::Rc;
 use cortile_shared::auth::{
     Grant, GrantSource, HouseholdRole, LoginMethod, Me, Scope, SessionInfo,
 };
+use cortile_shared::profile::{Profile, ACCESSIBILITY, INTERESTS, LANGUAGES};
 use cortile_shared::SessionId;
 use yew::prelude::*;
 use yew_router::prelude::*;
 
 use crate::api::{self, ApiError};
 use crate::app::Route;
-use crate::components::{field_error, ErrorState, FormAlert, Loading, ScrollTable, TextField};
+use crate::components::{
+    field_error, Checkbox, ErrorState, FormAlert, Loading, ScrollTable, TextField,
+};
 use crate::hooks::{spawn, use_document_title, use_remote, Remote};
 use crate::i18n::{use_i18n, I18n};
+use crate::pages::community::audience::{language_checkbox, toggle};
 use crate::pages::tenancy::floor_text;
 use crate::session::use_session;
 
@@ -34,6 +38,7 @@ pub fn profile_page() -> Html {
             { identity(&i18n, &me) }
             { residence(&i18n, &me) }
             { roles(&i18n, &me.grants) }
+            <Preferences />
             <Sessions />
             <section class="mb-5" aria-labelledby="profile-export-heading">
                 <h2 id="profile-export-heading" class="h3">{ i18n.t("profile.export_heading") }</h2>
@@ -141,6 +146,177 @@ fn roles(i18n: &I18n, grants: &[Grant]) -> Html {
                 </ul>
             }
         </section>
+    }
+}
+
+/// Interests, languages and accessibility needs: what Cortile uses to show the right notices,
+/// and nobody else sees.
+#[function_component(Preferences)]
+fn preferences() -> Html {
+    let i18n = use_i18n();
+    let session = use_session();
+    let remote = {
+        let api = session.api();
+        use_remote(api, |api| async move { api.my_profile().await })
+    };
+    let body = match &remote.state {
+        Remote::Loading => html! { <Loading /> },
+        Remote::Failed(error) => {
+            html! { <ErrorState error={error.clone()} retry={remote.retry.clone()} /> }
+        }
+        Remote::Ready(profile) => html! { <PreferencesForm initial={profile.clone()} /> },
+    };
+    html! {
+        <section class="mb-5 cortile-narrow" aria-labelledby="profile-preferences-heading" data-testid="profile-preferences">
+            <h2 id="profile-preferences-heading" class="h3">{ i18n.t("preferences.heading") }</h2>
+            <p>{ i18n.t("preferences.intro") }</p>
+            { body }
+        </section>
+    }
+}
+
+/// `profile` with `code` in or out of the list `which` picks.
+fn with_choice(
+    profile: &Profile,
+    which: fn(&mut Profile) -> &mut Vec<String>,
+    code: &str,
+    on: bool,
+) -> Profile {
+    let mut next = profile.clone();
+    toggle(which(&mut next), code.to_owned(), on);
+    next
+}
+
+#[derive(Properties, PartialEq)]
+struct PreferencesFormProps {
+    initial: Rc<Profile>,
+}
+
+#[function_component(PreferencesForm)]
+fn preferences_form(props: &PreferencesFormProps) -> Html {
+    let i18n = use_i18n();
+    let session = use_session();
+    let draft = use_state(|| (*props.initial).clone());
+    let error = use_state(|| None::<ApiError>);
+    let saved = use_state(|| false);
+    let busy = use_state(|| false);
+
+    let onsubmit = {
+        let api = session.api();
+        let (draft, error, saved, busy) =
+            (draft.clone(), error.clone(), saved.clone(), busy.clone());
+        Callback::from(move |e: SubmitEvent| {
+            e.prevent_default();
+            if *busy {
+                return;
+            }
+            busy.set(true);
+            let (api, draft, error, saved, busy) = (
+                api.clone(),
+                draft.clone(),
+                error.clone(),
+                saved.clone(),
+                busy.clone(),
+            );
+            let profile = (*draft).clone();
+            spawn(async move {
+                let result = api.save_profile(&profile).await;
+                busy.set(false);
+                match result {
+                    Ok(profile) => {
+                        error.set(None);
+                        draft.set(profile);
+                        saved.set(true);
+                    }
+                    Err(err) => {
+                        saved.set(false);
+                        error.set(Some(err));
+                    }
+                }
+            });
+        })
+    };
+
+    let choose = |which: fn(&mut Profile) -> &mut Vec<String>, code: &'static str| {
+        let (draft, saved) = (draft.clone(), saved.clone());
+        Callback::from(move |on: bool| {
+            saved.set(false);
+            draft.set(with_choice(&draft, which, code, on));
+        })
+    };
+    let failed = (*error).as_ref();
+    let group = |field: &'static str, legend: String, items: Html| -> Html {
+        let err = field_error(&i18n, failed, field);
+        let id = format!("profile-{field}-error");
+        html! {
+            <fieldset class="mb-4" aria-describedby={err.as_ref().map(|_| id.clone())}>
+                <legend class="h5">{ legend }</legend>
+                { items }
+                if let Some(text) = err {
+                    <p {id} class="cortile-field-error">{ text }</p>
+                }
+            </fieldset>
+        }
+    };
+    let interests = html! {
+        { for INTERESTS.iter().map(|code| {
+            let code: &'static str = code;
+            html! {
+                <Checkbox
+                    id={format!("profile-interest-{code}")}
+                    label={i18n.t(&format!("interest.{code}"))}
+                    checked={draft.interests.iter().any(|c| c == code)}
+                    onchange={choose(|p| &mut p.interests, code)}
+                    testid={format!("profile-interest-{code}")}
+                />
+            }
+        }) }
+    };
+    let languages = html! {
+        { for LANGUAGES.iter().map(|code| {
+            let code: &'static str = code;
+            language_checkbox(
+                &i18n,
+                format!("profile-language-{code}"),
+                format!("profile-language-{code}"),
+                code,
+                draft.languages.iter().any(|c| c == code),
+                choose(|p| &mut p.languages, code),
+            )
+        }) }
+    };
+    let access = html! {
+        { for ACCESSIBILITY.iter().map(|code| {
+            let code: &'static str = code;
+            html! {
+                <Checkbox
+                    id={format!("profile-access-{code}")}
+                    label={i18n.t(&format!("accessibility.{code}"))}
+                    checked={draft.accessibility.iter().any(|c| c == code)}
+                    onchange={choose(|p| &mut p.accessibility, code)}
+                    testid={format!("profile-access-{code}")}
+                />
+            }
+        }) }
+    };
+
+    html! {
+        <>
+            <div aria-live="polite">
+                if *saved {
+                    <p class="alert alert-success" data-testid="profile-saved">{ i18n.t("preferences.saved") }</p>
+                }
+            </div>
+            <FormAlert error={(*error).clone()} testid="profile-preferences-error" />
+            <form {onsubmit} novalidate=true>
+                { group("interests", i18n.t("preferences.interests"), interests) }
+                { group("languages", i18n.t("preferences.languages"), languages) }
+                { group("accessibility", i18n.t("preferences.accessibility"), access) }
+                <button type="submit" class="btn btn-primary" disabled={*busy} data-testid="profile-save">
+                    { i18n.t(if *busy { "preferences.saving" } else { "preferences.save" }) }
+                </button>
+            </form>
+        </>
     }
 }
 
@@ -382,6 +558,17 @@ mod tests {
     use super::*;
     use cortile_shared::auth::Role;
     use cortile_shared::{BuildingId, Locale};
+
+    #[test]
+    fn a_preference_is_added_once_and_taken_out() {
+        let profile = Profile::default();
+        let one = with_choice(&profile, |p| &mut p.languages, "ar", true);
+        let same = with_choice(&one, |p| &mut p.languages, "ar", true);
+        assert_eq!(same.languages, vec!["ar"]);
+        assert!(same.interests.is_empty() && same.accessibility.is_empty());
+        let none = with_choice(&same, |p| &mut p.languages, "ar", false);
+        assert_eq!(none, Profile::default());
+    }
 
     #[test]
     fn devices_have_short_names() {

@@ -4,9 +4,10 @@
 use std::rc::Rc;
 
 use cortile_shared::community::{
-    CommunitySummary, JoinPolicy, Member, MemberStatus, NewBan, NewPost, Post, MAX_TITLE_LEN,
+    CommunityKind, CommunitySummary, JoinPolicy, Member, MemberStatus, NewBan, NewPost, Post,
+    MAX_TITLE_LEN,
 };
-use cortile_shared::{CommunityId, UserId};
+use cortile_shared::{CommunityId, EstateId, UserId};
 use yew::prelude::*;
 use yew_router::prelude::*;
 
@@ -17,6 +18,7 @@ use crate::components::{
 };
 use crate::hooks::{spawn, use_document_title, use_paged, use_remote, Remote};
 use crate::i18n::{use_i18n, I18n};
+use crate::pages::community::audience::{AudienceFields, AudienceForm};
 use crate::pages::community::{kind_text, more_button, policy_text, post_item, status_text};
 use crate::session::use_session;
 
@@ -183,7 +185,7 @@ fn community_view(props: &CommunityViewProps) -> Html {
             <Membership community={c.clone()} on_joined={props.on_joined.clone()} on_left={props.on_left.clone()} />
             { pinned_view }
             if c.abilities.post {
-                <Composer {id} can_pin={c.abilities.pin} {on_posted} />
+                <Composer {id} can_pin={c.abilities.pin} kind={c.kind} estate_id={c.estate_id} {on_posted} />
             }
             <section class="mb-5" aria-labelledby="posts-heading">
                 <h2 id="posts-heading" class="h3">{ i18n.t("community.posts_heading") }</h2>
@@ -329,6 +331,8 @@ fn membership(props: &MembershipProps) -> Html {
 struct ComposerProps {
     id: CommunityId,
     can_pin: bool,
+    kind: CommunityKind,
+    estate_id: Option<EstateId>,
     on_posted: Callback<Post>,
 }
 
@@ -345,10 +349,18 @@ fn composer(props: &ComposerProps) -> Html {
     let missing = use_state(Vec::<&'static str>::new);
     let posted = use_state(|| None::<Post>);
     let busy = use_state(|| false);
+    let audience = use_state(AudienceForm::default);
+    // Announcements in estates and buildings may be addressed to part of the community.
+    let targetable = props.can_pin && props.kind != CommunityKind::Interest;
 
     let onsubmit = {
         let api = session.api();
-        let (title, body, pinned) = (title.clone(), body.clone(), pinned.clone());
+        let (title, body, pinned, audience) = (
+            title.clone(),
+            body.clone(),
+            pinned.clone(),
+            audience.clone(),
+        );
         let (error, missing, posted, busy) =
             (error.clone(), missing.clone(), posted.clone(), busy.clone());
         let (id, can_pin, on_posted) = (props.id, props.can_pin, props.on_posted.clone());
@@ -361,7 +373,11 @@ fn composer(props: &ComposerProps) -> Html {
                 title: title.trim().to_owned(),
                 body: body.trim().to_owned(),
                 pinned: can_pin && *pinned,
-                audience: None,
+                audience: if targetable {
+                    audience.for_post()
+                } else {
+                    None
+                },
             };
             let mut empty = Vec::new();
             if new.title.is_empty() {
@@ -370,6 +386,9 @@ fn composer(props: &ComposerProps) -> Html {
             if new.body.is_empty() {
                 empty.push("body");
             }
+            if targetable && !audience.bad_ages().is_empty() {
+                empty.push("audience");
+            }
             missing.set(empty.clone());
             if !empty.is_empty() {
                 error.set(None);
@@ -377,11 +396,12 @@ fn composer(props: &ComposerProps) -> Html {
                 return;
             }
             busy.set(true);
-            let (api, title, body, pinned, error, posted, busy, on_posted) = (
+            let (api, title, body, pinned, audience, error, posted, busy, on_posted) = (
                 api.clone(),
                 title.clone(),
                 body.clone(),
                 pinned.clone(),
+                audience.clone(),
                 error.clone(),
                 posted.clone(),
                 busy.clone(),
@@ -396,6 +416,7 @@ fn composer(props: &ComposerProps) -> Html {
                         title.set(String::new());
                         body.set(String::new());
                         pinned.set(false);
+                        audience.set(AudienceForm::default());
                         posted.set(Some(post.clone()));
                         on_posted.emit(post);
                     }
@@ -468,6 +489,16 @@ fn composer(props: &ComposerProps) -> Html {
                         checked={*pinned}
                         onchange={let s = pinned.clone(); Callback::from(move |v| s.set(v))}
                         testid="post-pinned"
+                    />
+                }
+                if targetable {
+                    <AudienceFields
+                        community={props.id}
+                        kind={props.kind}
+                        estate_id={props.estate_id}
+                        form={(*audience).clone()}
+                        onchange={let s = audience.clone(); Callback::from(move |v| s.set(v))}
+                        submit_error={(*error).clone()}
                     />
                 }
                 <button type="submit" class="btn btn-primary" disabled={*busy} data-testid="post-submit">

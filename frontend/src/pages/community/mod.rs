@@ -4,6 +4,7 @@
 //! Post and comment bodies arrive as HTML rendered from markdown and sanitised by the server;
 //! [`PostBody`] is the one place that inserts it. Every other text is shown as text.
 
+pub mod audience;
 pub mod create;
 pub mod detail;
 pub mod feed;
@@ -104,6 +105,9 @@ pub fn post_item(i18n: &I18n, post: &Post, testid: &'static str, show_community:
                 <p class="cortile-post-meta mb-2">
                     if post.pinned {
                         <span class="badge bg-primary me-2">{ i18n.t("post.pinned_badge") }</span>{ " " }
+                    }
+                    if post.targeted {
+                        <span class="badge bg-dark me-2" data-testid="post-targeted-badge">{ i18n.t("post.targeted_badge") }</span>{ " " }
                     }
                     if post.hidden {
                         <span class="badge bg-danger me-2" data-testid="post-item-hidden">{ i18n.t("post.hidden_badge") }</span>{ " " }

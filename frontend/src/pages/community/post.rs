@@ -129,6 +129,9 @@ fn post_view(props: &PostViewProps) -> Html {
                 if post.pinned {
                     <span class="badge bg-primary me-2">{ i18n.t("post.pinned_badge") }</span>{ " " }
                 }
+                if post.targeted {
+                    <span class="badge bg-dark me-2" data-testid="post-targeted-badge">{ i18n.t("post.targeted_badge") }</span>{ " " }
+                }
                 if post.locked {
                     <span class="badge bg-secondary me-2" data-testid="post-locked-badge">{ i18n.t("post.locked_badge") }</span>{ " " }
                 }
