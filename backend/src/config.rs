@@ -37,6 +37,10 @@ Configuration (environment variables):
                            [default: http://$CORTILE_BIND]
   CORTILE_OIDC_ISSUER      OpenID Connect provider (SPID/CIE gateway); unset: no OIDC login
   CORTILE_OIDC_CLIENT_ID, CORTILE_OIDC_CLIENT_SECRET  the client registered with the provider
+  CORTILE_SMTP_URL         email notifications through SMTP, smtp://HOST:PORT[?tls=required]
+                           or smtps://; unset: no email
+  CORTILE_SMTP_FROM        sender of emails [default: Cortile <noreply@cortile.invalid>]
+  CORTILE_OUTBOX_POLL_MS   how often due deliveries are looked for [default: 5000]
   CORTILE_OIDC_FISCAL_CODE_CLAIM  claim holding the fiscal code
                            [default: https://attributes.eid.gov.it/fiscal_number]
 
@@ -196,6 +200,12 @@ pub struct Config {
     pub public_url: String,
     /// OpenID Connect login, when `CORTILE_OIDC_ISSUER` is set.
     pub oidc: Option<crate::auth::oidc::OidcConfig>,
+    /// Email through SMTP (`CORTILE_SMTP_URL`, e.g. `smtp://mail.example.org:587?tls=required`).
+    pub smtp_url: Option<String>,
+    /// The sender of emails (`CORTILE_SMTP_FROM`).
+    pub smtp_from: String,
+    /// How often the outbox worker looks for due deliveries (`CORTILE_OUTBOX_POLL_MS`).
+    pub outbox_poll: std::time::Duration,
 }
 
 impl Config {
@@ -267,6 +277,35 @@ impl Config {
             Some(raw) => parse_public_url(&raw)?,
         };
         let oidc = crate::auth::oidc::OidcConfig::from_env(get, &public_url)?;
+        let smtp_url = match get("CORTILE_SMTP_URL") {
+            None => None,
+            Some(raw) => {
+                let url = url::Url::parse(raw.trim()).map_err(|e| {
+                    ConfigError::new("CORTILE_SMTP_URL", format!("cannot parse it: {e}"))
+                })?;
+                if !matches!(url.scheme(), "smtp" | "smtps") {
+                    return Err(ConfigError::new(
+                        "CORTILE_SMTP_URL",
+                        "use smtp://HOST:PORT or smtps://HOST:PORT",
+                    ));
+                }
+                Some(raw.trim().to_owned())
+            }
+        };
+        let smtp_from = get("CORTILE_SMTP_FROM")
+            .unwrap_or_else(|| "Cortile <noreply@cortile.invalid>".to_owned());
+        let outbox_poll = match get("CORTILE_OUTBOX_POLL_MS") {
+            None => std::time::Duration::from_secs(5),
+            Some(raw) => match raw.trim().parse::<u64>() {
+                Ok(ms @ 10..=600_000) => std::time::Duration::from_millis(ms),
+                _ => {
+                    return Err(ConfigError::new(
+                        "CORTILE_OUTBOX_POLL_MS",
+                        format!("{raw:?} is not a number of milliseconds from 10 to 600000"),
+                    ))
+                }
+            },
+        };
 
         Ok(Config {
             database,
@@ -281,6 +320,9 @@ impl Config {
             seed_demo_people: true,
             public_url,
             oidc,
+            smtp_url,
+            smtp_from,
+            outbox_poll,
         })
     }
 
@@ -300,6 +342,9 @@ impl Config {
             seed_demo_people: false,
             public_url: "http://127.0.0.1".into(),
             oidc: None,
+            smtp_url: None,
+            smtp_from: "Cortile <noreply@cortile.invalid>".into(),
+            outbox_poll: std::time::Duration::from_millis(100),
         }
     }
 

@@ -501,3 +501,49 @@ pub struct Notification {
 pub struct UnreadCount {
     pub unread: i64,
 }
+
+/// A way to reach a person besides the app.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(rename_all = "snake_case")]
+pub enum Channel {
+    Email,
+    /// The app IO of Italian public services.
+    Io,
+}
+
+impl Channel {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Channel::Email => "email",
+            Channel::Io => "io",
+        }
+    }
+}
+
+/// One choice: this kind of notification on this channel.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct Preference {
+    pub kind: NotificationKind,
+    pub channel: Channel,
+    pub enabled: bool,
+}
+
+/// `GET/PUT /api/v1/me/notification-settings`: where to reach me, my consent per channel,
+/// and which notifications go there (none until I choose).
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct NotificationSettings {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub email: Option<String>,
+    #[serde(default)]
+    pub email_consent: bool,
+    #[serde(default)]
+    pub io_consent: bool,
+    /// One email a day with everything, instead of one per notification.
+    #[serde(default)]
+    pub daily_digest: bool,
+    #[serde(default)]
+    pub preferences: Vec<Preference>,
+}

@@ -21,6 +21,7 @@ use serde::de::DeserializeOwned;
 
 pub use cortile::registry::demo_export as export;
 pub mod oidc;
+pub mod smtp;
 
 pub use cortile;
 pub use cortile_shared;

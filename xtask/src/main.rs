@@ -129,7 +129,8 @@ fn dist(root: &Path) -> Result<()> {
 fn test(root: &Path, extra: &[String]) -> Result<()> {
     prereq::wasm_target()?;
     prereq::npm()?;
-    let oidc_provider = prereq::oidc_provider(root)?;
+    let oidc_provider = prereq::node_packages(root, "tests/oidc-provider")?;
+    let smtp_server = prereq::node_packages(root, "tests/smtp-server")?;
     let browser = prereq::chromium()?;
     let postgres = prereq::postgres(root)?;
     let web_dir = root.join("dist");
@@ -146,7 +147,8 @@ fn test(root: &Path, extra: &[String]) -> Result<()> {
         .env("CORTILE_TEST_CHROMIUM", &browser.chromium)
         .env("CORTILE_TEST_CHROMEDRIVER", &browser.chromedriver)
         .env("CORTILE_TEST_AXE", &axe)
-        .env("CORTILE_TEST_OIDC_PROVIDER", &oidc_provider);
+        .env("CORTILE_TEST_OIDC_PROVIDER", &oidc_provider)
+        .env("CORTILE_TEST_SMTP_SERVER", &smtp_server);
     let result = run_counting_tests(&mut cmd);
     drop(postgres);
     result

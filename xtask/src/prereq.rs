@@ -242,11 +242,11 @@ pub fn postgres(root: &Path) -> Result<Postgres> {
     })
 }
 
-/// The packages of the test OpenID provider (`tests/oidc-provider`, npm `oidc-provider`): `npm ci`
-/// unless `node_modules` is at least as new as the lock (`npm install` when there is no lock).
-/// Returns the folder, for `CORTILE_TEST_OIDC_PROVIDER`.
-pub fn oidc_provider(root: &Path) -> Result<PathBuf> {
-    let dir = root.join("tests/oidc-provider");
+/// The npm packages of a test service (`tests/oidc-provider`: the OpenID provider;
+/// `tests/smtp-server`: the SMTP server): `npm ci` unless `node_modules` is at least as new as
+/// the lock (`npm install` when there is no lock). Returns the folder, for the tests' variable.
+pub fn node_packages(root: &Path, folder: &str) -> Result<PathBuf> {
+    let dir = root.join(folder);
     let lock = dir.join("package-lock.json");
     // npm writes this file at the end of every install.
     let stamp = dir.join("node_modules/.package-lock.json");

@@ -429,6 +429,43 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    outbox (id) {
+        id -> BigInt,
+        topic -> Text,
+        dedup_key -> Text,
+        payload -> Text,
+        created_at -> Timestamp,
+        attempts -> Integer,
+        next_attempt_at -> Timestamp,
+        locked_until -> Nullable<Timestamp>,
+        done_at -> Nullable<Timestamp>,
+        failed_at -> Nullable<Timestamp>,
+        last_error -> Nullable<Text>,
+    }
+}
+
+diesel::table! {
+    notification_channels (user_id) {
+        user_id -> BigInt,
+        email -> Nullable<Text>,
+        email_consent -> Bool,
+        io_consent -> Bool,
+        daily_digest -> Bool,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    notification_preferences (id) {
+        id -> BigInt,
+        user_id -> BigInt,
+        kind -> Text,
+        channel -> Text,
+        enabled -> Bool,
+    }
+}
+
 diesel::allow_tables_to_appear_in_same_query!(
     estates,
     buildings,
@@ -459,4 +496,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     notifications,
     post_recipients,
     user_profiles,
+    outbox,
+    notification_channels,
+    notification_preferences,
 );

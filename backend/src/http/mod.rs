@@ -80,6 +80,9 @@ pub enum StartError {
     Bind { addr: SocketAddr, message: String },
     #[error("demo data could not be loaded: {0}")]
     Seed(String),
+    /// A setting that names something unusable (one line, naming the variable).
+    #[error("{0}")]
+    Setting(String),
     #[error("start-up task failed: {0}")]
     Task(#[from] tokio::task::JoinError),
 }
@@ -192,6 +195,18 @@ impl Application {
             tracing::info!(created, "communities of estates and buildings created");
         }
         spa::check_web_dir(&config.web_dir);
+        let email = match &config.smtp_url {
+            Some(url) => Some(
+                crate::outbox::email::Mailer::new(url, &config.smtp_from)
+                    .map_err(StartError::Setting)?,
+            ),
+            None => None,
+        };
+        crate::outbox::spawn_worker(
+            db.clone(),
+            crate::outbox::Adapters { email },
+            config.outbox_poll,
+        );
 
         let listener = TcpListener::bind(config.bind).map_err(|e| StartError::Bind {
             addr: config.bind,

@@ -5,13 +5,15 @@
 pub mod routes;
 
 use chrono::NaiveDateTime;
-use cortile_shared::community::{Notification, NotificationKind, UnreadCount};
+use cortile_shared::community::{
+    Channel, Notification, NotificationKind, NotificationSettings, Preference, UnreadCount,
+};
 use cortile_shared::Page;
 use diesel::prelude::*;
 
 use crate::auth::account::utc;
 use crate::auth::Actor;
-use crate::db::schema::notifications;
+use crate::db::schema::{notification_channels, notification_preferences, notifications, users};
 use crate::db::DbConn;
 use crate::error::{AppError, AppResult};
 
@@ -24,16 +26,224 @@ pub fn notify(
     link: &str,
     now: NaiveDateTime,
 ) -> AppResult<()> {
-    diesel::insert_into(notifications::table)
-        .values((
+    let id = crate::insert_returning_id!(
+        conn,
+        notifications::table,
+        notifications::id,
+        (
             notifications::user_id.eq(user_id),
             notifications::kind.eq(kind.as_str()),
             notifications::data.eq(data.to_string()),
             notifications::link.eq(link),
             notifications::created_at.eq(now),
-        ))
-        .execute(conn)?;
+        )
+    )?;
+    // Other channels: only those the person chose, with their consent.
+    let settings = settings_of(conn, user_id)?;
+    let wants = |channel: Channel| {
+        settings
+            .preferences
+            .iter()
+            .any(|p| p.kind == kind && p.channel == channel && p.enabled)
+    };
+    if let Some(to) = settings
+        .email
+        .as_deref()
+        .filter(|_| settings.email_consent && !settings.daily_digest)
+    {
+        if wants(Channel::Email) {
+            let locale: String = users::table
+                .find(user_id)
+                .select(users::locale)
+                .first(conn)?;
+            let (subject, text) = words(kind, &data, &locale);
+            crate::outbox::enqueue(
+                conn,
+                "email",
+                &format!("notification-{id}-email"),
+                &serde_json::json!({"to": to, "subject": subject, "text": text, "link": link}),
+                now,
+            )?;
+        }
+    }
     Ok(())
+}
+
+/// The subject and text of a notification sent outside the app, in the person's language.
+fn words(kind: NotificationKind, data: &serde_json::Value, locale: &str) -> (String, String) {
+    let f = |k: &str| {
+        data.get(k)
+            .and_then(|v| v.as_str())
+            .unwrap_or_default()
+            .to_owned()
+    };
+    let (title, reason, actor, community) = (f("title"), f("reason"), f("actor"), f("community"));
+    let en = locale == "en";
+    let (subject, body) = match kind {
+        NotificationKind::CommentOnPost if en => (
+            "New comment on your post".to_owned(),
+            format!("{actor} commented on your post «{title}»."),
+        ),
+        NotificationKind::CommentOnPost => (
+            "Nuovo commento al tuo messaggio".to_owned(),
+            format!("{actor} ha commentato il tuo messaggio «{title}»."),
+        ),
+        NotificationKind::ReplyToComment if en => (
+            "New reply to your comment".to_owned(),
+            format!("{actor} replied to your comment on «{title}»."),
+        ),
+        NotificationKind::ReplyToComment => (
+            "Nuova risposta al tuo commento".to_owned(),
+            format!("{actor} ha risposto al tuo commento su «{title}»."),
+        ),
+        NotificationKind::Moderated if en => (
+            "A moderator acted on your post".to_owned(),
+            format!("Your post «{title}» was moderated. Reason: {reason}"),
+        ),
+        NotificationKind::Moderated => (
+            "Un moderatore è intervenuto".to_owned(),
+            format!("Il tuo messaggio «{title}» è stato moderato. Motivo: {reason}"),
+        ),
+        NotificationKind::JoinApproved if en => (
+            "Welcome".to_owned(),
+            format!("Your request to join «{community}» was accepted."),
+        ),
+        NotificationKind::JoinApproved => (
+            "Benvenuta, benvenuto".to_owned(),
+            format!("La tua richiesta di entrare in «{community}» è stata accolta."),
+        ),
+        NotificationKind::Banned if en => (
+            "You can no longer post".to_owned(),
+            format!("You can no longer post in «{community}». Reason: {reason}"),
+        ),
+        NotificationKind::Banned => (
+            "Non puoi più scrivere".to_owned(),
+            format!("Non puoi più scrivere in «{community}». Motivo: {reason}"),
+        ),
+        NotificationKind::Other => ("Cortile".to_owned(), String::new()),
+    };
+    (format!("Cortile: {subject}"), body)
+}
+
+/// Where and how a person wants to be reached (nothing until they choose).
+pub fn settings_of(conn: &mut DbConn, user_id: i64) -> AppResult<NotificationSettings> {
+    let channels: Option<(Option<String>, bool, bool, bool)> = notification_channels::table
+        .find(user_id)
+        .select((
+            notification_channels::email,
+            notification_channels::email_consent,
+            notification_channels::io_consent,
+            notification_channels::daily_digest,
+        ))
+        .first(conn)
+        .optional()?;
+    let (email, email_consent, io_consent, daily_digest) = channels.unwrap_or_default();
+    let preferences = notification_preferences::table
+        .filter(notification_preferences::user_id.eq(user_id))
+        .select((
+            notification_preferences::kind,
+            notification_preferences::channel,
+            notification_preferences::enabled,
+        ))
+        .load::<(String, String, bool)>(conn)?
+        .into_iter()
+        .map(|(k, c, enabled)| Preference {
+            kind: kind(&k),
+            channel: if c == "io" {
+                Channel::Io
+            } else {
+                Channel::Email
+            },
+            enabled,
+        })
+        .collect();
+    Ok(NotificationSettings {
+        email,
+        email_consent,
+        io_consent,
+        daily_digest,
+        preferences,
+    })
+}
+
+/// Saves my notification settings.
+pub fn save_settings(
+    conn: &mut DbConn,
+    actor: &Actor,
+    s: &NotificationSettings,
+    now: NaiveDateTime,
+) -> AppResult<NotificationSettings> {
+    let me = actor.require()?.principal.id.0;
+    let email = s.email.as_deref().map(str::trim).filter(|e| !e.is_empty());
+    if let Some(e) = email {
+        let ok = e.len() <= 254
+            && !e.contains(' ')
+            && e.split_once('@')
+                .is_some_and(|(a, b)| !a.is_empty() && b.contains('.'));
+        if !ok {
+            return Err(AppError::invalid(
+                "email",
+                "invalid_format",
+                "this is not an email address",
+            ));
+        }
+    }
+    if s.email_consent && email.is_none() {
+        return Err(AppError::invalid(
+            "email",
+            "required",
+            "give an email address to receive emails",
+        ));
+    }
+    if s.preferences
+        .iter()
+        .any(|p| p.kind == NotificationKind::Other)
+    {
+        return Err(AppError::invalid(
+            "preferences",
+            "invalid_value",
+            "unknown kind of notification",
+        ));
+    }
+    crate::db::write_tx(conn, |conn| -> AppResult<()> {
+        diesel::delete(notification_channels::table.find(me)).execute(conn)?;
+        diesel::insert_into(notification_channels::table)
+            .values((
+                notification_channels::user_id.eq(me),
+                notification_channels::email.eq(email),
+                notification_channels::email_consent.eq(s.email_consent),
+                notification_channels::io_consent.eq(s.io_consent),
+                notification_channels::daily_digest.eq(s.daily_digest),
+                notification_channels::updated_at.eq(now),
+            ))
+            .execute(conn)?;
+        diesel::delete(
+            notification_preferences::table.filter(notification_preferences::user_id.eq(me)),
+        )
+        .execute(conn)?;
+        // One choice per kind and channel: the last one given wins.
+        let mut chosen: Vec<&Preference> = Vec::new();
+        for p in s.preferences.iter().rev() {
+            if !chosen
+                .iter()
+                .any(|c| c.kind == p.kind && c.channel == p.channel)
+            {
+                chosen.push(p);
+            }
+        }
+        for p in chosen {
+            diesel::insert_into(notification_preferences::table)
+                .values((
+                    notification_preferences::user_id.eq(me),
+                    notification_preferences::kind.eq(p.kind.as_str()),
+                    notification_preferences::channel.eq(p.channel.as_str()),
+                    notification_preferences::enabled.eq(p.enabled),
+                ))
+                .execute(conn)?;
+        }
+        Ok(())
+    })?;
+    settings_of(conn, me)
 }
 
 fn kind(raw: &str) -> NotificationKind {

@@ -1,6 +1,6 @@
 //! HTTP handlers of the notification centre.
 
-use actix_web::{get, post, web, HttpResponse};
+use actix_web::{get, post, put, web, HttpResponse};
 use chrono::Utc;
 use cortile_shared::community::{Notification, UnreadCount};
 use cortile_shared::Page;
@@ -14,7 +14,9 @@ pub fn configure(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
     cfg.service(list)
         .service(unread)
         .service(read_all)
-        .service(read_one);
+        .service(read_one)
+        .service(get_settings)
+        .service(put_settings);
 }
 
 /// My notifications, newest first.
@@ -72,4 +74,39 @@ pub async fn read_one(
         .run(move |conn| super::mark_read(conn, &actor, id, now))
         .await?;
     Ok(HttpResponse::NoContent().finish())
+}
+
+/// Where and how I want to be reached besides the app (nothing until I choose).
+#[utoipa::path(tag = "notifications", responses((status = 200, body = cortile_shared::community::NotificationSettings)))]
+#[get("/me/notification-settings")]
+pub async fn get_settings(state: web::Data<AppState>, actor: Actor) -> AppResult<HttpResponse> {
+    let s = state
+        .db
+        .run(move |conn| {
+            let me = actor.require()?.principal.id.0;
+            super::settings_of(conn, me)
+        })
+        .await?;
+    Ok(HttpResponse::Ok().json(s))
+}
+
+/// Save where and how I want to be reached.
+#[utoipa::path(
+    tag = "notifications",
+    request_body = cortile_shared::community::NotificationSettings,
+    responses((status = 200, body = cortile_shared::community::NotificationSettings))
+)]
+#[put("/me/notification-settings")]
+pub async fn put_settings(
+    state: web::Data<AppState>,
+    actor: Actor,
+    body: web::Json<cortile_shared::community::NotificationSettings>,
+) -> AppResult<HttpResponse> {
+    let settings = body.into_inner();
+    let now = chrono::Utc::now().naive_utc();
+    let saved = state
+        .db
+        .run(move |conn| super::save_settings(conn, &actor, &settings, now))
+        .await?;
+    Ok(HttpResponse::Ok().json(saved))
 }

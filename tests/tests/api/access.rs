@@ -717,6 +717,20 @@ fn cases(f: &Foreign) -> Vec<Case> {
                 _ => 404,
             },
         ),
+        c(
+            Method::GET,
+            "/api/v1/me/notification-settings",
+            "/api/v1/me/notification-settings".into(),
+            None,
+            |r| signed(200)(r),
+        ),
+        c(
+            Method::PUT,
+            "/api/v1/me/notification-settings",
+            "/api/v1/me/notification-settings".into(),
+            Some(json!({"email_consent": false})),
+            |r| signed(200)(r),
+        ),
         // Last: it ends the session.
         c(
             Method::POST,

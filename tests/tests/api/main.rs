@@ -9,6 +9,7 @@ mod meta;
 mod moderation;
 mod oidc_client;
 mod oidc_login;
+mod outbox;
 mod registry;
 mod schema;
 mod targeting;

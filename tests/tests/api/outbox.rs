@@ -1,0 +1,179 @@
+//! Email notifications through the outbox to a real SMTP server on loopback, and the outbox's
+//! claims and retries, on both databases.
+
+use chrono::{Duration, Utc};
+use cortile::db::schema::outbox;
+use cortile_shared::community::{CommunityKind, CommunitySummary, NotificationSettings, Post};
+use cortile_tests::smtp::SmtpServer;
+use cortile_tests::{expect_problem, json_of, Backend, TestApp};
+use diesel::prelude::*;
+use serde_json::json;
+
+async fn email_is_sent_only_when_chosen(backend: Backend) {
+    let smtp = SmtpServer::start(0).await;
+    let url = smtp.url();
+    let app = TestApp::builder(backend)
+        .people()
+        .configure(move |c| c.smtp_url = Some(url))
+        .spawn()
+        .await;
+    let resident = app.login("inquilino").await;
+    let committee = app.login("comitato").await;
+    // Consent needs an address; nothing is sent before choosing.
+    let p = expect_problem(
+        resident
+            .send(
+                reqwest::Method::PUT,
+                "/api/v1/me/notification-settings",
+                Some(json!({"email_consent": true})),
+            )
+            .await,
+        422,
+    )
+    .await;
+    assert_eq!(p.errors[0].field, "email");
+    let fresh: NotificationSettings = resident.get_json("/api/v1/me/notification-settings").await;
+    assert!(
+        !fresh.email_consent && fresh.preferences.is_empty(),
+        "off by default"
+    );
+    let saved: NotificationSettings = json_of(
+        resident
+            .send(
+                reqwest::Method::PUT,
+                "/api/v1/me/notification-settings",
+                Some(json!({"email": "maria.rossi@example.org", "email_consent": true,
+                            "preferences": [{"kind": "comment_on_post", "channel": "email", "enabled": true}]})),
+            )
+            .await,
+        200,
+        "settings",
+    )
+    .await;
+    assert_eq!(saved.preferences.len(), 1);
+
+    let mine: Vec<CommunitySummary> = resident.get_json("/api/v1/communities").await;
+    let estate = mine
+        .iter()
+        .find(|c| c.kind == CommunityKind::Estate)
+        .expect("estate")
+        .clone();
+    let post: Post = json_of(
+        resident
+            .post(
+                &format!("/api/v1/communities/{}/posts", estate.id),
+                json!({"title": "Festa di via", "body": "Sabato"}),
+            )
+            .await,
+        201,
+        "post",
+    )
+    .await;
+    json_of::<cortile_shared::community::Comment>(
+        committee
+            .post(
+                &format!("/api/v1/posts/{}/comments", post.id),
+                json!({"body": "Portiamo le sedie"}),
+            )
+            .await,
+        201,
+        "comment",
+    )
+    .await;
+    let got = smtp.wait_for(1).await;
+    assert_eq!(got.len(), 1, "one email");
+    assert_eq!(got[0].to, ["maria.rossi@example.org"]);
+    let subject = got[0].header("Subject").unwrap_or_default();
+    assert!(subject.contains("Nuovo commento"), "{subject}");
+    let body = got[0].body();
+    assert!(body.contains("«Festa di via»"), "{body}");
+    assert!(
+        body.contains("Comitato Inquilini San Siro"),
+        "who commented: {body}"
+    );
+    let message_id = got[0].header("Message-ID").unwrap_or_default();
+    assert!(message_id.contains("notification"), "{message_id}");
+    // A kind not chosen goes only to the app.
+    let moderator = app.login("moderatore").await;
+    json_of::<Post>(
+        moderator
+            .post(
+                &format!("/api/v1/posts/{}/moderation", post.id),
+                json!({"action": "lock", "reason": "Basta così"}),
+            )
+            .await,
+        200,
+        "lock",
+    )
+    .await;
+    tokio::time::sleep(std::time::Duration::from_millis(800)).await;
+    assert_eq!(
+        smtp.received().len(),
+        1,
+        "no email for a kind not chosen, none twice"
+    );
+    let mut conn = app.connect();
+    let pending: i64 = outbox::table
+        .filter(outbox::done_at.is_null())
+        .count()
+        .get_result(&mut conn)
+        .expect("count");
+    assert_eq!(pending, 0);
+    app.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn email_is_sent_only_when_chosen_sqlite() {
+    email_is_sent_only_when_chosen(Backend::Sqlite).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn email_is_sent_only_when_chosen_postgres() {
+    email_is_sent_only_when_chosen(Backend::Postgres).await;
+}
+
+cortile_tests::db_test!(
+    async fn deliveries_are_claimed_once_retried_with_backoff_then_given_up(app) {
+        use cortile::outbox::{claim, enqueue, mark_done, mark_failed, MAX_ATTEMPTS};
+        let mut conn = app.connect();
+        let now = Utc::now().naive_utc();
+        let payload = json!({"to": "x@example.org"});
+        enqueue(&mut conn, "email", "k-1", &payload, now).expect("enqueue");
+        enqueue(&mut conn, "email", "k-1", &payload, now).expect("enqueue again");
+        let n: i64 = outbox::table.count().get_result(&mut conn).expect("count");
+        assert_eq!(n, 1, "one row per dedup key");
+        // Two workers: one wins.
+        let a = claim(&mut conn, &["email"], 10, now).expect("claim");
+        let b = claim(&mut conn, &["email"], 10, now).expect("claim");
+        assert_eq!((a.len(), b.len()), (1, 0));
+        assert!(claim(&mut conn, &["io"], 10, now).expect("claim").is_empty(), "by topic");
+        // Fails: not due again for a minute.
+        mark_failed(&mut conn, &a[0], "451 try again", now).expect("fail");
+        assert!(claim(&mut conn, &["email"], 10, now + Duration::seconds(30)).expect("claim").is_empty());
+        let mut at = now;
+        let mut last = claim(&mut conn, &["email"], 10, now + Duration::minutes(2)).expect("claim");
+        assert_eq!(last[0].attempts, 2);
+        while last[0].attempts < MAX_ATTEMPTS {
+            mark_failed(&mut conn, &last[0], "still failing", at).expect("fail");
+            at += Duration::hours(7);
+            last = claim(&mut conn, &["email"], 10, at).expect("claim");
+            assert_eq!(last.len(), 1);
+        }
+        mark_failed(&mut conn, &last[0], "given up", at).expect("fail");
+        assert!(claim(&mut conn, &["email"], 10, at + Duration::days(30)).expect("claim").is_empty());
+        let (failed, error): (Option<chrono::NaiveDateTime>, Option<String>) = outbox::table
+            .select((outbox::failed_at, outbox::last_error))
+            .first(&mut conn)
+            .expect("row");
+        assert!(failed.is_some());
+        assert_eq!(error.as_deref(), Some("given up"));
+        // A crashed worker's lease expires and another takes over; done is final.
+        enqueue(&mut conn, "email", "k-2", &payload, now).expect("enqueue");
+        let first = claim(&mut conn, &["email"], 10, now).expect("claim");
+        assert_eq!(first.len(), 1);
+        let again = claim(&mut conn, &["email"], 10, now + Duration::minutes(3)).expect("claim");
+        assert_eq!(again.len(), 1, "the lease ran out");
+        mark_done(&mut conn, again[0].id, now).expect("done");
+        assert!(claim(&mut conn, &["email"], 10, now + Duration::days(1)).expect("claim").is_empty());
+    }
+);
