@@ -94,6 +94,24 @@ async fn start_browser() -> (Driver, Client) {
     (driver, client)
 }
 
+/// Runs a journey on SQLite and on PostgreSQL, as two tests named `<name>_on_sqlite` and
+/// `<name>_on_postgres`.
+macro_rules! on_both_databases {
+    ($name:ident, $journey:ident) => {
+        mod $name {
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn on_sqlite() {
+                super::$journey(super::Backend::Sqlite).await;
+            }
+
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn on_postgres() {
+                super::$journey(super::Backend::Postgres).await;
+            }
+        }
+    };
+}
+
 /// Polls a JavaScript expression until it returns a truthy value.
 async fn wait_for_js(client: &Client, expr: &str, what: &str) -> serde_json::Value {
     let started = Instant::now();
@@ -373,32 +391,26 @@ async fn journey(backend: Backend) {
     app.shutdown().await;
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn estates_journey_on_sqlite() {
-    journey(Backend::Sqlite).await;
-}
+on_both_databases!(estates_journey, journey);
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn estates_journey_on_postgres() {
-    journey(Backend::Postgres).await;
+/// The element a CSS selector finds, or a failure naming the selector.
+async fn element(client: &Client, selector: &str) -> fantoccini::elements::Element {
+    client
+        .find(Locator::Css(selector))
+        .await
+        .unwrap_or_else(|e| panic!("{selector}: {e}"))
 }
 
 /// Types into an input found by CSS.
 async fn fill(client: &Client, selector: &str, text: &str) {
-    let input = client
-        .find(Locator::Css(selector))
-        .await
-        .unwrap_or_else(|e| panic!("{selector}: {e}"));
+    let input = element(client, selector).await;
     input.clear().await.expect("clear");
     input.send_keys(text).await.expect("type");
 }
 
 /// Clicks an element found by CSS, scrolled into view first (see the estates journey).
 async fn click(client: &Client, selector: &str) {
-    let el = client
-        .find(Locator::Css(selector))
-        .await
-        .unwrap_or_else(|e| panic!("{selector}: {e}"));
+    let el = element(client, selector).await;
     client
         .execute(
             "document.documentElement.style.scrollBehavior = 'auto';
@@ -643,22 +655,11 @@ async fn access_journey(backend: Backend) {
     app.shutdown().await;
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn access_journey_on_sqlite() {
-    access_journey(Backend::Sqlite).await;
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn access_journey_on_postgres() {
-    access_journey(Backend::Postgres).await;
-}
+on_both_databases!(access_journey, access_journey);
 
 /// Chooses an option of a select found by CSS (and tells the app, as a person's choice would).
 async fn choose(client: &Client, selector: &str, value: &str) {
-    let el = client
-        .find(Locator::Css(selector))
-        .await
-        .unwrap_or_else(|e| panic!("{selector}: {e}"));
+    let el = element(client, selector).await;
     client
         .execute(
             "arguments[0].value = arguments[1];
@@ -913,12 +914,4 @@ async fn communities_journey(backend: Backend) {
     app.shutdown().await;
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn communities_journey_on_sqlite() {
-    communities_journey(Backend::Sqlite).await;
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn communities_journey_on_postgres() {
-    communities_journey(Backend::Postgres).await;
-}
+on_both_databases!(communities_journey, communities_journey);
