@@ -15,8 +15,8 @@ use cortile_shared::auth::{
 };
 use cortile_shared::community::{
     Comment, CommunitySummary, EditPost, Flag, Member, Moderate, ModerationLogEntry, NewBan,
-    NewComment, NewCommunity, NewFlag, NewPost, Notification, Post, PostRevision, PostThread,
-    ReactionKind, Reactions, UnreadCount,
+    NewComment, NewCommunity, NewFlag, NewPost, Notification, NotificationSettings, Post,
+    PostRevision, PostThread, ReactionKind, Reactions, UnreadCount,
 };
 use cortile_shared::import::{ImportReport, ImportSummary};
 use cortile_shared::meta::ClientConfig;
@@ -734,6 +734,19 @@ impl Api {
 
     pub async fn read_all_notifications(&self) -> Result<(), ApiError> {
         self.call(Method::POST, "/notifications/read", &[], Body::None)
+            .await
+    }
+
+    /// Where and how I want to be reached besides the app.
+    pub async fn notification_settings(&self) -> Result<NotificationSettings, ApiError> {
+        self.get("/me/notification-settings", &[]).await
+    }
+
+    pub async fn save_notification_settings(
+        &self,
+        settings: &NotificationSettings,
+    ) -> Result<NotificationSettings, ApiError> {
+        self.send(Method::PUT, "/me/notification-settings", settings)
             .await
     }
 

@@ -183,6 +183,12 @@ pub struct CheckboxProps {
     /// Words after the label, in the page's language (e.g. "(arabo)").
     #[prop_or_default]
     pub label_note: Option<AttrValue>,
+    /// Whether the box cannot be changed now (say why with `describedby` or `help`).
+    #[prop_or_default]
+    pub disabled: bool,
+    /// The id of text elsewhere on the page that explains this box (e.g. why it is disabled).
+    #[prop_or_default]
+    pub describedby: Option<AttrValue>,
 }
 
 /// A labelled checkbox.
@@ -190,13 +196,21 @@ pub struct CheckboxProps {
 pub fn checkbox(props: &CheckboxProps) -> Html {
     let id = props.id.to_string();
     let onchange = props.onchange.reform(|e: Event| event_checked(&e));
+    let describedby = props
+        .help
+        .as_ref()
+        .map(|_| format!("{id}-help"))
+        .into_iter()
+        .chain(props.describedby.as_ref().map(|d| d.to_string()))
+        .collect::<Vec<_>>();
     html! {
         <div class="form-check cortile-check mb-3">
             <input
                 id={id.clone()}
                 type="checkbox"
                 checked={props.checked}
-                aria-describedby={props.help.as_ref().map(|_| format!("{id}-help"))}
+                disabled={props.disabled}
+                aria-describedby={(!describedby.is_empty()).then(|| describedby.join(" "))}
                 data-testid={props.testid.clone()}
                 {onchange}
             />

@@ -4,6 +4,7 @@ pub mod account;
 pub mod audit;
 pub mod community;
 pub mod not_found;
+pub mod notification_settings;
 pub mod notifications;
 pub mod registry;
 pub mod tenancy;

@@ -1,5 +1,6 @@
 //! `/notifiche`: the notification centre: newest first, the unread ones marked; opening one
-//! marks it read; "mark all as read"; more on demand.
+//! marks it read; "mark all as read"; more on demand; below the list, how I want to be
+//! notified besides the app.
 
 use std::collections::HashSet;
 
@@ -14,6 +15,7 @@ use crate::hooks::{spawn, use_document_title, use_paged};
 use crate::i18n::use_i18n;
 use crate::notifications::{notification_text, use_activity};
 use crate::pages::community::time_view;
+use crate::pages::notification_settings::NotificationSettingsSection;
 use crate::session::use_session;
 
 /// Where a notification's link leads inside the app (`None` for anything else).
@@ -166,6 +168,7 @@ pub fn notifications_page() -> Html {
             </div>
             <FormAlert error={(*error).clone()} testid="notifications-error" />
             { body }
+            <NotificationSettingsSection />
         </>
     }
 }
