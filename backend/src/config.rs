@@ -40,6 +40,8 @@ Configuration (environment variables):
   CORTILE_SMTP_URL         email notifications through SMTP, smtp://HOST:PORT[?tls=required]
                            or smtps://; unset: no email
   CORTILE_SMTP_FROM        sender of emails [default: Cortile <noreply@cortile.invalid>]
+  CORTILE_IO_URL, CORTILE_IO_API_KEY  app IO messages (IO's API and the service's key);
+                           unset: no IO messages
   CORTILE_OUTBOX_POLL_MS   how often due deliveries are looked for [default: 5000]
   CORTILE_OIDC_FISCAL_CODE_CLAIM  claim holding the fiscal code
                            [default: https://attributes.eid.gov.it/fiscal_number]
@@ -204,6 +206,8 @@ pub struct Config {
     pub smtp_url: Option<String>,
     /// The sender of emails (`CORTILE_SMTP_FROM`).
     pub smtp_from: String,
+    /// App IO messages: the API's address and key (`CORTILE_IO_URL`, `CORTILE_IO_API_KEY`).
+    pub io: Option<(String, String)>,
     /// How often the outbox worker looks for due deliveries (`CORTILE_OUTBOX_POLL_MS`).
     pub outbox_poll: std::time::Duration,
 }
@@ -292,6 +296,27 @@ impl Config {
                 Some(raw.trim().to_owned())
             }
         };
+        let io = match (get("CORTILE_IO_URL"), get("CORTILE_IO_API_KEY")) {
+            (None, _) => None,
+            (Some(_), None) => {
+                return Err(ConfigError::new(
+                    "CORTILE_IO_API_KEY",
+                    "is required with CORTILE_IO_URL",
+                ))
+            }
+            (Some(url), Some(key)) => {
+                let parsed = url::Url::parse(url.trim()).map_err(|e| {
+                    ConfigError::new("CORTILE_IO_URL", format!("cannot parse it: {e}"))
+                })?;
+                if !matches!(parsed.scheme(), "http" | "https") {
+                    return Err(ConfigError::new(
+                        "CORTILE_IO_URL",
+                        "use an https:// address",
+                    ));
+                }
+                Some((url.trim().to_owned(), key))
+            }
+        };
         let smtp_from = get("CORTILE_SMTP_FROM")
             .unwrap_or_else(|| "Cortile <noreply@cortile.invalid>".to_owned());
         let outbox_poll = match get("CORTILE_OUTBOX_POLL_MS") {
@@ -322,6 +347,7 @@ impl Config {
             oidc,
             smtp_url,
             smtp_from,
+            io,
             outbox_poll,
         })
     }
@@ -344,6 +370,7 @@ impl Config {
             oidc: None,
             smtp_url: None,
             smtp_from: "Cortile <noreply@cortile.invalid>".into(),
+            io: None,
             outbox_poll: std::time::Duration::from_millis(100),
         }
     }

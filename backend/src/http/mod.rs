@@ -202,9 +202,15 @@ impl Application {
             ),
             None => None,
         };
+        let io = match &config.io {
+            Some((url, key)) => {
+                Some(crate::outbox::io::IoClient::new(url, key).map_err(StartError::Setting)?)
+            }
+            None => None,
+        };
         crate::outbox::spawn_worker(
             db.clone(),
-            crate::outbox::Adapters { email },
+            crate::outbox::Adapters { email, io },
             config.outbox_poll,
         );
 

@@ -66,6 +66,26 @@ pub fn notify(
             )?;
         }
     }
+    if settings.io_consent && wants(Channel::Io) {
+        let code: Option<String> = users::table
+            .find(user_id)
+            .select(users::fiscal_code)
+            .first(conn)?;
+        if let Some(code) = code {
+            let locale: String = users::table
+                .find(user_id)
+                .select(users::locale)
+                .first(conn)?;
+            let (subject, text) = words(kind, &data, &locale);
+            crate::outbox::enqueue(
+                conn,
+                "io",
+                &format!("notification-{id}-io"),
+                &serde_json::json!({"fiscal_code": code, "subject": subject, "markdown": text}),
+                now,
+            )?;
+        }
+    }
     Ok(())
 }
 

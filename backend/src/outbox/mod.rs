@@ -10,6 +10,7 @@
 //!   the same `Message-ID` (the dedup key), which mail systems recognise; nothing is lost.
 
 pub mod email;
+pub mod io;
 
 use std::time::Duration;
 
@@ -167,6 +168,7 @@ pub fn mark_failed(
 /// The adapters this process can deliver with.
 pub struct Adapters {
     pub email: Option<email::Mailer>,
+    pub io: Option<io::IoClient>,
 }
 
 impl Adapters {
@@ -174,6 +176,9 @@ impl Adapters {
         let mut t = Vec::new();
         if self.email.is_some() {
             t.push("email");
+        }
+        if self.io.is_some() {
+            t.push("io");
         }
         t
     }
@@ -204,8 +209,9 @@ pub async fn run_once(db: &Db, adapters: &Adapters, topics: &[&'static str]) -> 
         .await?;
     let mut delivered = 0;
     for c in batch {
-        let result = match (c.topic.as_str(), &adapters.email) {
-            ("email", Some(mailer)) => mailer.send(&c.dedup_key, &c.payload).await,
+        let result = match (c.topic.as_str(), &adapters.email, &adapters.io) {
+            ("email", Some(mailer), _) => mailer.send(&c.dedup_key, &c.payload).await,
+            ("io", _, Some(io)) => io.send(&c.payload).await,
             _ => Err(AppError::internal(anyhow::anyhow!(
                 "no adapter for {}",
                 c.topic

@@ -177,3 +177,97 @@ cortile_tests::db_test!(
         assert!(claim(&mut conn, &["email"], 10, now + Duration::days(1)).expect("claim").is_empty());
     }
 );
+
+async fn io_messages_reach_those_who_opted_in(backend: Backend) {
+    use cortile_tests::io_server::IoServer;
+    let io = IoServer::start().await;
+    let setting = (io.url.clone(), io.key.clone());
+    let app = TestApp::builder(backend)
+        .people()
+        .configure(move |c| c.io = Some(setting))
+        .spawn()
+        .await;
+    let resident = app.login("inquilino").await;
+    let committee = app.login("comitato").await;
+    json_of::<NotificationSettings>(
+        resident
+            .send(
+                reqwest::Method::PUT,
+                "/api/v1/me/notification-settings",
+                Some(json!({"io_consent": true,
+                            "preferences": [{"kind": "comment_on_post", "channel": "io", "enabled": true}]})),
+            )
+            .await,
+        200,
+        "settings",
+    )
+    .await;
+    // Someone who did not opt in gets nothing on IO.
+    let mine: Vec<CommunitySummary> = resident.get_json("/api/v1/communities").await;
+    let estate = mine
+        .iter()
+        .find(|c| c.kind == CommunityKind::Estate)
+        .expect("estate")
+        .clone();
+    let post: Post = json_of(
+        resident
+            .post(
+                &format!("/api/v1/communities/{}/posts", estate.id),
+                json!({"title": "Orto", "body": "Chi viene?"}),
+            )
+            .await,
+        201,
+        "post",
+    )
+    .await;
+    let other: Post = json_of(
+        committee
+            .post(
+                &format!("/api/v1/communities/{}/posts", estate.id),
+                json!({"title": "Assemblea", "body": "Martedì"}),
+            )
+            .await,
+        201,
+        "post",
+    )
+    .await;
+    for (who, on) in [(&committee, post.id), (&resident, other.id)] {
+        json_of::<cortile_shared::community::Comment>(
+            who.post(
+                &format!("/api/v1/posts/{on}/comments"),
+                json!({"body": "Ci sono"}),
+            )
+            .await,
+            201,
+            "comment",
+        )
+        .await;
+    }
+    let started = std::time::Instant::now();
+    while io.accepted().is_empty() && started.elapsed() < std::time::Duration::from_secs(20) {
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+    let got = io.accepted();
+    let rows: Vec<(String, i32, Option<String>)> = outbox::table
+        .select((outbox::topic, outbox::attempts, outbox::last_error))
+        .load(&mut app.connect())
+        .expect("outbox");
+    assert!(io.refused().is_empty(), "IO refused: {:?}", io.refused());
+    assert!(rows.iter().all(|r| r.2.is_none()), "deliveries failed: {rows:?}");
+    assert_eq!(got.len(), 1, "only the person who opted in: {got:?}");
+    assert_eq!(Some(got[0].fiscal_code.clone()), resident.me.fiscal_code);
+    assert!(got[0].subject.contains("commento"), "{}", got[0].subject);
+    assert!(got[0].markdown.contains("«Orto»"), "{}", got[0].markdown);
+    app.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn io_messages_reach_those_who_opted_in_sqlite() {
+    io_messages_reach_those_who_opted_in(Backend::Sqlite).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn io_messages_reach_those_who_opted_in_postgres() {
+    io_messages_reach_those_who_opted_in(Backend::Postgres).await;
+}
