@@ -38,7 +38,8 @@ pub fn notify(
             notifications::created_at.eq(now),
         )
     )?;
-    // Other channels: only those the person chose, with their consent.
+    // Other channels: only those the person chose, with their consent. (The daily digest is
+    // not built yet: until it is, emails go one by one even when it is chosen.)
     let settings = settings_of(conn, user_id)?;
     let wants = |channel: Channel| {
         settings
@@ -49,7 +50,7 @@ pub fn notify(
     if let Some(to) = settings
         .email
         .as_deref()
-        .filter(|_| settings.email_consent && !settings.daily_digest)
+        .filter(|_| settings.email_consent)
     {
         if wants(Channel::Email) {
             let locale: String = users::table
