@@ -47,11 +47,7 @@ pub fn notify(
             .iter()
             .any(|p| p.kind == kind && p.channel == channel && p.enabled)
     };
-    if let Some(to) = settings
-        .email
-        .as_deref()
-        .filter(|_| settings.email_consent)
-    {
+    if let Some(to) = settings.email.as_deref().filter(|_| settings.email_consent) {
         if wants(Channel::Email) {
             let locale: String = users::table
                 .find(user_id)

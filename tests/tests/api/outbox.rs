@@ -254,7 +254,10 @@ async fn io_messages_reach_those_who_opted_in(backend: Backend) {
         .load(&mut app.connect())
         .expect("outbox");
     assert!(io.refused().is_empty(), "IO refused: {:?}", io.refused());
-    assert!(rows.iter().all(|r| r.2.is_none()), "deliveries failed: {rows:?}");
+    assert!(
+        rows.iter().all(|r| r.2.is_none()),
+        "deliveries failed: {rows:?}"
+    );
     assert_eq!(got.len(), 1, "only the person who opted in: {got:?}");
     assert_eq!(Some(got[0].fiscal_code.clone()), resident.me.fiscal_code);
     assert!(got[0].subject.contains("commento"), "{}", got[0].subject);
