@@ -1,11 +1,11 @@
-//! Custom hooks: loading remote data, and the document title.
+//! Custom hooks: loading remote data, forms saved through the API, and the document title.
 
 use std::future::Future;
 use std::rc::Rc;
 
 use yew::prelude::*;
 
-use crate::api::ApiError;
+use crate::api::{Api, ApiError};
 
 /// The state of data fetched from the API.
 #[derive(Debug, PartialEq)]
@@ -81,6 +81,92 @@ where
     RemoteHandle {
         state: (*state).clone(),
         retry,
+    }
+}
+
+/// What [`use_saved_draft`] hands back: the draft being edited, how the last save went, and
+/// the form's submit handler.
+pub struct SavedDraft<T> {
+    draft: UseStateHandle<T>,
+    saved_state: UseStateHandle<bool>,
+    /// Why the last save failed.
+    pub error: Option<ApiError>,
+    /// Whether the draft is what the server last saved (cleared by any edit).
+    pub saved: bool,
+    /// Whether a save is under way.
+    pub busy: bool,
+    /// Saves the draft (once at a time) when the form is submitted.
+    pub onsubmit: Callback<SubmitEvent>,
+}
+
+impl<T: Clone + 'static> SavedDraft<T> {
+    /// The draft as the form shows it.
+    pub fn draft(&self) -> &T {
+        &self.draft
+    }
+
+    /// A callback that replaces the draft with `edit(draft, value)`: "saved" no longer holds.
+    pub fn update<A: 'static>(&self, edit: impl Fn(&T, A) -> T + 'static) -> Callback<A> {
+        let (draft, saved) = (self.draft.clone(), self.saved_state.clone());
+        Callback::from(move |value: A| {
+            saved.set(false);
+            draft.set(edit(&draft, value));
+        })
+    }
+}
+
+/// A form editing a draft of `initial` that `save(api, draft)` stores: on success the draft
+/// becomes the server's answer and "saved" holds; on failure the error is kept.
+#[hook]
+pub fn use_saved_draft<T, F, Fut>(initial: &T, save: F) -> SavedDraft<T>
+where
+    T: Clone + 'static,
+    F: Fn(Api, T) -> Fut + 'static,
+    Fut: Future<Output = Result<T, ApiError>> + 'static,
+{
+    let session = crate::session::use_session();
+    let draft = use_state(|| initial.clone());
+    let error = use_state(|| None::<ApiError>);
+    let saved = use_state(|| false);
+    let busy = use_state(|| false);
+
+    let onsubmit = {
+        let api = session.api();
+        let (draft, error, saved, busy) =
+            (draft.clone(), error.clone(), saved.clone(), busy.clone());
+        Callback::from(move |e: SubmitEvent| {
+            e.prevent_default();
+            if *busy {
+                return;
+            }
+            busy.set(true);
+            let (draft, error, saved, busy) =
+                (draft.clone(), error.clone(), saved.clone(), busy.clone());
+            let pending = save(api.clone(), (*draft).clone());
+            spawn(async move {
+                let result = pending.await;
+                busy.set(false);
+                match result {
+                    Ok(value) => {
+                        error.set(None);
+                        draft.set(value);
+                        saved.set(true);
+                    }
+                    Err(err) => {
+                        saved.set(false);
+                        error.set(Some(err));
+                    }
+                }
+            });
+        })
+    };
+    SavedDraft {
+        error: (*error).clone(),
+        saved: *saved,
+        busy: *busy,
+        draft,
+        saved_state: saved,
+        onsubmit,
     }
 }
 

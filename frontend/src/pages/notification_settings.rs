@@ -8,9 +8,8 @@ use std::rc::Rc;
 use cortile_shared::community::{Channel, NotificationKind, NotificationSettings, Preference};
 use yew::prelude::*;
 
-use crate::api::ApiError;
 use crate::components::{field_error, Checkbox, ErrorState, FormAlert, Loading, TextField};
-use crate::hooks::{spawn, use_remote, Remote};
+use crate::hooks::{use_remote, use_saved_draft, Remote};
 use crate::i18n::use_i18n;
 use crate::session::use_session;
 
@@ -92,68 +91,25 @@ struct SettingsFormProps {
 #[function_component(SettingsForm)]
 fn settings_form(props: &SettingsFormProps) -> Html {
     let i18n = use_i18n();
-    let session = use_session();
-    let draft = use_state(|| (*props.initial).clone());
-    let error = use_state(|| None::<ApiError>);
-    let saved = use_state(|| false);
-    let busy = use_state(|| false);
-
-    let onsubmit = {
-        let api = session.api();
-        let (draft, error, saved, busy) =
-            (draft.clone(), error.clone(), saved.clone(), busy.clone());
-        Callback::from(move |e: SubmitEvent| {
-            e.prevent_default();
-            if *busy {
-                return;
-            }
-            busy.set(true);
-            let (api, draft, error, saved, busy) = (
-                api.clone(),
-                draft.clone(),
-                error.clone(),
-                saved.clone(),
-                busy.clone(),
-            );
-            let settings = (*draft).clone();
-            spawn(async move {
-                let result = api.save_notification_settings(&settings).await;
-                busy.set(false);
-                match result {
-                    Ok(settings) => {
-                        error.set(None);
-                        draft.set(settings);
-                        saved.set(true);
-                    }
-                    Err(err) => {
-                        saved.set(false);
-                        error.set(Some(err));
-                    }
-                }
-            });
-        })
-    };
+    let form = use_saved_draft(&*props.initial, |api, settings| async move {
+        api.save_notification_settings(&settings).await
+    });
+    let draft = form.draft();
 
     // Every change goes through here: the draft changes and "saved" no longer holds.
     let change = |edit: Edit| {
-        let (draft, saved) = (draft.clone(), saved.clone());
-        Callback::from(move |on: bool| {
-            saved.set(false);
-            let mut next = (*draft).clone();
+        form.update(move |draft: &NotificationSettings, on: bool| {
+            let mut next = draft.clone();
             edit(&mut next, on);
-            draft.set(next);
+            next
         })
     };
-    let on_email = {
-        let (draft, saved) = (draft.clone(), saved.clone());
-        Callback::from(move |value: String| {
-            saved.set(false);
-            let mut next = (*draft).clone();
-            next.email = (!value.is_empty()).then_some(value);
-            draft.set(next);
-        })
-    };
-    let failed = (*error).as_ref();
+    let on_email = form.update(|draft: &NotificationSettings, value: String| {
+        let mut next = draft.clone();
+        next.email = (!value.is_empty()).then_some(value);
+        next
+    });
+    let failed = form.error.as_ref();
     let email_off = !draft.email_consent;
     let io_off = !draft.io_consent;
     let off_note = |channel: Channel| -> Option<AttrValue> {
@@ -193,12 +149,12 @@ fn settings_form(props: &SettingsFormProps) -> Html {
     html! {
         <>
             <div aria-live="polite">
-                if *saved {
+                if form.saved {
                     <p class="alert alert-success" data-testid="settings-saved">{ i18n.t("settings.saved") }</p>
                 }
             </div>
-            <FormAlert error={(*error).clone()} testid="settings-error" />
-            <form onsubmit={onsubmit} novalidate=true>
+            <FormAlert error={form.error.clone()} testid="settings-error" />
+            <form onsubmit={form.onsubmit.clone()} novalidate=true>
                 <fieldset class="mb-4">
                     <legend class="h5">{ i18n.t("settings.email_heading") }</legend>
                     <TextField
@@ -256,8 +212,8 @@ fn settings_form(props: &SettingsFormProps) -> Html {
                         <p id="settings-preferences-error" class="cortile-field-error">{ text }</p>
                     }
                 </fieldset>
-                <button type="submit" class="btn btn-primary" disabled={*busy} data-testid="settings-save">
-                    { i18n.t(if *busy { "settings.saving" } else { "settings.save" }) }
+                <button type="submit" class="btn btn-primary" disabled={form.busy} data-testid="settings-save">
+                    { i18n.t(if form.busy { "settings.saving" } else { "settings.save" }) }
                 </button>
             </form>
         </>

@@ -16,7 +16,7 @@ use crate::app::Route;
 use crate::components::{
     field_error, Checkbox, ErrorState, FormAlert, Loading, ScrollTable, TextField,
 };
-use crate::hooks::{spawn, use_document_title, use_remote, Remote};
+use crate::hooks::{spawn, use_document_title, use_remote, use_saved_draft, Remote};
 use crate::i18n::{use_i18n, I18n};
 use crate::pages::community::audience::{language_checkbox, toggle};
 use crate::pages::tenancy::floor_text;
@@ -195,56 +195,15 @@ struct PreferencesFormProps {
 #[function_component(PreferencesForm)]
 fn preferences_form(props: &PreferencesFormProps) -> Html {
     let i18n = use_i18n();
-    let session = use_session();
-    let draft = use_state(|| (*props.initial).clone());
-    let error = use_state(|| None::<ApiError>);
-    let saved = use_state(|| false);
-    let busy = use_state(|| false);
-
-    let onsubmit = {
-        let api = session.api();
-        let (draft, error, saved, busy) =
-            (draft.clone(), error.clone(), saved.clone(), busy.clone());
-        Callback::from(move |e: SubmitEvent| {
-            e.prevent_default();
-            if *busy {
-                return;
-            }
-            busy.set(true);
-            let (api, draft, error, saved, busy) = (
-                api.clone(),
-                draft.clone(),
-                error.clone(),
-                saved.clone(),
-                busy.clone(),
-            );
-            let profile = (*draft).clone();
-            spawn(async move {
-                let result = api.save_profile(&profile).await;
-                busy.set(false);
-                match result {
-                    Ok(profile) => {
-                        error.set(None);
-                        draft.set(profile);
-                        saved.set(true);
-                    }
-                    Err(err) => {
-                        saved.set(false);
-                        error.set(Some(err));
-                    }
-                }
-            });
-        })
-    };
+    let form = use_saved_draft(&*props.initial, |api, profile| async move {
+        api.save_profile(&profile).await
+    });
+    let draft = form.draft();
 
     let choose = |which: fn(&mut Profile) -> &mut Vec<String>, code: &'static str| {
-        let (draft, saved) = (draft.clone(), saved.clone());
-        Callback::from(move |on: bool| {
-            saved.set(false);
-            draft.set(with_choice(&draft, which, code, on));
-        })
+        form.update(move |draft: &Profile, on: bool| with_choice(draft, which, code, on))
     };
-    let failed = (*error).as_ref();
+    let failed = form.error.as_ref();
     let group = |field: &'static str, legend: String, items: Html| -> Html {
         let err = field_error(&i18n, failed, field);
         let id = format!("profile-{field}-error");
@@ -303,17 +262,17 @@ fn preferences_form(props: &PreferencesFormProps) -> Html {
     html! {
         <>
             <div aria-live="polite">
-                if *saved {
+                if form.saved {
                     <p class="alert alert-success" data-testid="profile-saved">{ i18n.t("preferences.saved") }</p>
                 }
             </div>
-            <FormAlert error={(*error).clone()} testid="profile-preferences-error" />
-            <form {onsubmit} novalidate=true>
+            <FormAlert error={form.error.clone()} testid="profile-preferences-error" />
+            <form onsubmit={form.onsubmit.clone()} novalidate=true>
                 { group("interests", i18n.t("preferences.interests"), interests) }
                 { group("languages", i18n.t("preferences.languages"), languages) }
                 { group("accessibility", i18n.t("preferences.accessibility"), access) }
-                <button type="submit" class="btn btn-primary" disabled={*busy} data-testid="profile-save">
-                    { i18n.t(if *busy { "preferences.saving" } else { "preferences.save" }) }
+                <button type="submit" class="btn btn-primary" disabled={form.busy} data-testid="profile-save">
+                    { i18n.t(if form.busy { "preferences.saving" } else { "preferences.save" }) }
                 </button>
             </form>
         </>
