@@ -12,5 +12,6 @@ mod oidc_login;
 mod outbox;
 mod registry;
 mod schema;
+mod support;
 mod targeting;
 mod tenancy;

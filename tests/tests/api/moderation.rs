@@ -2,32 +2,14 @@
 //! notifications that tell people, over HTTP on both databases.
 
 use cortile_shared::community::{
-    CommunityKind, CommunitySummary, Flag, ModerationLogEntry, Notification, NotificationKind,
-    Post, PostThread, UnreadCount,
+    CommunitySummary, Flag, ModerationLogEntry, Notification, NotificationKind, Post, PostThread,
+    UnreadCount,
 };
 use cortile_shared::{ErrorCode, Page};
 use cortile_tests::{expect_problem, json_of, people_test, Session, TestApp};
+
+use crate::support::{estate_community, write_post};
 use serde_json::json;
-
-async fn estate_community(s: &Session) -> CommunitySummary {
-    let mine: Vec<CommunitySummary> = s.get_json("/api/v1/communities").await;
-    mine.into_iter()
-        .find(|c| c.kind == CommunityKind::Estate)
-        .expect("the estate's community")
-}
-
-async fn write_post(s: &Session, community: &CommunitySummary, title: &str) -> Post {
-    json_of(
-        s.post(
-            &format!("/api/v1/communities/{}/posts", community.id),
-            json!({"title": title, "body": "Testo del messaggio"}),
-        )
-        .await,
-        201,
-        "post",
-    )
-    .await
-}
 
 async fn notifications(s: &Session) -> Vec<Notification> {
     let page: Page<Notification> = s.get_json("/api/v1/notifications").await;
@@ -45,7 +27,7 @@ async fn setup(app: &TestApp) -> (Session, Session, Session, CommunitySummary) {
 people_test!(
     async fn a_flagged_post_is_hidden_by_a_moderator_and_its_author_is_told(app) {
         let (author, committee, moderator, community) = setup(app).await;
-        let post = write_post(&author, &community, "Vendo divano").await;
+        let post = write_post(&author, &community, "Vendo divano", "Testo del messaggio").await;
         // A neighbour flags it, once.
         let flag = committee
             .post(&format!("/api/v1/posts/{}/flags", post.id), json!({"reason": "spam", "note": "pubblicità"}))
@@ -142,7 +124,7 @@ people_test!(
 people_test!(
     async fn comments_notify_locks_close_threads_and_bans_stop_posting(app) {
         let (author, committee, moderator, community) = setup(app).await;
-        let post = write_post(&author, &community, "Riunione condominiale").await;
+        let post = write_post(&author, &community, "Riunione condominiale", "Testo del messaggio").await;
         let first: cortile_shared::community::Comment = json_of(
             committee.post(&format!("/api/v1/posts/{}/comments", post.id), json!({"body": "Ci sarò"})).await,
             201,
@@ -219,7 +201,7 @@ people_test!(
             .delete(&format!("/api/v1/communities/{}/bans/{}", community.id, author.me.id))
             .await;
         assert_eq!(res.status(), 204);
-        write_post(&author, &community, "Di nuovo qui").await;
+        write_post(&author, &community, "Di nuovo qui", "Testo del messaggio").await;
         let log: Vec<ModerationLogEntry> =
             author.get_json(&format!("/api/v1/communities/{}/moderation-log", community.id)).await;
         let actions: Vec<&str> = log.iter().map(|e| e.action.as_str()).collect();
@@ -231,7 +213,7 @@ people_test!(
     async fn posting_is_rate_limited(app) {
         let (author, _, _, community) = setup(app).await;
         for i in 0..10 {
-            write_post(&author, &community, &format!("Messaggio {i}")).await;
+            write_post(&author, &community, &format!("Messaggio {i}"), "Testo del messaggio").await;
         }
         let res = author
             .post(&format!("/api/v1/communities/{}/posts", community.id), json!({"title": "Undicesimo", "body": "x"}))

@@ -3,7 +3,9 @@
 
 use chrono::{Duration, Utc};
 use cortile::db::schema::outbox;
-use cortile_shared::community::{CommunityKind, CommunitySummary, NotificationSettings, Post};
+use cortile_shared::community::{NotificationSettings, Post};
+
+use crate::support::{comment, estate_community, save_settings, write_post};
 use cortile_tests::smtp::SmtpServer;
 use cortile_tests::{expect_problem, json_of, Backend, TestApp};
 use diesel::prelude::*;
@@ -37,49 +39,17 @@ async fn email_is_sent_only_when_chosen(backend: Backend) {
         !fresh.email_consent && fresh.preferences.is_empty(),
         "off by default"
     );
-    let saved: NotificationSettings = json_of(
-        resident
-            .send(
-                reqwest::Method::PUT,
-                "/api/v1/me/notification-settings",
-                Some(json!({"email": "maria.rossi@example.org", "email_consent": true,
-                            "preferences": [{"kind": "comment_on_post", "channel": "email", "enabled": true}]})),
-            )
-            .await,
-        200,
-        "settings",
+    let saved = save_settings(
+        &resident,
+        json!({"email": "maria.rossi@example.org", "email_consent": true,
+                            "preferences": [{"kind": "comment_on_post", "channel": "email", "enabled": true}]}),
     )
     .await;
     assert_eq!(saved.preferences.len(), 1);
 
-    let mine: Vec<CommunitySummary> = resident.get_json("/api/v1/communities").await;
-    let estate = mine
-        .iter()
-        .find(|c| c.kind == CommunityKind::Estate)
-        .expect("estate")
-        .clone();
-    let post: Post = json_of(
-        resident
-            .post(
-                &format!("/api/v1/communities/{}/posts", estate.id),
-                json!({"title": "Festa di via", "body": "Sabato"}),
-            )
-            .await,
-        201,
-        "post",
-    )
-    .await;
-    json_of::<cortile_shared::community::Comment>(
-        committee
-            .post(
-                &format!("/api/v1/posts/{}/comments", post.id),
-                json!({"body": "Portiamo le sedie"}),
-            )
-            .await,
-        201,
-        "comment",
-    )
-    .await;
+    let estate = estate_community(&resident).await;
+    let post = write_post(&resident, &estate, "Festa di via", "Sabato").await;
+    comment(&committee, &post, "Portiamo le sedie").await;
     let got = smtp.wait_for(1).await;
     assert_eq!(got.len(), 1, "one email");
     assert_eq!(got[0].to, ["maria.rossi@example.org"]);
@@ -189,48 +159,16 @@ async fn io_messages_reach_those_who_opted_in(backend: Backend) {
         .await;
     let resident = app.login("inquilino").await;
     let committee = app.login("comitato").await;
-    json_of::<NotificationSettings>(
-        resident
-            .send(
-                reqwest::Method::PUT,
-                "/api/v1/me/notification-settings",
-                Some(json!({"io_consent": true,
-                            "preferences": [{"kind": "comment_on_post", "channel": "io", "enabled": true}]})),
-            )
-            .await,
-        200,
-        "settings",
+    save_settings(
+        &resident,
+        json!({"io_consent": true,
+                            "preferences": [{"kind": "comment_on_post", "channel": "io", "enabled": true}]}),
     )
     .await;
     // Someone who did not opt in gets nothing on IO.
-    let mine: Vec<CommunitySummary> = resident.get_json("/api/v1/communities").await;
-    let estate = mine
-        .iter()
-        .find(|c| c.kind == CommunityKind::Estate)
-        .expect("estate")
-        .clone();
-    let post: Post = json_of(
-        resident
-            .post(
-                &format!("/api/v1/communities/{}/posts", estate.id),
-                json!({"title": "Orto", "body": "Chi viene?"}),
-            )
-            .await,
-        201,
-        "post",
-    )
-    .await;
-    let other: Post = json_of(
-        committee
-            .post(
-                &format!("/api/v1/communities/{}/posts", estate.id),
-                json!({"title": "Assemblea", "body": "Martedì"}),
-            )
-            .await,
-        201,
-        "post",
-    )
-    .await;
+    let estate = estate_community(&resident).await;
+    let post = write_post(&resident, &estate, "Orto", "Chi viene?").await;
+    let other = write_post(&committee, &estate, "Assemblea", "Martedì").await;
     for (who, on) in [(&committee, post.id), (&resident, other.id)] {
         json_of::<cortile_shared::community::Comment>(
             who.post(
