@@ -7,7 +7,7 @@ use diesel::prelude::*;
 
 use crate::db::schema::{
     applications, buildings, estates, household_members, households, identities, persons,
-    role_grants, users,
+    role_grants, units, users,
 };
 use crate::db::DbConn;
 use crate::error::AppResult;
@@ -196,25 +196,29 @@ pub fn insert_grant(
 /// Where the person with this fiscal code lives now: a current membership of an active
 /// household. `None` when the registry has no current home for them.
 pub fn residence_of(conn: &mut DbConn, fiscal_code: &str) -> AppResult<Option<Residence>> {
-    let membership: Option<(i64, i64, String)> = household_members::table
+    // One query: this runs for every request of a resident.
+    let row: Option<((i64, i64, String), crate::tenancy::HomeTuple)> = household_members::table
         .inner_join(persons::table)
-        .inner_join(households::table)
+        .inner_join(
+            households::table
+                .inner_join(units::table.inner_join(buildings::table.inner_join(estates::table))),
+        )
         .filter(persons::fiscal_code.eq(fiscal_code))
         .filter(household_members::ended_at.is_null())
         .filter(households::contract_status.eq("active"))
         .order(household_members::id.desc())
-        .select((persons::id, households::id, household_members::role))
+        .select((
+            (persons::id, households::id, household_members::role),
+            crate::tenancy::home_columns(),
+        ))
         .first(conn)
         .optional()?;
-    let Some((person_id, household_id, role)) = membership else {
-        return Ok(None);
-    };
     Ok(
-        crate::tenancy::home_of(conn, household_id)?.map(|home| Residence {
+        row.map(|((person_id, household_id, role), home)| Residence {
             person_id: PersonId(person_id),
             household_id: HouseholdId(household_id),
             role: HouseholdRole::parse(&role).unwrap_or(HouseholdRole::Member),
-            home,
+            home: crate::tenancy::home(home),
         }),
     )
 }

@@ -26,7 +26,7 @@ use crate::db::schema::{
 use crate::db::{write_tx, DbConn};
 use crate::error::{AppError, AppResult};
 
-pub use store::{home_of, search_persons};
+pub use store::{home, home_columns, home_of, search_persons, HomeTuple};
 
 /// A lower-case SQL `LIKE` pattern matching names that contain `q` (wildcards in `q` dropped).
 pub fn like_pattern(q: &str) -> String {

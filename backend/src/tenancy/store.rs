@@ -18,9 +18,11 @@ use crate::db::schema::{
 use crate::db::DbConn;
 use crate::error::AppResult;
 
-type HomeTuple = (i64, String, i64, String, i64, String, String, i32);
+/// The columns of a home, as `home_columns` selects them.
+pub type HomeTuple = (i64, String, i64, String, i64, String, String, i32);
 
-fn home_columns() -> (
+/// The columns that make a [`HomeRef`] (estates, buildings, units joined).
+pub fn home_columns() -> (
     estates::id,
     estates::name,
     buildings::id,
@@ -42,7 +44,7 @@ fn home_columns() -> (
     )
 }
 
-fn home(t: HomeTuple) -> HomeRef {
+pub fn home(t: HomeTuple) -> HomeRef {
     HomeRef {
         estate_id: EstateId(t.0),
         estate_name: t.1,
