@@ -342,20 +342,7 @@ pub fn moderation_panel(props: &ModerationPanelProps) -> Html {
         })
     };
 
-    let failed = (*error).as_ref();
-    let reason_error = if *missing {
-        Some(AttrValue::from(i18n.tf(
-            "moderation.reason_required",
-            &[("min", &MIN_REASON.to_string())],
-        )))
-    } else {
-        field_error(&i18n, failed, "reason")
-    };
-    let alert = if *missing {
-        Some(local_invalid())
-    } else {
-        (*error).clone()
-    };
+    let (reason_error, alert) = reason_feedback(&i18n, *missing, (*error).as_ref());
     let options = actions
         .iter()
         .map(|a| {
@@ -480,20 +467,7 @@ pub fn comment_moderate(props: &CommentModerateProps) -> Html {
             });
         })
     };
-    let failed = (*error).as_ref();
-    let reason_error = if *missing {
-        Some(AttrValue::from(i18n.tf(
-            "moderation.reason_required",
-            &[("min", &MIN_REASON.to_string())],
-        )))
-    } else {
-        field_error(&i18n, failed, "reason")
-    };
-    let alert = if *missing {
-        Some(local_invalid())
-    } else {
-        (*error).clone()
-    };
+    let (reason_error, alert) = reason_feedback(&i18n, *missing, (*error).as_ref());
     let options = COMMENT_ACTIONS
         .iter()
         .map(|a| {
@@ -547,6 +521,26 @@ pub fn comment_moderate(props: &CommentModerateProps) -> Html {
                 </form>
             }
         </div>
+    }
+}
+
+/// What a moderation form shows about its reason: the field's error (the local "too short"
+/// check first, else the server's) and the alert above the form.
+fn reason_feedback(
+    i18n: &I18n,
+    missing: bool,
+    error: Option<&ApiError>,
+) -> (Option<AttrValue>, Option<ApiError>) {
+    if missing {
+        (
+            Some(AttrValue::from(i18n.tf(
+                "moderation.reason_required",
+                &[("min", &MIN_REASON.to_string())],
+            ))),
+            Some(local_invalid()),
+        )
+    } else {
+        (field_error(i18n, error, "reason"), error.cloned())
     }
 }
 
