@@ -210,6 +210,8 @@ pub struct Config {
     pub io: Option<(String, String)>,
     /// How often the outbox worker looks for due deliveries (`CORTILE_OUTBOX_POLL_MS`).
     pub outbox_poll: std::time::Duration,
+    /// The hour (UTC, 0–23) at which daily digests are composed (`CORTILE_DIGEST_HOUR`).
+    pub digest_hour: u32,
 }
 
 impl Config {
@@ -331,6 +333,18 @@ impl Config {
                 }
             },
         };
+        let digest_hour = match get("CORTILE_DIGEST_HOUR") {
+            None => 6,
+            Some(raw) => match raw.trim().parse::<u32>() {
+                Ok(h @ 0..=23) => h,
+                _ => {
+                    return Err(ConfigError::new(
+                        "CORTILE_DIGEST_HOUR",
+                        format!("{raw:?} is not an hour from 0 to 23 (UTC)"),
+                    ))
+                }
+            },
+        };
 
         Ok(Config {
             database,
@@ -349,6 +363,7 @@ impl Config {
             smtp_from,
             io,
             outbox_poll,
+            digest_hour,
         })
     }
 
@@ -372,6 +387,7 @@ impl Config {
             smtp_from: "Cortile <noreply@cortile.invalid>".into(),
             io: None,
             outbox_poll: std::time::Duration::from_millis(100),
+            digest_hour: 6,
         }
     }
 

@@ -453,6 +453,7 @@ diesel::table! {
         io_consent -> Bool,
         daily_digest -> Bool,
         updated_at -> Timestamp,
+        last_digest_at -> Nullable<Timestamp>,
     }
 }
 

@@ -208,6 +208,13 @@ impl Application {
             }
             None => None,
         };
+        if email.is_some() {
+            crate::notifications::digest::spawn(
+                db.clone(),
+                config.digest_hour,
+                std::time::Duration::from_secs(60),
+            );
+        }
         crate::outbox::spawn_worker(
             db.clone(),
             crate::outbox::Adapters { email, io },

@@ -1,7 +1,9 @@
 //! In-app notifications: written in the same transaction as the event they announce, read in
 //! the notification centre, counted in the header. The web app words them from `kind` and
-//! `data` in the reader's language. (Email and app IO deliveries will go through the outbox.)
+//! `data` in the reader's language. Email and app IO deliveries go through the outbox: one by
+//! one, or for email gathered in a [`digest`] once a day when the person chose it.
 
+pub mod digest;
 pub mod routes;
 
 use chrono::NaiveDateTime;
@@ -38,8 +40,8 @@ pub fn notify(
             notifications::created_at.eq(now),
         )
     )?;
-    // Other channels: only those the person chose, with their consent. (The daily digest is
-    // not built yet: until it is, emails go one by one even when it is chosen.)
+    // Other channels: only those the person chose, with their consent. Who chose the daily
+    // digest gets this email in it instead (see `digest`).
     let settings = settings_of(conn, user_id)?;
     let wants = |channel: Channel| {
         settings
@@ -48,7 +50,7 @@ pub fn notify(
             .any(|p| p.kind == kind && p.channel == channel && p.enabled)
     };
     if let Some(to) = settings.email.as_deref().filter(|_| settings.email_consent) {
-        if wants(Channel::Email) {
+        if wants(Channel::Email) && !settings.daily_digest {
             let locale: String = users::table
                 .find(user_id)
                 .select(users::locale)
@@ -87,7 +89,11 @@ pub fn notify(
 }
 
 /// The subject and text of a notification sent outside the app, in the person's language.
-fn words(kind: NotificationKind, data: &serde_json::Value, locale: &str) -> (String, String) {
+pub(crate) fn words(
+    kind: NotificationKind,
+    data: &serde_json::Value,
+    locale: &str,
+) -> (String, String) {
     let f = |k: &str| {
         data.get(k)
             .and_then(|v| v.as_str())
@@ -223,6 +229,20 @@ pub fn save_settings(
         ));
     }
     crate::db::write_tx(conn, |conn| -> AppResult<()> {
+        // The digest's mark survives a save while the digest stays on; when it is turned on,
+        // the first digest starts from now (what came before was sent one by one).
+        let before: Option<(bool, Option<NaiveDateTime>)> = notification_channels::table
+            .find(me)
+            .select((
+                notification_channels::daily_digest,
+                notification_channels::last_digest_at,
+            ))
+            .first(conn)
+            .optional()?;
+        let last_digest_at = match before {
+            Some((true, last)) => last,
+            _ => Some(now),
+        };
         diesel::delete(notification_channels::table.find(me)).execute(conn)?;
         diesel::insert_into(notification_channels::table)
             .values((
@@ -232,6 +252,7 @@ pub fn save_settings(
                 notification_channels::io_consent.eq(s.io_consent),
                 notification_channels::daily_digest.eq(s.daily_digest),
                 notification_channels::updated_at.eq(now),
+                notification_channels::last_digest_at.eq(last_digest_at),
             ))
             .execute(conn)?;
         diesel::delete(
@@ -263,7 +284,7 @@ pub fn save_settings(
     settings_of(conn, me)
 }
 
-fn kind(raw: &str) -> NotificationKind {
+pub(crate) fn kind(raw: &str) -> NotificationKind {
     serde_json::from_value(serde_json::Value::String(raw.to_owned()))
         .unwrap_or(NotificationKind::Other)
 }

@@ -212,3 +212,104 @@ async fn io_messages_reach_those_who_opted_in_sqlite() {
 async fn io_messages_reach_those_who_opted_in_postgres() {
     io_messages_reach_those_who_opted_in(Backend::Postgres).await;
 }
+
+async fn a_daily_digest_gathers_the_days_emails_once(backend: Backend) {
+    use cortile::notifications::digest::compose_due;
+    let smtp = SmtpServer::start(0).await;
+    let url = smtp.url();
+    let app = TestApp::builder(backend)
+        .people()
+        .configure(move |c| c.smtp_url = Some(url))
+        .spawn()
+        .await;
+    let resident = app.login("inquilino").await;
+    let committee = app.login("comitato").await;
+    save_settings(
+        &resident,
+        json!({"email": "maria.rossi@example.org", "email_consent": true, "daily_digest": true,
+               "preferences": [{"kind": "comment_on_post", "channel": "email", "enabled": true}]}),
+    )
+    .await;
+    let estate = estate_community(&resident).await;
+    let party = write_post(&resident, &estate, "Festa di via", "Sabato").await;
+    let garden = write_post(&resident, &estate, "Orto comune", "Chi viene?").await;
+    let seen = write_post(&resident, &estate, "Già letto", "In app").await;
+    for post in [&party, &garden, &seen] {
+        comment(&committee, post, "Ci siamo").await;
+    }
+    // What is read in the app does not come again by email.
+    let page: cortile_shared::Page<cortile_shared::community::Notification> =
+        resident.get_json("/api/v1/notifications").await;
+    let read = page
+        .items
+        .iter()
+        .find(|n| n.data["title"] == "Già letto")
+        .expect("notification of the read post");
+    let res = resident
+        .post(
+            &format!("/api/v1/notifications/{}/read", read.id),
+            json!({}),
+        )
+        .await;
+    assert_eq!(res.status(), 204, "read");
+    // Nothing one by one.
+    tokio::time::sleep(std::time::Duration::from_millis(800)).await;
+    assert!(
+        smtp.received().is_empty(),
+        "no single emails with the digest"
+    );
+    // Not before the next digest time (the digest was chosen after today's); then once,
+    // however often it runs. The digest hour is the current one, and yesterday's digest is
+    // written as sent, so that today's is due now (the outbox delivers what is due by the
+    // clock).
+    use chrono::Timelike;
+    use cortile::db::schema::notification_channels;
+    let mut conn = app.connect();
+    let now = Utc::now().naive_utc();
+    let hour = now.hour();
+    assert_eq!(
+        compose_due(&mut conn, now, hour).expect("digest"),
+        0,
+        "not due yet"
+    );
+    diesel::update(notification_channels::table)
+        .set(notification_channels::last_digest_at.eq(Some(now - Duration::days(1))))
+        .execute(&mut conn)
+        .expect("yesterday's digest");
+    assert_eq!(compose_due(&mut conn, now, hour).expect("digest"), 1);
+    assert_eq!(
+        compose_due(&mut conn, Utc::now().naive_utc(), hour).expect("digest"),
+        0
+    );
+    let got = smtp.wait_for(1).await;
+    tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+    assert_eq!(smtp.received().len(), 1, "one digest");
+    assert_eq!(got[0].to, ["maria.rossi@example.org"]);
+    let subject = got[0].header("Subject").unwrap_or_default();
+    assert!(
+        subject.starts_with("Cortile: 2 "),
+        "two notifications: {subject}"
+    );
+    let body = got[0].body();
+    assert!(
+        body.contains("«Festa di via»") && body.contains("«Orto comune»"),
+        "{body}"
+    );
+    assert!(!body.contains("Già letto"), "read in the app: {body}");
+    // The next day: nothing new, no email (what was sent is not sent again).
+    let later = now + Duration::days(1);
+    assert_eq!(compose_due(&mut conn, later, hour).expect("digest"), 0);
+    let digests: i64 = outbox::table.count().get_result(&mut conn).expect("count");
+    assert_eq!(digests, 1, "one email in the outbox in all");
+    app.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_daily_digest_gathers_the_days_emails_once_sqlite() {
+    a_daily_digest_gathers_the_days_emails_once(Backend::Sqlite).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_daily_digest_gathers_the_days_emails_once_postgres() {
+    a_daily_digest_gathers_the_days_emails_once(Backend::Postgres).await;
+}

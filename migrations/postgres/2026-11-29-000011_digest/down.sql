@@ -1,0 +1,1 @@
+ALTER TABLE notification_channels DROP COLUMN last_digest_at;
