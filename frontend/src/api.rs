@@ -14,7 +14,7 @@ use cortile_shared::auth::{
     AssistRequest, EraseRequest, LoginOptions, LoginRequest, Me, SessionInfo,
 };
 use cortile_shared::community::{
-    Comment, CommunitySummary, EditPost, Flag, Member, Moderate, ModerationLogEntry, NewBan,
+    Ban, Comment, CommunitySummary, EditPost, Flag, Member, Moderate, ModerationLogEntry, NewBan,
     NewComment, NewCommunity, NewFlag, NewPost, Notification, NotificationSettings, Post,
     PostRevision, PostThread, ReactionKind, Reactions, UnreadCount,
 };
@@ -707,6 +707,16 @@ impl Api {
     pub async fn ban(&self, id: CommunityId, ban: &NewBan) -> Result<(), ApiError> {
         self.send(Method::POST, &format!("/communities/{id}/bans"), ban)
             .await
+    }
+
+    /// Moderators: the bans in force in a community.
+    pub async fn community_bans(&self, id: CommunityId) -> Result<Vec<Ban>, ApiError> {
+        self.get(&format!("/communities/{id}/bans"), &[]).await
+    }
+
+    /// Moderators: lifts a ban.
+    pub async fn unban(&self, id: CommunityId, user: UserId) -> Result<(), ApiError> {
+        self.delete(&format!("/communities/{id}/bans/{user}")).await
     }
 
     /// A community's public moderation log, newest first.

@@ -431,6 +431,15 @@ pub struct NewBan {
     pub reason: String,
 }
 
+/// `GET /api/v1/communities/{id}/bans` (moderators): who may not post here now, and why.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct Ban {
+    pub user: crate::auth::UserRef,
+    pub reason: String,
+    pub created_at: DateTime<Utc>,
+}
+
 /// One entry of a community's public moderation log.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]

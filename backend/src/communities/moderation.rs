@@ -7,7 +7,7 @@ use std::collections::HashMap;
 use chrono::NaiveDateTime;
 use cortile_shared::auth::UserRef;
 use cortile_shared::community::{
-    CommunityRef, Flag, FlagReason, Moderate, ModerationAction, ModerationLogEntry, NewBan,
+    Ban, CommunityRef, Flag, FlagReason, Moderate, ModerationAction, ModerationLogEntry, NewBan,
     NewFlag, NotificationKind, Post,
 };
 use cortile_shared::{CommentId, CommunityId, ErrorCode, PostId, UserId};
@@ -462,6 +462,35 @@ pub fn ban(
             now,
         )
     })
+}
+
+/// The bans in force in a community, newest first (moderators only).
+pub fn bans(conn: &mut DbConn, actor: &Actor, community_id: i64) -> AppResult<Vec<Ban>> {
+    let (_, c) = load(conn, actor, community_id)?;
+    authorize(actor, &Action::ModerateCommunity(c))?;
+    let rows: Vec<(i64, String, NaiveDateTime)> = community_bans::table
+        .filter(community_bans::community_id.eq(community_id))
+        .filter(community_bans::lifted_at.is_null())
+        .order(community_bans::id.desc())
+        .select((
+            community_bans::user_id,
+            community_bans::reason,
+            community_bans::created_at,
+        ))
+        .load(conn)?;
+    let ids: Vec<i64> = rows.iter().map(|r| r.0).collect();
+    let names = store::names(conn, &ids)?;
+    Ok(rows
+        .into_iter()
+        .map(|(user, reason, at)| Ban {
+            user: UserRef {
+                id: UserId(user),
+                display_name: names.get(&user).cloned().unwrap_or_default(),
+            },
+            reason,
+            created_at: utc(at),
+        })
+        .collect())
 }
 
 pub fn unban(

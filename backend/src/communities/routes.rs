@@ -3,7 +3,7 @@
 use actix_web::{delete, get, post, put, web, HttpResponse};
 use chrono::Utc;
 use cortile_shared::community::{
-    Comment, CommunitySummary, EditPost, Flag, Member, Moderate, ModerationLogEntry, NewBan,
+    Ban, Comment, CommunitySummary, EditPost, Flag, Member, Moderate, ModerationLogEntry, NewBan,
     NewComment, NewCommunity, NewFlag, NewPost, Post, PostRevision, PostThread, ReactionKind,
     Reactions,
 };
@@ -37,6 +37,7 @@ pub fn configure(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
         .service(moderation_queue)
         .service(moderate_post)
         .service(moderate_comment)
+        .service(list_bans)
         .service(ban_user)
         .service(unban_user)
         .service(moderation_log)
@@ -525,6 +526,26 @@ pub async fn ban_user(
         .run(move |conn| super::moderation::ban(conn, &actor, id, &new, now))
         .await?;
     Ok(HttpResponse::NoContent().finish())
+}
+
+/// Moderators: the bans in force in a community.
+#[utoipa::path(
+    tag = "moderation",
+    params(("id" = i64, Path, description = "Community id")),
+    responses((status = 200, body = Vec<Ban>))
+)]
+#[get("/communities/{id}/bans")]
+pub async fn list_bans(
+    state: web::Data<AppState>,
+    actor: Actor,
+    id: web::Path<String>,
+) -> AppResult<HttpResponse> {
+    let id = parse_id(&id, "id")?;
+    let list = state
+        .db
+        .run(move |conn| super::moderation::bans(conn, &actor, id))
+        .await?;
+    Ok(HttpResponse::Ok().json(list))
 }
 
 /// Moderators: lift a ban.

@@ -198,6 +198,13 @@ fn moderator(ok: u16) -> fn(R) -> u16 {
                 x => x,
             },
         },
+        200 => |r| match r {
+            R::Staff | R::Admin | R::Moderator => 200,
+            other => match reader(other) {
+                200 => 403,
+                x => x,
+            },
+        },
         _ => |r| match r {
             R::Staff | R::Admin | R::Moderator => 404,
             other => match reader(other) {
@@ -640,6 +647,13 @@ fn cases(f: &Foreign) -> Vec<Case> {
             format!("/api/v1/comments/{}/moderation", f.comment),
             Some(json!({"action": "hide", "reason": ""})),
             moderator(422),
+        ),
+        c(
+            Method::GET,
+            "/api/v1/communities/{id}/bans",
+            format!("/api/v1/communities/{}/bans", f.community),
+            None,
+            moderator(200),
         ),
         c(
             Method::POST,

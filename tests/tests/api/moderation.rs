@@ -2,8 +2,8 @@
 //! notifications that tell people, over HTTP on both databases.
 
 use cortile_shared::community::{
-    CommunitySummary, Flag, ModerationLogEntry, Notification, NotificationKind, Post, PostThread,
-    UnreadCount,
+    Ban, CommunitySummary, Flag, ModerationLogEntry, Notification, NotificationKind, Post,
+    PostThread, UnreadCount,
 };
 use cortile_shared::{ErrorCode, Page};
 use cortile_tests::{expect_problem, json_of, people_test, Session, TestApp};
@@ -197,10 +197,19 @@ people_test!(
         .await;
         assert_eq!(p.code, ErrorCode::Forbidden);
         assert!(notifications(&author).await.iter().any(|n| n.kind == NotificationKind::Banned));
+        // Moderators see who is banned and why; the banned person does not.
+        let bans: Vec<Ban> = moderator.get_json(&format!("/api/v1/communities/{}/bans", community.id)).await;
+        assert_eq!(bans.len(), 1);
+        assert_eq!(bans[0].user.id, author.me.id);
+        assert_eq!(bans[0].reason, "Messaggi ripetuti");
+        let res = author.get(&format!("/api/v1/communities/{}/bans", community.id)).await;
+        assert_eq!(res.status(), 403);
         let res = moderator
             .delete(&format!("/api/v1/communities/{}/bans/{}", community.id, author.me.id))
             .await;
         assert_eq!(res.status(), 204);
+        let bans: Vec<Ban> = moderator.get_json(&format!("/api/v1/communities/{}/bans", community.id)).await;
+        assert!(bans.is_empty(), "lifted: {bans:?}");
         write_post(&author, &community, "Di nuovo qui", "Testo del messaggio").await;
         let log: Vec<ModerationLogEntry> =
             author.get_json(&format!("/api/v1/communities/{}/moderation-log", community.id)).await;

@@ -5,6 +5,7 @@
 
 use std::rc::Rc;
 
+use cortile_shared::auth::Role;
 use cortile_shared::community::CommunityKind;
 use cortile_shared::profile::{Audience, INTERESTS, LANGUAGES};
 use cortile_shared::registry::BuildingSummary;
@@ -35,7 +36,11 @@ pub struct AudienceForm {
     pub with_elderly: bool,
     pub languages: Vec<String>,
     pub interests: Vec<String>,
+    pub roles: Vec<Role>,
 }
+
+/// The roles an announcement may be addressed to: those residents hold in their estate.
+pub const AUDIENCE_ROLES: [Role; 3] = [Role::CommitteeMember, Role::Custodian, Role::BuildingAdmin];
 
 /// A whole number of years, or nothing for an empty field (`Err` for anything else).
 fn parse_age(text: &str) -> Result<Option<i32>, ()> {
@@ -69,7 +74,10 @@ impl AudienceForm {
             with_elderly: self.with_elderly,
             languages: in_order(&self.languages, &LANGUAGES),
             interests: in_order(&self.interests, &INTERESTS),
-            roles: Vec::new(),
+            roles: AUDIENCE_ROLES
+                .into_iter()
+                .filter(|r| self.roles.contains(r))
+                .collect(),
         }
     }
 
@@ -432,6 +440,24 @@ pub fn audience_fields(props: &AudienceFieldsProps) -> Html {
                     }) }
                     { group_error("audience.interests", "audience-interests") }
                 </fieldset>
+                <fieldset class="mb-3" aria-describedby={group_described("audience.roles", "audience-roles")}>
+                    <legend class="h6">{ i18n.t("audience.roles") }</legend>
+                    <p class="cortile-help">{ i18n.t("audience.roles_help") }</p>
+                    { for AUDIENCE_ROLES.iter().map(|role| {
+                        let role = *role;
+                        let code = role.as_str();
+                        html! {
+                            <Checkbox
+                                id={format!("audience-role-{code}")}
+                                label={i18n.t(&format!("role.{code}"))}
+                                checked={form.roles.contains(&role)}
+                                onchange={change(Rc::new(move |f, on| toggle(&mut f.roles, role, on)))}
+                                testid={format!("audience-role-{code}")}
+                            />
+                        }
+                    }) }
+                    { group_error("audience.roles", "audience-roles") }
+                </fieldset>
                 <p class="cortile-reach mb-1 fw-semibold" aria-live="polite" aria-busy={if *counting { "true" } else { "false" }} data-testid="audience-reach">
                     { reach_text }
                 </p>
@@ -471,6 +497,7 @@ mod tests {
             with_elderly: false,
             languages: vec!["ar".into(), "it".into()],
             interests: vec!["sport".into(), "gardening".into()],
+            roles: vec![Role::Custodian, Role::CommitteeMember],
         };
         assert!(!form.is_everyone());
         let audience = form.for_post().expect("a targeted audience");
@@ -481,7 +508,7 @@ mod tests {
         // In the canonical order of the lists.
         assert_eq!(audience.languages, vec!["it", "ar"]);
         assert_eq!(audience.interests, vec!["gardening", "sport"]);
-        assert!(audience.roles.is_empty());
+        assert_eq!(audience.roles, vec![Role::CommitteeMember, Role::Custodian]);
     }
 
     #[test]

@@ -19,6 +19,7 @@ use crate::components::{
 use crate::hooks::{spawn, use_document_title, use_paged, use_remote, Remote};
 use crate::i18n::{use_i18n, I18n};
 use crate::pages::community::audience::{AudienceFields, AudienceForm};
+use crate::pages::community::bans::Bans;
 use crate::pages::community::{kind_text, more_button, policy_text, post_item, status_text};
 use crate::session::use_session;
 
@@ -114,6 +115,11 @@ fn community_view(props: &CommunityViewProps) -> Html {
             }
         })
     };
+    let bans_version = use_state(|| 0u32);
+    let on_banned = {
+        let v = bans_version.clone();
+        Callback::from(move |()| v.set(*v + 1))
+    };
     let parents = vec![(
         Route::Communities,
         AttrValue::from(i18n.t("communities.title")),
@@ -191,7 +197,10 @@ fn community_view(props: &CommunityViewProps) -> Html {
                 <h2 id="posts-heading" class="h3">{ i18n.t("community.posts_heading") }</h2>
                 { posts_view }
             </section>
-            <Members {id} moderate={c.abilities.moderate} />
+            <Members {id} moderate={c.abilities.moderate} on_banned={on_banned} />
+            if c.abilities.moderate {
+                <Bans {id} version={*bans_version} />
+            }
         </>
     }
 }
@@ -513,6 +522,8 @@ fn composer(props: &ComposerProps) -> Html {
 struct MembersProps {
     id: CommunityId,
     moderate: bool,
+    /// Someone was banned (the list of bans loads again).
+    on_banned: Callback<()>,
 }
 
 /// Who is in the community; moderators see requests to join and approve them.
@@ -537,7 +548,7 @@ fn members(props: &MembersProps) -> Html {
     let ban_error = use_state(|| None::<ApiError>);
     let ban = {
         let api = session.api();
-        let (banning, ban_reason, ban_missing, banned, ban_busy, ban_error, id) = (
+        let (banning, ban_reason, ban_missing, banned, ban_busy, ban_error, id, on_banned) = (
             banning.clone(),
             ban_reason.clone(),
             ban_missing.clone(),
@@ -545,6 +556,7 @@ fn members(props: &MembersProps) -> Html {
             ban_busy.clone(),
             ban_error.clone(),
             props.id,
+            props.on_banned.clone(),
         );
         Callback::from(move |(user, name): (UserId, String)| {
             if *ban_busy {
@@ -558,13 +570,14 @@ fn members(props: &MembersProps) -> Html {
                 return;
             }
             ban_busy.set(true);
-            let (api, banning, ban_reason, banned, ban_busy, ban_error) = (
+            let (api, banning, ban_reason, banned, ban_busy, ban_error, on_banned) = (
                 api.clone(),
                 banning.clone(),
                 ban_reason.clone(),
                 banned.clone(),
                 ban_busy.clone(),
                 ban_error.clone(),
+                on_banned.clone(),
             );
             spawn(async move {
                 let result = api
@@ -583,6 +596,7 @@ fn members(props: &MembersProps) -> Html {
                         ban_reason.set(String::new());
                         banning.set(None);
                         banned.set(Some(name));
+                        on_banned.emit(());
                     }
                     Err(err) => ban_error.set(Some(err)),
                 }

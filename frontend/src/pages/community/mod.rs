@@ -5,6 +5,7 @@
 //! [`PostBody`] is the one place that inserts it. Every other text is shown as text.
 
 pub mod audience;
+pub mod bans;
 pub mod create;
 pub mod detail;
 pub mod feed;
