@@ -116,9 +116,14 @@ impl Actor {
 /// Loads a user as a principal: their granted roles plus what the registry gives them.
 /// `None` when the account does not exist, is disabled or was erased.
 pub fn load_principal(conn: &mut DbConn, user_id: i64) -> AppResult<Option<Principal>> {
-    let Some(user) = store::get_user(conn, user_id)? else {
-        return Ok(None);
-    };
+    match store::get_user(conn, user_id)? {
+        Some(user) => principal_of(conn, user),
+        None => Ok(None),
+    }
+}
+
+/// A user's row made a principal (`None` when disabled or erased).
+fn principal_of(conn: &mut DbConn, user: store::UserRow) -> AppResult<Option<Principal>> {
     if !user.is_active() {
         return Ok(None);
     }
@@ -171,10 +176,10 @@ pub fn resolve_session(
     token: &str,
     now: NaiveDateTime,
 ) -> AppResult<Option<SignedIn>> {
-    let Some(row) = session::load_live(conn, token, now)? else {
+    let Some((row, user)) = session::load_live(conn, token, now)? else {
         return Ok(None);
     };
-    let Some(user) = load_principal(conn, row.user_id)? else {
+    let Some(user) = principal_of(conn, user)? else {
         return Ok(None);
     };
     let (principal, operator) = match row.assisted_user_id {

@@ -14,7 +14,7 @@ use diesel::prelude::*;
 use rand::TryRngCore;
 use sha2::{Digest, Sha256};
 
-use crate::db::schema::sessions;
+use crate::db::schema::{sessions, users};
 use crate::db::DbConn;
 use crate::error::{AppError, AppResult};
 
@@ -126,20 +126,22 @@ pub fn create(
     Ok((id, token))
 }
 
-/// The live session a token names, touching its idle clock. `None` when unknown, revoked,
-/// idle for too long or past its absolute expiry.
+/// The live session a token names, with its user's row (one query: this runs at every
+/// request), touching its idle clock. `None` when unknown, revoked, idle for too long or past
+/// its absolute expiry.
 pub fn load_live(
     conn: &mut DbConn,
     token: &str,
     now: NaiveDateTime,
-) -> AppResult<Option<SessionRow>> {
-    let found: Option<SessionRow> = sessions::table
+) -> AppResult<Option<(SessionRow, super::store::UserRow)>> {
+    let found: Option<(SessionRow, super::store::UserRow)> = sessions::table
+        .inner_join(users::table.on(users::id.eq(sessions::user_id)))
         .filter(sessions::token_hash.eq(token_hash(token)))
         .filter(sessions::revoked_at.is_null())
-        .select(SessionRow::as_select())
+        .select((SessionRow::as_select(), super::store::UserRow::as_select()))
         .first(conn)
         .optional()?;
-    let Some(mut row) = found else {
+    let Some((mut row, user)) = found else {
         return Ok(None);
     };
     if now >= row.expires_at || now >= row.last_seen_at + IDLE_TIMEOUT {
@@ -151,7 +153,7 @@ pub fn load_live(
             .execute(conn)?;
         row.last_seen_at = now;
     }
-    Ok(Some(row))
+    Ok(Some((row, user)))
 }
 
 /// Revokes a session by token (logout). Unknown tokens are ignored.

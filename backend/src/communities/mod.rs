@@ -139,13 +139,7 @@ fn my_community_rows(
     }
     let mine = store::memberships(conn, p.id.0)?;
     let bans = store::bans_of(conn, p.id.0)?;
-    let mut rows = store::vertical_of(conn, &estates_, &buildings_)?;
-    let active: Vec<i64> = mine
-        .values()
-        .filter(|m| m.status == "active")
-        .map(|m| m.community_id)
-        .collect();
-    rows.extend(store::by_ids(conn, &active)?);
+    let mut rows = store::vertical_and_joined(conn, &estates_, &buildings_, p.id.0)?;
     rows.sort_by(|a, b| {
         (a.kind != "estate", a.kind != "building", &a.name).cmp(&(
             b.kind != "estate",
@@ -582,19 +576,36 @@ macro_rules! post_columns {
 
 /// Turns rows into posts for this reader (names, reactions, whether they may edit).
 fn to_posts(conn: &mut DbConn, actor: &Actor, rows: Vec<PostRow>) -> AppResult<Vec<Post>> {
+    to_posts_in(conn, actor, rows, HashMap::new())
+}
+
+/// [`to_posts`], given the communities already loaded (the others are looked up).
+fn to_posts_in(
+    conn: &mut DbConn,
+    actor: &Actor,
+    rows: Vec<PostRow>,
+    mut communities_: HashMap<i64, CommunityRow>,
+) -> AppResult<Vec<Post>> {
     let me = principal_id(actor)?;
     let post_ids: Vec<i64> = rows.iter().map(|r| r.id).collect();
     let mut user_ids: Vec<i64> = rows.iter().map(|r| r.author_id).collect();
     user_ids.sort_unstable();
     user_ids.dedup();
     let names = store::names(conn, &user_ids)?;
-    let mut community_ids: Vec<i64> = rows.iter().map(|r| r.community_id).collect();
+    let mut community_ids: Vec<i64> = rows
+        .iter()
+        .map(|r| r.community_id)
+        .filter(|id| !communities_.contains_key(id))
+        .collect();
     community_ids.sort_unstable();
     community_ids.dedup();
-    let communities_: HashMap<i64, CommunityRow> = store::by_ids(conn, &community_ids)?
-        .into_iter()
-        .map(|c| (c.id, c))
-        .collect();
+    if !community_ids.is_empty() {
+        communities_.extend(
+            store::by_ids(conn, &community_ids)?
+                .into_iter()
+                .map(|c| (c.id, c)),
+        );
+    }
     let mut counts = store::reaction_counts(conn, &post_ids, me)?;
     Ok(rows
         .into_iter()
@@ -696,7 +707,7 @@ pub fn list_posts(
         .limit(limit + 1)
         .select(post_columns!())
         .load(conn)?;
-    page_of(conn, actor, rows, limit)
+    page_of(conn, actor, rows, limit, HashMap::from([(row.id, row)]))
 }
 
 fn page_of(
@@ -704,6 +715,7 @@ fn page_of(
     actor: &Actor,
     mut rows: Vec<PostRow>,
     limit: i64,
+    known: HashMap<i64, CommunityRow>,
 ) -> AppResult<Page<Post>> {
     let limit = usize::try_from(limit).unwrap_or(0);
     let more = rows.len() > limit;
@@ -714,7 +726,7 @@ fn page_of(
         None
     };
     Ok(Page {
-        items: to_posts(conn, actor, rows)?,
+        items: to_posts_in(conn, actor, rows, known)?,
         next,
     })
 }
@@ -726,10 +738,11 @@ pub fn feed(
     after: Option<i64>,
     limit: i64,
 ) -> AppResult<Page<Post>> {
-    let ids: Vec<i64> = my_community_rows(conn, actor)?
+    let known: HashMap<i64, CommunityRow> = my_community_rows(conn, actor)?
         .into_iter()
-        .map(|(r, _)| r.id)
+        .map(|(r, _)| (r.id, r))
         .collect();
+    let ids: Vec<i64> = known.keys().copied().collect();
     let me = principal_id(actor)?;
     let mut q = posts::table
         .filter(posts::community_id.eq_any(ids))
@@ -745,7 +758,7 @@ pub fn feed(
         .limit(limit + 1)
         .select(post_columns!())
         .load(conn)?;
-    page_of(conn, actor, rows, limit)
+    page_of(conn, actor, rows, limit, known)
 }
 
 fn check_post(title: &str, body: &str) -> AppResult<()> {

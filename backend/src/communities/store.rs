@@ -109,25 +109,32 @@ pub fn get(conn: &mut DbConn, id: i64) -> AppResult<Option<CommunityRow>> {
         .optional()?)
 }
 
-pub fn by_keys(conn: &mut DbConn, keys: &[String]) -> AppResult<Vec<CommunityRow>> {
-    Ok(communities::table
-        .filter(communities::name_key.eq_any(keys))
-        .select(CommunityRow::as_select())
-        .load(conn)?)
-}
-
-/// Vertical communities of the estates and buildings given.
-pub fn vertical_of(
+/// In one query: the vertical communities of the estates and buildings given, and those the
+/// user is an active member of (this runs at every read of the feed).
+pub fn vertical_and_joined(
     conn: &mut DbConn,
     estates_: &[i64],
     buildings_: &[i64],
+    user_id: i64,
 ) -> AppResult<Vec<CommunityRow>> {
     let keys: Vec<String> = estates_
         .iter()
         .map(|e| format!("estate:{e}"))
         .chain(buildings_.iter().map(|b| format!("building:{b}")))
         .collect();
-    by_keys(conn, &keys)
+    Ok(communities::table
+        .filter(
+            communities::name_key
+                .eq_any(keys)
+                .or(communities::id.eq_any(
+                    community_members::table
+                        .filter(community_members::user_id.eq(user_id))
+                        .filter(community_members::status.eq("active"))
+                        .select(community_members::community_id),
+                )),
+        )
+        .select(CommunityRow::as_select())
+        .load(conn)?)
 }
 
 /// The reader's rows in `community_members`, by community.
