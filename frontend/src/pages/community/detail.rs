@@ -378,6 +378,7 @@ fn composer(props: &ComposerProps) -> Html {
                 } else {
                     None
                 },
+                images: Vec::new(),
             };
             let mut empty = Vec::new();
             if new.title.is_empty() {

@@ -297,6 +297,7 @@ fn edit_form(props: &EditFormProps) -> Html {
             let edit = EditPost {
                 title: title.trim().to_owned(),
                 body: body.trim().to_owned(),
+                images: None,
             };
             let mut empty = Vec::new();
             if edit.title.is_empty() {
