@@ -17,6 +17,7 @@ pub mod pagination;
 pub mod registry;
 pub mod telemetry;
 pub mod tenancy;
+pub mod uploads;
 
 pub use config::Config;
 pub use http::Application;

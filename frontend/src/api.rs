@@ -26,6 +26,7 @@ use cortile_shared::tenancy::{
     Application, AuditEntry, ChangeDecision, ChangeRequest, ChangeStatus, NewChangeRequest,
     PersonHit, TenantFile,
 };
+use cortile_shared::upload::{Upload, UploadToken};
 use cortile_shared::{
     BuildingId, ChangeRequestId, CommentId, CommunityId, ErrorCode, EstateId, FieldError,
     HouseholdId, Page, PostId, Problem, SessionId, UserId, API_PREFIX,
@@ -112,6 +113,9 @@ impl ApiError {
             (_, Some(ErrorCode::Conflict)) => "error.conflict",
             (_, Some(ErrorCode::ValidationFailed)) => "error.validation",
             (_, Some(ErrorCode::PayloadTooLarge)) => "error.too_large",
+            (_, Some(ErrorCode::UploadTooLarge)) => "error.upload_too_large",
+            (_, Some(ErrorCode::UploadUnsupportedType)) => "error.upload_unsupported_type",
+            (_, Some(ErrorCode::UploadUnreadable)) => "error.upload_unreadable",
             _ => "error.generic",
         }
     }
@@ -614,6 +618,26 @@ impl Api {
     pub async fn create_post(&self, id: CommunityId, post: &NewPost) -> Result<Post, ApiError> {
         self.send(Method::POST, &format!("/communities/{id}/posts"), post)
             .await
+    }
+
+    /// Uploads an image as it is; the server checks, cleans and stores it.
+    pub async fn upload_image(&self, bytes: &[u8], content_type: &str) -> Result<Upload, ApiError> {
+        let body = Body::Bytes {
+            bytes,
+            content_type,
+        };
+        self.call(Method::POST, "/uploads", &[], body).await
+    }
+
+    /// Deletes an upload of mine not attached to anything.
+    pub async fn delete_upload(&self, token: &UploadToken) -> Result<(), ApiError> {
+        self.call(
+            Method::DELETE,
+            &format!("/uploads/{token}"),
+            &[],
+            Body::None,
+        )
+        .await
     }
 
     pub async fn post(&self, id: PostId) -> Result<PostThread, ApiError> {

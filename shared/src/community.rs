@@ -245,6 +245,9 @@ pub struct Post {
     pub comments: i64,
     pub reactions: Vec<ReactionCount>,
     pub can_edit: bool,
+    /// Its images, in order (at most [`crate::upload::MAX_POST_IMAGES`]).
+    #[serde(default)]
+    pub images: Vec<crate::upload::PostImage>,
 }
 
 /// `POST /api/v1/communities/{id}/posts`.
@@ -260,6 +263,9 @@ pub struct NewPost {
     /// Address it to part of the community only (those who may pin announcements).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub audience: Option<crate::profile::Audience>,
+    /// Images: uploads of mine not attached to anything yet, each with its alt text.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub images: Vec<crate::upload::ImageRef>,
 }
 
 /// `PUT /api/v1/posts/{id}`: the author edits; the previous text is kept in the history.
@@ -268,6 +274,10 @@ pub struct NewPost {
 pub struct EditPost {
     pub title: String,
     pub body: String,
+    /// The images the post has after the edit, in order: its own (to keep, reorder or give a
+    /// new alt text) and new uploads of mine. Those left out are deleted. Absent: unchanged.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub images: Option<Vec<crate::upload::ImageRef>>,
 }
 
 /// One earlier version of a post (`GET /api/v1/posts/{id}/history`).

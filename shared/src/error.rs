@@ -26,6 +26,13 @@ pub enum ErrorCode {
     ValidationFailed,
     /// The request body is larger than the server accepts.
     PayloadTooLarge,
+    /// An uploaded file is larger than the server accepts (in bytes, or in pixels).
+    UploadTooLarge,
+    /// An uploaded file is not of an accepted type, judged by its content (not its name or
+    /// `Content-Type`): images must be JPEG, PNG or WebP.
+    UploadUnsupportedType,
+    /// An uploaded file has the signature of an accepted type but cannot be decoded.
+    UploadUnreadable,
     /// The caller must log in first.
     Unauthenticated,
     /// The username or password is wrong (or the account cannot log in).
@@ -55,7 +62,9 @@ impl ErrorCode {
             ErrorCode::MethodNotAllowed => 405,
             ErrorCode::BadRequest => 400,
             ErrorCode::ValidationFailed => 422,
-            ErrorCode::PayloadTooLarge => 413,
+            ErrorCode::PayloadTooLarge | ErrorCode::UploadTooLarge => 413,
+            ErrorCode::UploadUnsupportedType => 415,
+            ErrorCode::UploadUnreadable => 422,
             ErrorCode::Unauthenticated | ErrorCode::InvalidCredentials => 401,
             ErrorCode::Forbidden | ErrorCode::CsrfFailed => 403,
             ErrorCode::Conflict => 409,
@@ -74,6 +83,9 @@ impl ErrorCode {
             ErrorCode::BadRequest => "bad_request",
             ErrorCode::ValidationFailed => "validation_failed",
             ErrorCode::PayloadTooLarge => "payload_too_large",
+            ErrorCode::UploadTooLarge => "upload_too_large",
+            ErrorCode::UploadUnsupportedType => "upload_unsupported_type",
+            ErrorCode::UploadUnreadable => "upload_unreadable",
             ErrorCode::Unauthenticated => "unauthenticated",
             ErrorCode::InvalidCredentials => "invalid_credentials",
             ErrorCode::Forbidden => "forbidden",
@@ -95,6 +107,9 @@ impl ErrorCode {
             ErrorCode::BadRequest => "Bad request",
             ErrorCode::ValidationFailed => "Some fields are invalid",
             ErrorCode::PayloadTooLarge => "Request body too large",
+            ErrorCode::UploadTooLarge => "File too large",
+            ErrorCode::UploadUnsupportedType => "File type not accepted",
+            ErrorCode::UploadUnreadable => "File cannot be read",
             ErrorCode::Unauthenticated => "Login required",
             ErrorCode::InvalidCredentials => "Wrong username or password",
             ErrorCode::Forbidden => "Not allowed",

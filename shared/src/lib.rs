@@ -17,6 +17,7 @@ pub mod page;
 pub mod profile;
 pub mod registry;
 pub mod tenancy;
+pub mod upload;
 
 pub use error::{ErrorCode, FieldError, Problem};
 pub use fiscal_code::FiscalCode;

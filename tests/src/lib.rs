@@ -20,6 +20,7 @@ use diesel::{Connection, PgConnection};
 use serde::de::DeserializeOwned;
 
 pub use cortile::registry::demo_export as export;
+pub mod images;
 pub mod io_server;
 pub mod oidc;
 pub mod smtp;
@@ -364,6 +365,38 @@ impl Session {
 
     pub async fn get(&self, path: &str) -> reqwest::Response {
         self.send(reqwest::Method::GET, path, None).await
+    }
+
+    /// Sends raw bytes as the body (a file), with the CSRF header.
+    pub async fn send_bytes(
+        &self,
+        method: reqwest::Method,
+        path: &str,
+        content_type: &str,
+        bytes: Vec<u8>,
+    ) -> reqwest::Response {
+        let mut req = self
+            .client
+            .request(method.clone(), self.url(path))
+            .header("content-type", content_type)
+            .body(bytes);
+        if !self.csrf.is_empty() {
+            req = req.header("x-csrf-token", &self.csrf);
+        }
+        req.send()
+            .await
+            .unwrap_or_else(|e| panic!("{method} {path}: {e}"))
+    }
+
+    /// Uploads a file as an image (`POST /api/v1/uploads`).
+    pub async fn upload(&self, content_type: &str, bytes: Vec<u8>) -> reqwest::Response {
+        self.send_bytes(
+            reqwest::Method::POST,
+            "/api/v1/uploads",
+            content_type,
+            bytes,
+        )
+        .await
     }
 
     pub async fn post(&self, path: &str, body: serde_json::Value) -> reqwest::Response {

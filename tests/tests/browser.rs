@@ -803,11 +803,56 @@ async fn communities_journey(backend: Backend) {
         "Per cambiare una *lampadina* in cantina.",
     )
     .await;
+    // A photo from a phone (stored sideways, with its GPS position), uploaded as it is picked.
+    let photo = app.db.dir.join("cantina.jpg");
+    std::fs::write(&photo, cortile_tests::images::jpeg_with_exif(64, 32, 6)).expect("photo");
+    element(&client, "[data-testid=post-images-input]")
+        .await
+        .send_keys(&photo.display().to_string())
+        .await
+        .expect("choose the photo");
+    wait_for_js(
+        &client,
+        "document.querySelector('[data-testid=image-thumb]') && document.querySelector('[data-testid=image-thumb]').naturalWidth === 32",
+        "the uploaded photo, upright",
+    )
+    .await;
+    // Sent without its description: the field says so, and nothing is published.
+    click(&client, "[data-testid=post-submit]").await;
+    wait_for_js(
+        &client,
+        "document.querySelector('[data-testid=image-alt][aria-invalid=true]')",
+        "the missing description",
+    )
+    .await;
+    no_axe_violations(&client, "the composer with a photo").await;
+    fill(
+        &client,
+        "[data-testid=image-alt]",
+        "La porta della cantina, aperta",
+    )
+    .await;
     click(&client, "[data-testid=post-submit]").await;
     wait_for_js(
         &client,
         "[...document.querySelectorAll('[data-testid=post-item]')].some(e => e.textContent.includes('Chi ha una scala da prestare?'))",
         "the new post in the list",
+    )
+    .await;
+    // Its photo in the list, described, loaded when scrolled to.
+    client
+        .execute(
+            "document.querySelector('[data-testid=post-item] img[data-testid=post-image]').scrollIntoView();",
+            vec![],
+        )
+        .await
+        .expect("scroll to the photo");
+    wait_for_js(
+        &client,
+        "(() => { const img = document.querySelector('[data-testid=post-item] img[data-testid=post-image]');
+                  return img && img.complete && img.naturalWidth === 32
+                      && img.alt === 'La porta della cantina, aperta' && img.loading === 'lazy'; })()",
+        "the post's photo in the list",
     )
     .await;
     no_axe_violations(&client, "the community page").await;

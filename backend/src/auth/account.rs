@@ -442,6 +442,8 @@ pub fn erase(conn: &mut DbConn, actor: &Actor, confirm: &str, now: NaiveDateTime
         )?;
         diesel::delete(identities::table.filter(identities::user_id.eq(me_id))).execute(conn)?;
         session::revoke_all_of(conn, me_id, None, now)?;
+        // Images not attached to anything are private drafts: gone with the account.
+        crate::uploads::erase_unattached(conn, me_id, now)?;
         diesel::update(
             role_grants::table
                 .filter(role_grants::user_id.eq(me_id))

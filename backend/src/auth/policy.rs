@@ -56,6 +56,11 @@ pub enum Action {
     ModerateCommunity(CommunityCtx),
     /// Create a community of interest.
     CreateCommunity,
+    /// Upload an image (to attach to something of mine afterwards).
+    Upload,
+    /// See or delete an upload not attached to anything yet: only its owner. (An attached one
+    /// is seen by whoever may read what it is attached to; see `uploads::may_read`.)
+    OwnUpload { owner: i64 },
 }
 
 /// What the permission check needs to know about a community and the reader's place in it.
@@ -237,6 +242,9 @@ pub fn authorize(actor: &Actor, action: &Action) -> AppResult<Detail> {
             p.has_role(Role::Resident) || holds_anywhere(p, FOUNDERS),
             forbidden("create communities"),
         ),
+        // Anyone signed in: what an upload may be attached to is checked when attaching.
+        Action::Upload => Ok(Detail::Full),
+        Action::OwnUpload { owner } => allowed(*owner == p.id.0, hidden()),
     }
 }
 
@@ -474,6 +482,17 @@ mod tests {
                 .code,
             ErrorCode::Forbidden
         );
+    }
+
+    #[test]
+    fn an_unattached_upload_is_its_owners_alone() {
+        let owner = actor(7, &[(Role::Resident, Scope::Building(BuildingId(10)))]);
+        assert!(authorize(&owner, &Action::OwnUpload { owner: 7 }).is_ok());
+        let admin = actor(8, &[(Role::Admin, Scope::Global)]);
+        let err = authorize(&admin, &Action::OwnUpload { owner: 7 }).expect_err("denied");
+        assert_eq!(err.code, ErrorCode::NotFound, "hidden, not forbidden");
+        let err = authorize(&Actor::anonymous(), &Action::Upload).expect_err("denied");
+        assert_eq!(err.code, ErrorCode::Unauthenticated);
     }
 
     #[test]

@@ -20,6 +20,7 @@ use cortile_shared::community::{
     PostThread, ReactionCount, ReactionKind, MAX_BODY_LEN, MAX_COMMENT_LEN, MAX_NAME_LEN,
     MAX_TITLE_LEN,
 };
+use cortile_shared::upload::ImageRef;
 use cortile_shared::{
     BuildingId, CommentId, CommunityId, ErrorCode, EstateId, FieldError, Page, PostId, UserId,
 };
@@ -37,6 +38,7 @@ use crate::db::schema::{
 };
 use crate::db::{write_tx, DbConn};
 use crate::error::{AppError, AppResult};
+use crate::uploads::Attachment;
 
 pub use store::sync_vertical;
 use store::{CommunityRow, MemberRow};
@@ -607,6 +609,7 @@ fn to_posts_in(
         );
     }
     let mut counts = store::reaction_counts(conn, &post_ids, me)?;
+    let mut images = crate::uploads::post_images(conn, &post_ids)?;
     Ok(rows
         .into_iter()
         .map(|r| {
@@ -635,6 +638,7 @@ fn to_posts_in(
                 comments: r.comments_count,
                 reactions: reaction_list(counts.remove(&r.id).unwrap_or_default()),
                 can_edit: mine,
+                images: images.remove(&r.id).unwrap_or_default(),
             }
         })
         .collect())
@@ -761,10 +765,11 @@ pub fn feed(
     page_of(conn, actor, rows, limit, known)
 }
 
-fn check_post(title: &str, body: &str) -> AppResult<()> {
+fn check_post(title: &str, body: &str, images: &[ImageRef]) -> AppResult<()> {
     let mut errors = Vec::new();
     check_len("title", title, 3, MAX_TITLE_LEN, &mut errors);
     check_len("body", body, 1, MAX_BODY_LEN, &mut errors);
+    crate::uploads::check_refs(images, &mut errors);
     if errors.is_empty() {
         Ok(())
     } else {
@@ -785,7 +790,7 @@ pub fn create_post(
     if new.pinned || audience.is_some() {
         authorize(actor, &Action::PinIn(c))?;
     }
-    check_post(&new.title, &new.body)?;
+    check_post(&new.title, &new.body, &new.images)?;
     let recipients = match &audience {
         Some(a) => {
             targeting::check(conn, &row, a)?;
@@ -829,6 +834,9 @@ pub fn create_post(
             crate::on_backend!(conn, c => diesel::insert_into(post_recipients::table)
                 .values(&rows)
                 .execute(c))?;
+        }
+        if !new.images.is_empty() {
+            crate::uploads::attach(conn, me, Attachment::Post(post_id), &new.images, now)?;
         }
         diesel::update(communities::table.find(row.id))
             .set(communities::posts_count.eq(communities::posts_count + 1))
@@ -942,7 +950,11 @@ pub fn edit_post(
     if row.author_id != me {
         return Err(AppError::new(ErrorCode::Forbidden).with_detail("only the author edits a post"));
     }
-    check_post(&edit.title, &edit.body)?;
+    check_post(
+        &edit.title,
+        &edit.body,
+        edit.images.as_deref().unwrap_or_default(),
+    )?;
     let html = markdown::render(&edit.body);
     write_tx(conn, |conn| -> AppResult<()> {
         diesel::insert_into(post_revisions::table)
@@ -964,6 +976,9 @@ pub fn edit_post(
                 posts::updated_at.eq(now),
             ))
             .execute(conn)?;
+        if let Some(images) = &edit.images {
+            crate::uploads::attach(conn, me, Attachment::Post(id), images, now)?;
+        }
         record_if_assisted(conn, actor, "post.edit", "post", id, now)
     })?;
     post(conn, actor, id)

@@ -467,6 +467,36 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    uploads (id) {
+        id -> BigInt,
+        token -> Text,
+        owner_id -> BigInt,
+        mime -> Text,
+        width -> Integer,
+        height -> Integer,
+        byte_size -> BigInt,
+        sha256 -> Text,
+        data -> Binary,
+        created_at -> Timestamp,
+        deleted_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
+    post_images (id) {
+        id -> BigInt,
+        post_id -> BigInt,
+        upload_id -> BigInt,
+        position -> Integer,
+        alt -> Text,
+    }
+}
+
+diesel::joinable!(uploads -> users (owner_id));
+diesel::joinable!(post_images -> posts (post_id));
+diesel::joinable!(post_images -> uploads (upload_id));
+
 diesel::allow_tables_to_appear_in_same_query!(
     estates,
     buildings,
@@ -500,4 +530,6 @@ diesel::allow_tables_to_appear_in_same_query!(
     outbox,
     notification_channels,
     notification_preferences,
+    uploads,
+    post_images,
 );

@@ -34,6 +34,8 @@ pub struct AppState {
     /// The OpenID provider, discovered at the first login that needs it (and again after a
     /// failed discovery).
     pub oidc: tokio::sync::OnceCell<crate::auth::oidc::OidcClient>,
+    /// Images being decoded at once (each may take a few hundred MB and a core for a while).
+    pub image_permits: tokio::sync::Semaphore,
 }
 
 /// Parses a numeric path id, reporting the field when it is not one.
@@ -65,6 +67,7 @@ pub fn parse_id(raw: &str, field: &str) -> Result<i64, AppError> {
         (name = "communities", description = "Communities, posts, comments, reactions, the feed"),
         (name = "moderation", description = "Flags, the moderation queue, hiding, locking, bans"),
         (name = "notifications", description = "In-app notifications"),
+        (name = "uploads", description = "Images: uploaded, cleaned of metadata, attached to posts"),
     )
 )]
 struct ApiDoc;
@@ -117,6 +120,7 @@ fn openapi_and_routes(
                 .configure(crate::audit::routes::configure)
                 .configure(crate::communities::routes::configure)
                 .configure(crate::notifications::routes::configure)
+                .configure(crate::uploads::routes::configure)
                 .configure(meta::configure)
                 .default_service(web::to(api_not_found)),
         )
@@ -234,6 +238,7 @@ impl Application {
             db: db.clone(),
             config: Arc::new(config),
             oidc: tokio::sync::OnceCell::new(),
+            image_permits: tokio::sync::Semaphore::new(workers.clamp(1, 4)),
         });
         let server = HttpServer::new(move || openapi_and_routes(state.clone()))
             .workers(workers)

@@ -58,6 +58,8 @@ struct Foreign {
     /// A comment on that post, and the notification it gave the post's author.
     comment: i64,
     notification: i64,
+    /// The URL of an image of that post.
+    image: String,
 }
 
 async fn arrange(app: &TestApp) -> Foreign {
@@ -104,11 +106,20 @@ async fn arrange(app: &TestApp) -> Foreign {
         .select(cortile::db::schema::communities::id)
         .first(&mut conn)
         .expect("the other estate's community");
+    let photo: cortile_shared::upload::Upload = json_of(
+        neighbour
+            .upload("image/jpeg", cortile_tests::images::jpeg(32, 24))
+            .await,
+        201,
+        "upload",
+    )
+    .await;
     let post: cortile_shared::community::Post = json_of(
         neighbour
             .post(
                 &format!("/api/v1/communities/{community}/posts"),
-                json!({"title": "Ascensore fermo", "body": "Da ieri, scala C."}),
+                json!({"title": "Ascensore fermo", "body": "Da ieri, scala C.",
+                       "images": [{"upload": photo.id, "alt": "La pulsantiera spenta"}]}),
             )
             .await,
         201,
@@ -157,6 +168,7 @@ async fn arrange(app: &TestApp) -> Foreign {
         post: post.id.0,
         comment: comment.id.0,
         notification,
+        image: photo.url,
     }
 }
 
@@ -744,6 +756,29 @@ fn cases(f: &Foreign) -> Vec<Case> {
             "/api/v1/me/notification-settings".into(),
             Some(json!({"email_consent": false})),
             |r| signed(200)(r),
+        ),
+        // Uploads: anyone signed in uploads (an empty body is no image); an image of the other
+        // estate's post is seen by whoever reads the post; nobody deletes someone else's.
+        c(
+            Method::POST,
+            "/api/v1/uploads",
+            "/api/v1/uploads".into(),
+            None,
+            |r| signed(415)(r),
+        ),
+        c(
+            Method::GET,
+            "/api/v1/uploads/{token}",
+            f.image.clone(),
+            None,
+            reader,
+        ),
+        c(
+            Method::DELETE,
+            "/api/v1/uploads/{token}",
+            f.image.clone(),
+            None,
+            |r| signed(404)(r),
         ),
         // Last: it ends the session.
         c(

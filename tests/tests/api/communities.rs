@@ -1,54 +1,16 @@
 //! Communities, posts, comments, reactions and the feed over HTTP, on both databases.
 
-use cortile::db::schema::{buildings, household_members, households, persons, units};
+use cortile::db::schema::household_members;
 use cortile_shared::community::{
     Comment, CommunityKind, CommunitySummary, Member, MemberStatus, Post, PostRevision, PostThread,
     ReactionKind, Reactions,
 };
 use cortile_shared::{ErrorCode, Page};
-use cortile_tests::{expect_problem, json_of, people_test, Session, TestApp};
+use cortile_tests::{expect_problem, json_of, people_test};
+
+use crate::support::neighbour;
 use diesel::prelude::*;
 use serde_json::json;
-
-/// Makes an account for someone living (now) in the building, or in another building of the
-/// same estate, as the demo resident; and logs them in.
-async fn neighbour(app: &TestApp, username: &str, same_building: bool) -> Session {
-    let me = app.login("inquilino").await;
-    let residence = me.me.residence.clone().expect("home");
-    let home = residence.home;
-    let mut conn = app.connect();
-    let mut q = household_members::table
-        .inner_join(persons::table)
-        .inner_join(households::table.inner_join(units::table.inner_join(buildings::table)))
-        .filter(household_members::ended_at.is_null())
-        .filter(households::id.ne(residence.household_id.0))
-        .filter(buildings::estate_id.eq(home.estate_id.0))
-        .into_boxed();
-    q = if same_building {
-        q.filter(buildings::id.eq(home.building_id.0))
-    } else {
-        q.filter(buildings::id.ne(home.building_id.0))
-    };
-    let code: String = q
-        .order(household_members::id)
-        .select(persons::fiscal_code)
-        .first(&mut conn)
-        .expect("a neighbour");
-    cortile::auth::account::create_account(
-        &mut conn,
-        &cortile::auth::account::AccountSpec {
-            username: username.into(),
-            display_name: Some(format!("Vicina {username}")),
-            role: "resident".into(),
-            scope: None,
-            fiscal_code: Some(code),
-            password: cortile_tests::DEMO_PASSWORD.into(),
-        },
-        chrono::Utc::now().naive_utc(),
-    )
-    .expect("account");
-    app.login(username).await
-}
 
 fn find(list: &[CommunitySummary], kind: CommunityKind) -> CommunitySummary {
     list.iter()

@@ -15,3 +15,4 @@ mod schema;
 mod support;
 mod targeting;
 mod tenancy;
+mod uploads;

@@ -1,10 +1,52 @@
-//! Small steps the community tests share: find my estate's community, post, comment, save
-//! notification settings.
+//! Small steps the community tests share: a neighbour's account, find my estate's community,
+//! post, comment, save notification settings.
 
+use cortile::db::schema::{buildings, household_members, households, persons, units};
 use cortile_shared::community::{
     Comment, CommunityKind, CommunitySummary, NotificationSettings, Post,
 };
-use cortile_tests::{json_of, Session};
+use cortile_tests::{json_of, Session, TestApp};
+use diesel::prelude::*;
+
+/// Makes an account for someone living (now) in the building, or in another building of the
+/// same estate, as the demo resident; and logs them in.
+pub async fn neighbour(app: &TestApp, username: &str, same_building: bool) -> Session {
+    let me = app.login("inquilino").await;
+    let residence = me.me.residence.clone().expect("home");
+    let home = residence.home;
+    let mut conn = app.connect();
+    let mut q = household_members::table
+        .inner_join(persons::table)
+        .inner_join(households::table.inner_join(units::table.inner_join(buildings::table)))
+        .filter(household_members::ended_at.is_null())
+        .filter(households::id.ne(residence.household_id.0))
+        .filter(buildings::estate_id.eq(home.estate_id.0))
+        .into_boxed();
+    q = if same_building {
+        q.filter(buildings::id.eq(home.building_id.0))
+    } else {
+        q.filter(buildings::id.ne(home.building_id.0))
+    };
+    let code: String = q
+        .order(household_members::id)
+        .select(persons::fiscal_code)
+        .first(&mut conn)
+        .expect("a neighbour");
+    cortile::auth::account::create_account(
+        &mut conn,
+        &cortile::auth::account::AccountSpec {
+            username: username.into(),
+            display_name: Some(format!("Vicina {username}")),
+            role: "resident".into(),
+            scope: None,
+            fiscal_code: Some(code),
+            password: cortile_tests::DEMO_PASSWORD.into(),
+        },
+        chrono::Utc::now().naive_utc(),
+    )
+    .expect("account");
+    app.login(username).await
+}
 
 /// The reader's estate community (from the registry).
 pub async fn estate_community(s: &Session) -> CommunitySummary {

@@ -20,6 +20,7 @@ use crate::hooks::{spawn, use_document_title, use_paged, use_remote, Remote};
 use crate::i18n::{use_i18n, I18n};
 use crate::pages::community::audience::{AudienceFields, AudienceForm};
 use crate::pages::community::bans::Bans;
+use crate::pages::community::images::{ImageAction, ImageList, ImagePicker, NotReady};
 use crate::pages::community::{kind_text, more_button, policy_text, post_item, status_text};
 use crate::session::use_session;
 
@@ -359,6 +360,8 @@ fn composer(props: &ComposerProps) -> Html {
     let posted = use_state(|| None::<Post>);
     let busy = use_state(|| false);
     let audience = use_state(AudienceForm::default);
+    let images = use_reducer(ImageList::default);
+    let not_ready = use_state(|| None::<NotReady>);
     // Announcements in estates and buildings may be addressed to part of the community.
     let targetable = props.can_pin && props.kind != CommunityKind::Interest;
 
@@ -372,12 +375,15 @@ fn composer(props: &ComposerProps) -> Html {
         );
         let (error, missing, posted, busy) =
             (error.clone(), missing.clone(), posted.clone(), busy.clone());
+        let (images, not_ready) = (images.clone(), not_ready.clone());
         let (id, can_pin, on_posted) = (props.id, props.can_pin, props.on_posted.clone());
         Callback::from(move |e: SubmitEvent| {
             e.prevent_default();
             if *busy {
                 return;
             }
+            let refs = images.refs();
+            not_ready.set(refs.as_ref().err().copied());
             let new = NewPost {
                 title: title.trim().to_owned(),
                 body: body.trim().to_owned(),
@@ -387,6 +393,7 @@ fn composer(props: &ComposerProps) -> Html {
                 } else {
                     None
                 },
+                images: refs.clone().unwrap_or_default(),
             };
             let mut empty = Vec::new();
             if new.title.is_empty() {
@@ -398,6 +405,9 @@ fn composer(props: &ComposerProps) -> Html {
             if targetable && !audience.bad_ages().is_empty() {
                 empty.push("audience");
             }
+            if refs.is_err() {
+                empty.push("images");
+            }
             missing.set(empty.clone());
             if !empty.is_empty() {
                 error.set(None);
@@ -405,12 +415,13 @@ fn composer(props: &ComposerProps) -> Html {
                 return;
             }
             busy.set(true);
-            let (api, title, body, pinned, audience, error, posted, busy, on_posted) = (
+            let (api, title, body, pinned, audience, images, error, posted, busy, on_posted) = (
                 api.clone(),
                 title.clone(),
                 body.clone(),
                 pinned.clone(),
                 audience.clone(),
+                images.clone(),
                 error.clone(),
                 posted.clone(),
                 busy.clone(),
@@ -426,6 +437,7 @@ fn composer(props: &ComposerProps) -> Html {
                         body.set(String::new());
                         pinned.set(false);
                         audience.set(AudienceForm::default());
+                        images.dispatch(ImageAction::Clear);
                         posted.set(Some(post.clone()));
                         on_posted.emit(post);
                     }
@@ -490,6 +502,7 @@ fn composer(props: &ComposerProps) -> Html {
                     error={body_error}
                     testid="post-body"
                 />
+                <ImagePicker list={images.clone()} id="post" error={(*error).clone()} not_ready={*not_ready} />
                 if props.can_pin {
                     <Checkbox
                         id="post-pinned"

@@ -9,6 +9,7 @@ pub mod bans;
 pub mod create;
 pub mod detail;
 pub mod feed;
+pub mod images;
 pub mod list;
 pub mod log;
 pub mod moderation;
@@ -121,6 +122,7 @@ pub fn post_item(i18n: &I18n, post: &Post, testid: &'static str, show_community:
                     }
                 </p>
                 <PostBody html={AttrValue::from(excerpt_html(&post.body_html).to_owned())} class="cortile-post-excerpt" />
+                <images::PostImages images={post.images.clone()} compact=true />
                 <p class="cortile-post-counts mb-0 mt-2">
                     { i18n.count("count.comments", post.comments) }
                     { " · " }

@@ -17,6 +17,7 @@ use crate::components::{
 };
 use crate::hooks::{spawn, use_document_title, use_remote, Remote};
 use crate::i18n::{use_i18n, I18n};
+use crate::pages::community::images::{ImageList, ImagePicker, NotReady, PostImages};
 use crate::pages::community::moderation::{
     CommentModerate, FlagButton, FlagTarget, ModerationPanel,
 };
@@ -152,6 +153,7 @@ fn post_view(props: &PostViewProps) -> Html {
                     on_cancel={let e = editing.clone(); Callback::from(move |()| e.set(false))} />
             } else {
                 <PostBody html={AttrValue::from(post.body_html.clone())} class="mb-3" testid="post-body-view" />
+                <PostImages images={post.images.clone()} />
                 if post.can_edit {
                     <button type="button" class="btn btn-outline-primary btn-sm mb-3" data-testid="post-edit"
                         onclick={let e = editing.clone(); Callback::from(move |_: MouseEvent| e.set(true))}>
@@ -279,6 +281,11 @@ fn edit_form(props: &EditFormProps) -> Html {
     let error = use_state(|| None::<ApiError>);
     let missing = use_state(Vec::<&'static str>::new);
     let busy = use_state(|| false);
+    let images = {
+        let own = props.post.images.clone();
+        use_reducer(move || ImageList::of_post(&own))
+    };
+    let not_ready = use_state(|| None::<NotReady>);
     let onsubmit = {
         let api = session.api();
         let (title, body, error, missing, busy) = (
@@ -288,15 +295,19 @@ fn edit_form(props: &EditFormProps) -> Html {
             missing.clone(),
             busy.clone(),
         );
+        let (images, not_ready) = (images.clone(), not_ready.clone());
         let (id, on_saved) = (props.post.id, props.on_saved.clone());
         Callback::from(move |e: SubmitEvent| {
             e.prevent_default();
             if *busy {
                 return;
             }
+            let refs = images.refs();
+            not_ready.set(refs.as_ref().err().copied());
             let edit = EditPost {
                 title: title.trim().to_owned(),
                 body: body.trim().to_owned(),
+                images: Some(refs.clone().unwrap_or_default()),
             };
             let mut empty = Vec::new();
             if edit.title.is_empty() {
@@ -304,6 +315,9 @@ fn edit_form(props: &EditFormProps) -> Html {
             }
             if edit.body.is_empty() {
                 empty.push("body");
+            }
+            if refs.is_err() {
+                empty.push("images");
             }
             missing.set(empty.clone());
             if !empty.is_empty() {
@@ -361,6 +375,7 @@ fn edit_form(props: &EditFormProps) -> Html {
                     error={local("body").or_else(|| field_error(&i18n, failed, "body"))}
                     testid="edit-body"
                 />
+                <ImagePicker list={images.clone()} id="edit" error={(*error).clone()} not_ready={*not_ready} />
                 <div class="d-flex flex-wrap gap-2">
                     <button type="submit" class="btn btn-primary" disabled={*busy} data-testid="edit-submit">
                         { i18n.t(if *busy { "edit.submitting" } else { "edit.submit" }) }

@@ -1,0 +1,2 @@
+DROP TABLE post_images;
+DROP TABLE uploads;
