@@ -15,8 +15,8 @@ use super::session::{self, ClientInfo};
 use super::{password, ratelimit, store, Actor, SignedIn};
 use crate::audit::{self, Object};
 use crate::db::schema::{
-    audit_log, buildings, household_members, households, identities, persons, role_grants,
-    sessions, units, users,
+    audit_log, buildings, comments, household_members, households, identities, persons, posts,
+    role_grants, sessions, units, uploads, users,
 };
 use crate::db::{write_tx, DbConn};
 use crate::error::{AppError, AppResult};
@@ -391,6 +391,8 @@ pub fn export(
         now,
     )?;
     let my_profile = crate::communities::targeting::profiles_of(conn, &[me_id])?.remove(&me_id);
+    let content = my_content(conn, me_id)?;
+    let notification_settings = crate::notifications::settings_of(conn, me_id)?;
     Ok(json!({
         "generated_at": utc(now),
         "profile": my_profile,
@@ -406,7 +408,82 @@ pub fn export(
         "applications": applications,
         "activity": acts,
         "tenant_file_openings": file_openings,
+        "notification_settings": notification_settings,
+        "posts": content.0,
+        "comments": content.1,
+        "photos": content.2,
     }))
+}
+
+/// What the person wrote and uploaded: their posts and comments (as they wrote them) and their
+/// photos (where to download each).
+#[allow(clippy::type_complexity)]
+fn my_content(
+    conn: &mut DbConn,
+    me: i64,
+) -> AppResult<(
+    Vec<serde_json::Value>,
+    Vec<serde_json::Value>,
+    Vec<serde_json::Value>,
+)> {
+    let posts_: Vec<serde_json::Value> = posts::table
+        .filter(posts::author_id.eq(me))
+        .order(posts::id)
+        .select((
+            posts::id,
+            posts::community_id,
+            posts::title,
+            posts::body_md,
+            posts::created_at,
+            posts::removed_at,
+        ))
+        .load::<(
+            i64,
+            i64,
+            String,
+            String,
+            NaiveDateTime,
+            Option<NaiveDateTime>,
+        )>(conn)?
+        .into_iter()
+        .map(|(id, community, title, body, at, removed)| {
+            json!({"id": id, "community_id": community, "title": title, "body": body,
+                   "created_at": utc(at), "removed_at": removed.map(utc)})
+        })
+        .collect();
+    let comments_: Vec<serde_json::Value> = comments::table
+        .filter(comments::author_id.eq(me))
+        .order(comments::id)
+        .select((
+            comments::id,
+            comments::post_id,
+            comments::body_md,
+            comments::created_at,
+        ))
+        .load::<(i64, i64, String, NaiveDateTime)>(conn)?
+        .into_iter()
+        .map(|(id, post, body, at)| {
+            json!({"id": id, "post_id": post, "body": body, "created_at": utc(at)})
+        })
+        .collect();
+    let photos: Vec<serde_json::Value> = uploads::table
+        .filter(uploads::owner_id.eq(me))
+        .filter(uploads::deleted_at.is_null())
+        .order(uploads::id)
+        .select((
+            uploads::token,
+            uploads::mime,
+            uploads::byte_size,
+            uploads::created_at,
+        ))
+        .load::<(String, String, i64, NaiveDateTime)>(conn)?
+        .into_iter()
+        .map(|(token, mime, bytes, at)| {
+            json!({"url": cortile_shared::upload::upload_url(&cortile_shared::upload::UploadToken(token)), "mime": mime, "bytes": bytes,
+                   "created_at": utc(at)})
+        })
+        .collect();
+    Ok((posts_, comments_, photos))
 }
 
 /// Erases the principal's account (GDPR art. 17): identities and sessions removed, grants

@@ -262,6 +262,9 @@ people_test!(
             .select(cortile::db::schema::persons::fiscal_code)
             .load(&mut conn)
             .expect("others");
+        // What I wrote is mine to take away.
+        let estate = crate::support::estate_community(&s).await;
+        crate::support::write_post(&s, &estate, "Scambio semi", "Ho semi di basilico").await;
         let res = s.get("/api/v1/me/export").await;
         assert!(res
             .headers()
@@ -274,6 +277,9 @@ people_test!(
         assert_eq!(data["account"]["username"], "inquilino");
         assert_eq!(data["registry"]["fiscal_code"], s.me.fiscal_code.clone().expect("code"));
         assert!(!data["sessions"].as_array().expect("sessions").is_empty());
+        assert_eq!(data["posts"][0]["title"], "Scambio semi");
+        assert_eq!(data["posts"][0]["body"], "Ho semi di basilico");
+        assert!(data["photos"].is_array() && data["comments"].is_array());
         for code in &others {
             assert!(!text.contains(code.as_str()), "another member's fiscal code leaked");
         }
