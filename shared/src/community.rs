@@ -481,6 +481,10 @@ pub enum NotificationKind {
     JoinApproved,
     /// I can no longer post in a community.
     Banned,
+    /// A maintenance report I made or support changed status.
+    ReportStatus,
+    /// Someone commented on a maintenance report I made or support.
+    ReportComment,
     /// A kind this client does not know yet.
     #[serde(other)]
     Other,
@@ -494,6 +498,8 @@ impl NotificationKind {
             NotificationKind::Moderated => "moderated",
             NotificationKind::JoinApproved => "join_approved",
             NotificationKind::Banned => "banned",
+            NotificationKind::ReportStatus => "report_status",
+            NotificationKind::ReportComment => "report_comment",
             NotificationKind::Other => "other",
         }
     }

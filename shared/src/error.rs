@@ -43,6 +43,9 @@ pub enum ErrorCode {
     CsrfFailed,
     /// The request conflicts with the current state (duplicate, stale version…).
     Conflict,
+    /// A status change that the thing's current status does not allow (e.g. confirming a
+    /// maintenance report that is not resolved).
+    InvalidTransition,
     /// Too many requests in a short time.
     RateLimited,
     /// A dependency (database, search index) is not reachable right now.
@@ -67,7 +70,7 @@ impl ErrorCode {
             ErrorCode::UploadUnreadable => 422,
             ErrorCode::Unauthenticated | ErrorCode::InvalidCredentials => 401,
             ErrorCode::Forbidden | ErrorCode::CsrfFailed => 403,
-            ErrorCode::Conflict => 409,
+            ErrorCode::Conflict | ErrorCode::InvalidTransition => 409,
             ErrorCode::RateLimited => 429,
             ErrorCode::ServiceUnavailable => 503,
             ErrorCode::Internal | ErrorCode::Unknown => 500,
@@ -91,6 +94,7 @@ impl ErrorCode {
             ErrorCode::Forbidden => "forbidden",
             ErrorCode::CsrfFailed => "csrf_failed",
             ErrorCode::Conflict => "conflict",
+            ErrorCode::InvalidTransition => "invalid_transition",
             ErrorCode::RateLimited => "rate_limited",
             ErrorCode::ServiceUnavailable => "service_unavailable",
             ErrorCode::Internal => "internal",
@@ -115,6 +119,7 @@ impl ErrorCode {
             ErrorCode::Forbidden => "Not allowed",
             ErrorCode::CsrfFailed => "Request not verified",
             ErrorCode::Conflict => "Conflict",
+            ErrorCode::InvalidTransition => "Not allowed in the current status",
             ErrorCode::RateLimited => "Too many requests",
             ErrorCode::ServiceUnavailable => "Service unavailable",
             ErrorCode::Internal => "Internal error",

@@ -12,6 +12,7 @@ pub mod geo;
 pub mod ids;
 pub mod import;
 pub mod locale;
+pub mod maintenance;
 pub mod meta;
 pub mod page;
 pub mod profile;

@@ -497,6 +497,163 @@ diesel::joinable!(uploads -> users (owner_id));
 diesel::joinable!(post_images -> posts (post_id));
 diesel::joinable!(post_images -> uploads (upload_id));
 
+diesel::table! {
+    open311_keys (id) {
+        id -> BigInt,
+        name -> Text,
+        key_hash -> Text,
+        created_at -> Timestamp,
+        revoked_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
+    reports (id) {
+        id -> BigInt,
+        category -> Text,
+        place -> Text,
+        estate_id -> BigInt,
+        building_id -> Nullable<BigInt>,
+        unit_id -> Nullable<BigInt>,
+        staircase -> Nullable<Text>,
+        lat -> Double,
+        lon -> Double,
+        description_md -> Text,
+        description_html -> Text,
+        summary -> Text,
+        blocks_access -> Bool,
+        danger -> Bool,
+        priority -> Text,
+        sla_due_at -> Timestamp,
+        status -> Text,
+        is_open -> Bool,
+        reporter_id -> Nullable<BigInt>,
+        on_behalf_by -> Nullable<BigInt>,
+        assignee_user_id -> Nullable<BigInt>,
+        assignee_contractor -> Nullable<Text>,
+        escalation -> Text,
+        merged_into -> Nullable<BigInt>,
+        scheduled_for -> Nullable<Date>,
+        status_note -> Nullable<Text>,
+        resolved_at -> Nullable<Timestamp>,
+        supporters_count -> BigInt,
+        reopened_count -> Integer,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    report_ratings (id) {
+        id -> BigInt,
+        report_id -> BigInt,
+        rating -> Integer,
+        comment -> Nullable<Text>,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    open311_requests (id) {
+        id -> BigInt,
+        report_id -> BigInt,
+        key_id -> BigInt,
+        token -> Text,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    report_status_history (id) {
+        id -> BigInt,
+        report_id -> BigInt,
+        from_status -> Nullable<Text>,
+        to_status -> Text,
+        by_user_id -> Nullable<BigInt>,
+        on_behalf_by -> Nullable<BigInt>,
+        reason -> Nullable<Text>,
+        scheduled_for -> Nullable<Date>,
+        at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    report_supporters (id) {
+        id -> BigInt,
+        report_id -> BigInt,
+        user_id -> BigInt,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    report_comments (id) {
+        id -> BigInt,
+        report_id -> BigInt,
+        author_id -> BigInt,
+        visibility -> Text,
+        body_md -> Text,
+        body_html -> Text,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    report_images (id) {
+        id -> BigInt,
+        report_id -> BigInt,
+        history_id -> Nullable<BigInt>,
+        upload_id -> BigInt,
+        position -> Integer,
+        alt -> Text,
+    }
+}
+
+diesel::table! {
+    planned_works (id) {
+        id -> BigInt,
+        title -> Text,
+        description_md -> Text,
+        description_html -> Text,
+        starts_on -> Date,
+        ends_on -> Date,
+        disruptions -> Text,
+        created_by -> BigInt,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    planned_work_buildings (id) {
+        id -> BigInt,
+        works_id -> BigInt,
+        building_id -> BigInt,
+        post_id -> Nullable<BigInt>,
+    }
+}
+
+diesel::table! {
+    planned_work_ratings (id) {
+        id -> BigInt,
+        works_id -> BigInt,
+        user_id -> BigInt,
+        rating -> Integer,
+        comment -> Nullable<Text>,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::joinable!(reports -> estates (estate_id));
+diesel::joinable!(report_status_history -> reports (report_id));
+diesel::joinable!(report_supporters -> reports (report_id));
+diesel::joinable!(report_comments -> reports (report_id));
+diesel::joinable!(report_images -> reports (report_id));
+diesel::joinable!(report_images -> uploads (upload_id));
+diesel::joinable!(planned_work_buildings -> planned_works (works_id));
+diesel::joinable!(planned_work_buildings -> buildings (building_id));
+diesel::joinable!(planned_work_ratings -> planned_works (works_id));
+
 diesel::allow_tables_to_appear_in_same_query!(
     estates,
     buildings,
@@ -532,4 +689,15 @@ diesel::allow_tables_to_appear_in_same_query!(
     notification_preferences,
     uploads,
     post_images,
+    open311_keys,
+    reports,
+    report_ratings,
+    open311_requests,
+    report_status_history,
+    report_supporters,
+    report_comments,
+    report_images,
+    planned_works,
+    planned_work_buildings,
+    planned_work_ratings,
 );

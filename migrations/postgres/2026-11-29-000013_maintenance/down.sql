@@ -1,0 +1,11 @@
+DROP TABLE planned_work_ratings;
+DROP TABLE planned_work_buildings;
+DROP TABLE planned_works;
+DROP TABLE report_images;
+DROP TABLE report_comments;
+DROP TABLE report_supporters;
+DROP TABLE report_status_history;
+DROP TABLE open311_requests;
+DROP TABLE report_ratings;
+DROP TABLE reports;
+DROP TABLE open311_keys;
