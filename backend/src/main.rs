@@ -59,6 +59,12 @@ enum Command {
         #[command(subcommand)]
         command: UserCommand,
     },
+    /// Manage the API keys of Open311 partners (who may submit reports).
+    #[command(name = "open311-key", after_help = ENV_HELP)]
+    Open311Key {
+        #[command(subcommand)]
+        command: KeyCommand,
+    },
     /// Load data into the database.
     #[command(after_help = ENV_HELP)]
     Seed {
@@ -68,6 +74,21 @@ enum Command {
         /// How much demo data: `small` (a few hundred homes) or `full` (about 28,000).
         #[arg(long, value_enum, default_value = "small")]
         scale: Scale,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+enum KeyCommand {
+    /// Create a partner's key and print it, once (only its SHA-256 digest is stored).
+    Create {
+        /// The partner's name (unique).
+        #[arg(long)]
+        name: String,
+    },
+    /// Revoke a partner's key.
+    Revoke {
+        #[arg(long)]
+        name: String,
     },
 }
 
@@ -125,6 +146,7 @@ fn main() -> ExitCode {
         })),
         Command::Migrate => migrate(&config),
         Command::Seed { demo: _, scale } => seed(&config, scale),
+        Command::Open311Key { command } => open311_key(&config, command),
         Command::User {
             command:
                 UserCommand::Create {
@@ -232,6 +254,42 @@ fn seed(config: &Config, scale: Scale) -> ExitCode {
         }
         Err(e) => {
             eprintln!("cortile: error: demo data could not be loaded: {e:#}");
+            ExitCode::from(1)
+        }
+    }
+}
+
+fn open311_key(config: &Config, command: KeyCommand) -> ExitCode {
+    let db = match open_db(config) {
+        Ok(db) => db,
+        Err(code) => return code,
+    };
+    let now = chrono::Utc::now().naive_utc();
+    let result = db
+        .get()
+        .map_err(|e| anyhow::anyhow!("{e}"))
+        .and_then(|mut conn| match &command {
+            KeyCommand::Create { name } => {
+                cortile::open311::create_key(&mut conn, name, now).map(Some)
+            }
+            KeyCommand::Revoke { name } => cortile::open311::revoke_key(&mut conn, name, now)
+                .and_then(|found| {
+                    anyhow::ensure!(found, "no live key for {name:?}");
+                    Ok(None)
+                }),
+        });
+    match result {
+        Ok(Some(key)) => {
+            println!("{key}");
+            eprintln!("this is the only time the key is shown: give it to the partner now");
+            ExitCode::SUCCESS
+        }
+        Ok(None) => {
+            println!("revoked");
+            ExitCode::SUCCESS
+        }
+        Err(e) => {
+            eprintln!("cortile: error: {e:#}");
             ExitCode::from(1)
         }
     }

@@ -111,6 +111,7 @@ impl ApiError {
             (_, Some(ErrorCode::CsrfFailed)) => "error.csrf",
             (_, Some(ErrorCode::NotFound)) => "error.not_found",
             (_, Some(ErrorCode::Conflict)) => "error.conflict",
+            (_, Some(ErrorCode::InvalidTransition)) => "error.invalid_transition",
             (_, Some(ErrorCode::ValidationFailed)) => "error.validation",
             (_, Some(ErrorCode::PayloadTooLarge)) => "error.too_large",
             (_, Some(ErrorCode::UploadTooLarge)) => "error.upload_too_large",

@@ -192,6 +192,22 @@ pub fn notification_text(i18n: &I18n, n: &Notification) -> String {
         NotificationKind::Banned => {
             with_reason(i18n.tf("notification.banned", &[("community", community)]))
         }
+        NotificationKind::ReportStatus => {
+            let category = i18n.t(&format!("maintenance.category.{}", data_str(n, "category")));
+            let status = i18n.t(&format!("maintenance.status.{}", data_str(n, "status")));
+            i18n.tf(
+                "notification.report_status",
+                &[
+                    ("category", &category),
+                    ("status", &status),
+                    ("title", title),
+                ],
+            )
+        }
+        NotificationKind::ReportComment => i18n.tf(
+            "notification.report_comment",
+            &[("actor", actor), ("title", title)],
+        ),
         NotificationKind::Other => i18n.t("notification.other"),
     }
 }

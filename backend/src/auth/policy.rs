@@ -13,6 +13,7 @@
 
 use cortile_shared::auth::{Role, Scope};
 use cortile_shared::community::{CommunityAbilities, CommunityKind, JoinPolicy, MemberStatus};
+use cortile_shared::maintenance::ReportStatus;
 use cortile_shared::ErrorCode;
 
 use super::{Actor, Principal};
@@ -61,6 +62,47 @@ pub enum Action {
     /// See or delete an upload not attached to anything yet: only its owner. (An attached one
     /// is seen by whoever may read what it is attached to; see `uploads::may_read`.)
     OwnUpload { owner: i64 },
+    /// Report a maintenance problem at this place (`building_id` 0: a point of the estate).
+    ReportProblem(Place),
+    /// Read a maintenance report (its public thread).
+    ReadReport(ReportCtx),
+    /// Say "me too" on a report (or take it back).
+    SupportReport(ReportCtx),
+    /// Comment publicly on a report.
+    CommentOnReport(ReportCtx),
+    /// Read and write a report's internal notes (staff only).
+    InternalNotes(ReportCtx),
+    /// Move a report to another status.
+    ChangeReportStatus { report: ReportCtx, to: ReportStatus },
+    /// Assign a report, escalate it.
+    ManageReport(ReportCtx),
+    /// Merge a duplicate into another report (asked for each of the two).
+    MergeReports(ReportCtx),
+    /// Rate the repair of a report.
+    RateReport(ReportCtx),
+    /// The reports of a place: a building's list, an estate's map.
+    ReadPlaceReports(Place),
+    /// The committee board of an estate (`building_id` 0), and its CSV export.
+    ViewBoard(Place),
+    /// The staff queue (limited to [`maintenance_reach`]) and bulk changes.
+    ViewQueue,
+    /// Announce extraordinary works in a building.
+    AnnounceWorks(Place),
+    /// Rate the outcome of works in a building (its residents).
+    RateWorks(Place),
+}
+
+/// What the permission check needs to know about a maintenance report and its reader.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ReportCtx {
+    /// Where it is (`building_id` 0 for a point with no building).
+    pub place: Place,
+    /// About someone's home: only the reporter and staff read it.
+    pub home: bool,
+    /// Who reported it (absent for an Open311 partner's report).
+    pub reporter: Option<i64>,
+    /// Whether the reader said "me too".
+    pub supporter: bool,
 }
 
 /// What the permission check needs to know about a community and the reader's place in it.
@@ -134,6 +176,43 @@ const FOUNDERS: &[Role] = &[
     Role::Staff,
     Role::Admin,
 ];
+
+/// Roles (besides residents of the place) that report maintenance problems where they serve.
+const PROBLEM_REPORTERS: &[Role] = &[
+    Role::CommitteeMember,
+    Role::Custodian,
+    Role::BuildingAdmin,
+    Role::Operator,
+    Role::Staff,
+    Role::Admin,
+];
+/// The housing manager's people: they read every report of their scope (homes too), internal
+/// notes included, and work the queue.
+const MAINTENANCE_STAFF: &[Role] = &[
+    Role::Staff,
+    Role::Admin,
+    Role::Operator,
+    Role::Custodian,
+    Role::BuildingAdmin,
+];
+/// First line: acknowledge, schedule, start, assign, escalate.
+const TRIAGERS: &[Role] = &[
+    Role::Staff,
+    Role::Admin,
+    Role::BuildingAdmin,
+    Role::Operator,
+];
+/// Who decides a report's outcome: resolve, reject, not ours, merge duplicates.
+const RESOLVERS: &[Role] = &[Role::Staff, Role::Admin, Role::BuildingAdmin];
+/// Who reads an estate's committee board.
+const BOARD_READERS: &[Role] = &[
+    Role::CommitteeMember,
+    Role::BuildingAdmin,
+    Role::Staff,
+    Role::Admin,
+];
+/// Who announces extraordinary works.
+const WORKS_ANNOUNCERS: &[Role] = &[Role::Staff, Role::Admin, Role::BuildingAdmin];
 
 fn covers(scope: Scope, place: Place) -> bool {
     match scope {
@@ -245,7 +324,116 @@ pub fn authorize(actor: &Actor, action: &Action) -> AppResult<Detail> {
         // Anyone signed in: what an upload may be attached to is checked when attaching.
         Action::Upload => Ok(Detail::Full),
         Action::OwnUpload { owner } => allowed(*owner == p.id.0, hidden()),
+        Action::ReportProblem(place) => allowed(
+            holds_at(p, &[Role::Resident], *place) || holds_at(p, PROBLEM_REPORTERS, *place),
+            forbidden("report problems here"),
+        ),
+        Action::ReadReport(r) => allowed(reads_report(p, r), hidden()),
+        Action::SupportReport(r) => report_act(
+            p,
+            r,
+            !r.home && r.reporter != Some(p.id.0) && holds_at(p, &[Role::Resident], r.place),
+            "say \"me too\" on this report",
+        ),
+        Action::CommentOnReport(r) => report_act(p, r, true, "comment on this report"),
+        Action::InternalNotes(r) => report_act(
+            p,
+            r,
+            holds_at(p, MAINTENANCE_STAFF, r.place),
+            "read internal notes",
+        ),
+        Action::ChangeReportStatus { report, to } => {
+            use ReportStatus as S;
+            let ok = match to {
+                S::Confirmed | S::Reopened => report.reporter == Some(p.id.0),
+                S::Acknowledged | S::Scheduled | S::InProgress => {
+                    holds_at(p, TRIAGERS, report.place)
+                }
+                S::Resolved | S::Rejected | S::NotOurResponsibility => {
+                    holds_at(p, RESOLVERS, report.place)
+                }
+                // Reached only by making, merging and auto-closing.
+                S::New | S::Closed | S::Merged => false,
+            };
+            report_act(p, report, ok, "change this report's status that way")
+        }
+        Action::ManageReport(r) => {
+            report_act(p, r, holds_at(p, TRIAGERS, r.place), "manage this report")
+        }
+        Action::MergeReports(r) => {
+            report_act(p, r, holds_at(p, RESOLVERS, r.place), "merge reports")
+        }
+        Action::RateReport(r) => report_act(p, r, r.reporter == Some(p.id.0), "rate this repair"),
+        Action::ReadPlaceReports(place) => allowed(
+            holds_at(p, &[Role::Resident], *place) || holds_at(p, PROBLEM_REPORTERS, *place),
+            forbidden("read the reports of this place"),
+        ),
+        Action::ViewBoard(place) => allowed(
+            holds_at(p, BOARD_READERS, *place),
+            forbidden("read this estate's maintenance board"),
+        ),
+        Action::ViewQueue => allowed(
+            holds_anywhere(p, MAINTENANCE_STAFF),
+            forbidden("work the maintenance queue"),
+        ),
+        Action::AnnounceWorks(place) => allowed(
+            holds_at(p, WORKS_ANNOUNCERS, *place),
+            forbidden("announce works in this building"),
+        ),
+        Action::RateWorks(place) => allowed(
+            p.residence
+                .as_ref()
+                .is_some_and(|r| r.home.building_id.0 == place.building_id),
+            forbidden("rate these works: they were not in your building"),
+        ),
     }
+}
+
+/// Whether a principal reads a report: its reporter and supporters; the manager's people in
+/// their scope; for anything but a home, the residents and committee of its estate.
+fn reads_report(p: &Principal, r: &ReportCtx) -> bool {
+    r.reporter == Some(p.id.0)
+        || r.supporter
+        || holds_at(p, MAINTENANCE_STAFF, r.place)
+        || (!r.home && holds_at(p, &[Role::Resident, Role::CommitteeMember], r.place))
+}
+
+/// An act on a report: 404 for who may not read it, 403 for a reader who may not do this.
+fn report_act(p: &Principal, r: &ReportCtx, ok: bool, what: &str) -> AppResult<Detail> {
+    if !reads_report(p, r) {
+        Err(hidden())
+    } else if !ok {
+        Err(forbidden(what))
+    } else {
+        Ok(Detail::Full)
+    }
+}
+
+/// Whether a person may be assigned reports of this place (one of the manager's people
+/// serving it).
+pub fn works_on_reports(p: &Principal, place: Place) -> bool {
+    holds_at(p, MAINTENANCE_STAFF, place)
+}
+
+/// The part of the registry whose maintenance reports the actor works in the queue.
+pub fn maintenance_reach(actor: &Actor) -> AppResult<Reach> {
+    authorize(actor, &Action::ViewQueue)?;
+    let p = &actor.require()?.principal;
+    let mut estates = Vec::new();
+    let mut buildings = Vec::new();
+    for g in p
+        .grants
+        .iter()
+        .filter(|g| MAINTENANCE_STAFF.contains(&g.role))
+    {
+        match g.scope {
+            Scope::Global => return Ok(Reach::All),
+            Scope::Estate(e) => estates.push(e.0),
+            Scope::Building(b) => buildings.push(b.0),
+            Scope::Community(_) => {}
+        }
+    }
+    Ok(Reach::Some { estates, buildings })
 }
 
 /// The place of a vertical community: an estate's covers the estate (no building); a

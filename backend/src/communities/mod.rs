@@ -847,6 +847,48 @@ pub fn create_post(
     post(conn, actor, post_id)
 }
 
+/// Publishes a pinned announcement in a community, inside the caller's transaction, for a
+/// domain that has checked its own permission (maintenance works announced by staff). No rate
+/// limit: one announcement may go to many buildings at once.
+pub(crate) fn publish_pinned(
+    conn: &mut DbConn,
+    author: i64,
+    community: i64,
+    title: &str,
+    body: &str,
+    now: NaiveDateTime,
+) -> AppResult<i64> {
+    let post_id = crate::insert_returning_id!(
+        conn,
+        posts::table,
+        posts::id,
+        (
+            posts::community_id.eq(community),
+            posts::author_id.eq(author),
+            posts::title.eq(title.trim()),
+            posts::body_md.eq(body),
+            posts::body_html.eq(markdown::render(body)),
+            posts::pinned.eq(true),
+            posts::targeted.eq(false),
+            posts::created_at.eq(now),
+            posts::updated_at.eq(now),
+        )
+    )?;
+    diesel::update(communities::table.find(community))
+        .set(communities::posts_count.eq(communities::posts_count + 1))
+        .execute(conn)?;
+    Ok(post_id)
+}
+
+/// The id of a building's community (made from the registry), if it exists yet.
+pub(crate) fn building_community(conn: &mut DbConn, building: i64) -> AppResult<Option<i64>> {
+    Ok(communities::table
+        .filter(communities::name_key.eq(format!("building:{building}")))
+        .select(communities::id)
+        .first(conn)
+        .optional()?)
+}
+
 /// A post the reader may see, and its community context; 404 otherwise.
 pub(crate) fn load_post(
     conn: &mut DbConn,

@@ -68,6 +68,7 @@ pub fn parse_id(raw: &str, field: &str) -> Result<i64, AppError> {
         (name = "moderation", description = "Flags, the moderation queue, hiding, locking, bans"),
         (name = "notifications", description = "In-app notifications"),
         (name = "uploads", description = "Images: uploaded, cleaned of metadata, attached to posts"),
+        (name = "maintenance", description = "Maintenance reports, their thread and status, the views of residents, committees and staff, planned works"),
     )
 )]
 struct ApiDoc;
@@ -121,6 +122,7 @@ fn openapi_and_routes(
                 .configure(crate::communities::routes::configure)
                 .configure(crate::notifications::routes::configure)
                 .configure(crate::uploads::routes::configure)
+                .configure(crate::maintenance::routes::configure)
                 .configure(meta::configure)
                 .default_service(web::to(api_not_found)),
         )
@@ -139,6 +141,7 @@ fn openapi_and_routes(
         .app_data(web::PathConfig::default().error_handler(extractors::path))
         .route("/api/openapi.json", web::get().to(meta::openapi_json))
         .route("/healthz", web::get().to(meta::healthz))
+        .configure(crate::open311::routes::configure)
         .route("/readyz", web::get().to(meta::readyz))
         .service(web::scope("/api").default_service(web::to(api_not_found)))
         .default_service(spa::service(web_dir))
@@ -219,6 +222,7 @@ impl Application {
                 std::time::Duration::from_secs(60),
             );
         }
+        crate::maintenance::spawn_auto_close(db.clone(), std::time::Duration::from_secs(600));
         crate::outbox::spawn_worker(
             db.clone(),
             crate::outbox::Adapters { email, io },

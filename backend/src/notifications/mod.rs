@@ -143,6 +143,9 @@ pub(crate) fn words(
             "Non puoi più scrivere".to_owned(),
             format!("Non puoi più scrivere in «{community}». Motivo: {reason}"),
         ),
+        NotificationKind::ReportStatus | NotificationKind::ReportComment => {
+            return crate::maintenance::notification_words(kind, data, en)
+        }
         NotificationKind::Other => ("Cortile".to_owned(), String::new()),
     };
     (format!("Cortile: {subject}"), body)

@@ -47,6 +47,13 @@ pub const UNATTACHED_TTL: chrono::Duration = chrono::Duration::hours(24);
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Attachment {
     Post(i64),
+    /// A maintenance report's own photos.
+    Report(i64),
+    /// The photos of one step of a report's history (a reopening: "still broken").
+    ReportStep {
+        report: i64,
+        step: i64,
+    },
 }
 
 fn hidden() -> AppError {
@@ -117,6 +124,17 @@ pub struct Served {
 fn may_read(conn: &mut DbConn, actor: &Actor, meta: &UploadMeta) -> AppResult<()> {
     actor.require()?;
     match store::attachment_of(conn, meta.id)? {
+        Some(Attachment::Report(report) | Attachment::ReportStep { report, .. }) => {
+            crate::maintenance::load_readable(conn, actor, report)
+                .map(|_| ())
+                .map_err(|e| {
+                    if e.code == ErrorCode::NotFound {
+                        hidden()
+                    } else {
+                        e
+                    }
+                })
+        }
         Some(Attachment::Post(post)) => crate::communities::load_post(conn, actor, post)
             .map(|_| ())
             .map_err(|e| {
@@ -279,6 +297,25 @@ pub fn post_images(conn: &mut DbConn, posts: &[i64]) -> AppResult<HashMap<i64, V
     for row in store::images_of_posts(conn, posts)? {
         let upload = UploadToken(row.token);
         out.entry(row.post_id).or_default().push(PostImage {
+            url: upload_url(&upload),
+            upload,
+            alt: row.alt,
+            width: u32::try_from(row.width).unwrap_or(0),
+            height: u32::try_from(row.height).unwrap_or(0),
+        });
+    }
+    Ok(out)
+}
+
+/// The images of a report, in order, by history step (`None`: the report's own).
+pub fn report_images(
+    conn: &mut DbConn,
+    report: i64,
+) -> AppResult<HashMap<Option<i64>, Vec<PostImage>>> {
+    let mut out: HashMap<Option<i64>, Vec<PostImage>> = HashMap::new();
+    for row in store::images_of_report(conn, report)? {
+        let upload = UploadToken(row.token);
+        out.entry(row.step).or_default().push(PostImage {
             url: upload_url(&upload),
             upload,
             alt: row.alt,

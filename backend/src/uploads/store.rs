@@ -8,7 +8,7 @@ use cortile_shared::upload::UploadToken;
 use diesel::prelude::*;
 
 use super::{Attachment, Cleaned};
-use crate::db::schema::{post_images, uploads};
+use crate::db::schema::{post_images, report_images, uploads};
 use crate::db::DbConn;
 use crate::error::AppResult;
 
@@ -96,6 +96,8 @@ pub fn tombstone(conn: &mut DbConn, ids: &[i64], now: NaiveDateTime) -> AppResul
         return Ok(());
     }
     diesel::delete(post_images::table.filter(post_images::upload_id.eq_any(ids))).execute(conn)?;
+    diesel::delete(report_images::table.filter(report_images::upload_id.eq_any(ids)))
+        .execute(conn)?;
     diesel::update(uploads::table.filter(uploads::id.eq_any(ids)))
         .set((
             uploads::data.eq(Vec::<u8>::new()),
@@ -118,6 +120,9 @@ pub fn purge(
             .filter(uploads::created_at.lt(unattached_before))
             .filter(diesel::dsl::not(
                 uploads::id.eq_any(post_images::table.select(post_images::upload_id)),
+            ))
+            .filter(diesel::dsl::not(
+                uploads::id.eq_any(report_images::table.select(report_images::upload_id)),
             )),
     )
     .execute(conn)?;
@@ -138,6 +143,9 @@ pub fn unattached_of(conn: &mut DbConn, owner: i64) -> AppResult<Vec<i64>> {
         .filter(diesel::dsl::not(
             uploads::id.eq_any(post_images::table.select(post_images::upload_id)),
         ))
+        .filter(diesel::dsl::not(
+            uploads::id.eq_any(report_images::table.select(report_images::upload_id)),
+        ))
         .select(uploads::id)
         .load(conn)?)
 }
@@ -154,13 +162,34 @@ pub fn attachments_of(conn: &mut DbConn, ids: &[i64]) -> AppResult<HashMap<i64, 
     if ids.is_empty() {
         return Ok(HashMap::new());
     }
-    Ok(post_images::table
+    let mut out: HashMap<i64, Attachment> = post_images::table
         .filter(post_images::upload_id.eq_any(ids))
         .select((post_images::upload_id, post_images::post_id))
         .load::<(i64, i64)>(conn)?
         .into_iter()
         .map(|(upload, post)| (upload, Attachment::Post(post)))
-        .collect())
+        .collect();
+    out.extend(
+        report_images::table
+            .filter(report_images::upload_id.eq_any(ids))
+            .select((
+                report_images::upload_id,
+                report_images::report_id,
+                report_images::history_id,
+            ))
+            .load::<(i64, i64, Option<i64>)>(conn)?
+            .into_iter()
+            .map(|(upload, report, step)| {
+                (
+                    upload,
+                    match step {
+                        Some(step) => Attachment::ReportStep { report, step },
+                        None => Attachment::Report(report),
+                    },
+                )
+            }),
+    );
+    Ok(out)
 }
 
 /// The uploads attached to a thing.
@@ -169,6 +198,15 @@ pub fn attached_to(conn: &mut DbConn, target: Attachment) -> AppResult<Vec<i64>>
         Attachment::Post(post) => Ok(post_images::table
             .filter(post_images::post_id.eq(post))
             .select(post_images::upload_id)
+            .load(conn)?),
+        Attachment::Report(report) => Ok(report_images::table
+            .filter(report_images::report_id.eq(report))
+            .filter(report_images::history_id.is_null())
+            .select(report_images::upload_id)
+            .load(conn)?),
+        Attachment::ReportStep { step, .. } => Ok(report_images::table
+            .filter(report_images::history_id.eq(step))
+            .select(report_images::upload_id)
             .load(conn)?),
     }
 }
@@ -194,8 +232,62 @@ pub fn set_attachments(
                     .execute(conn)?;
             }
         }
+        Attachment::Report(report) | Attachment::ReportStep { report, .. } => {
+            let step = match target {
+                Attachment::ReportStep { step, .. } => Some(step),
+                _ => None,
+            };
+            let mut old = report_images::table
+                .filter(report_images::report_id.eq(report))
+                .into_boxed();
+            old = match step {
+                Some(s) => old.filter(report_images::history_id.eq(s)),
+                None => old.filter(report_images::history_id.is_null()),
+            };
+            let old_ids: Vec<i64> = old.select(report_images::id).load(conn)?;
+            diesel::delete(report_images::table.filter(report_images::id.eq_any(old_ids)))
+                .execute(conn)?;
+            for (position, (upload, alt)) in chosen.iter().enumerate() {
+                diesel::insert_into(report_images::table)
+                    .values((
+                        report_images::report_id.eq(report),
+                        report_images::history_id.eq(step),
+                        report_images::upload_id.eq(upload),
+                        report_images::position.eq(i32::try_from(position).unwrap_or(i32::MAX)),
+                        report_images::alt.eq(alt),
+                    ))
+                    .execute(conn)?;
+            }
+        }
     }
     Ok(())
+}
+
+/// An image of a report (`step`: the history step it belongs to, if any).
+#[derive(Debug, Queryable)]
+pub struct ReportImageRow {
+    pub step: Option<i64>,
+    pub token: String,
+    pub alt: String,
+    pub width: i32,
+    pub height: i32,
+}
+
+/// The images of a report and of its history's steps, in order.
+pub fn images_of_report(conn: &mut DbConn, report: i64) -> AppResult<Vec<ReportImageRow>> {
+    Ok(report_images::table
+        .inner_join(uploads::table)
+        .filter(report_images::report_id.eq(report))
+        .filter(uploads::deleted_at.is_null())
+        .order((report_images::history_id, report_images::position))
+        .select((
+            report_images::history_id,
+            uploads::token,
+            report_images::alt,
+            uploads::width,
+            uploads::height,
+        ))
+        .load(conn)?)
 }
 
 /// An image of a post.

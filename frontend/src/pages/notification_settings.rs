@@ -14,12 +14,14 @@ use crate::i18n::use_i18n;
 use crate::session::use_session;
 
 /// The notifications a person can choose to receive elsewhere, in the order shown.
-pub const KINDS: [NotificationKind; 5] = [
+pub const KINDS: [NotificationKind; 7] = [
     NotificationKind::CommentOnPost,
     NotificationKind::ReplyToComment,
     NotificationKind::Moderated,
     NotificationKind::JoinApproved,
     NotificationKind::Banned,
+    NotificationKind::ReportStatus,
+    NotificationKind::ReportComment,
 ];
 
 /// The channels besides the app, in the order shown.
