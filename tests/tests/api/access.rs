@@ -60,6 +60,10 @@ struct Foreign {
     notification: i64,
     /// The URL of an image of that post.
     image: String,
+    /// A maintenance report by the other estate's resident, about their building.
+    report: i64,
+    /// Works announced by staff in that building.
+    works: i64,
 }
 
 async fn arrange(app: &TestApp) -> Foreign {
@@ -155,7 +159,34 @@ async fn arrange(app: &TestApp) -> Foreign {
         .select(cortile::db::schema::notifications::id)
         .first(&mut conn)
         .expect("the author was told of the comment");
+    let report: cortile_shared::maintenance::Report = json_of(
+        neighbour
+            .post(
+                "/api/v1/maintenance/reports",
+                json!({"category": "lift", "place": "building", "building_id": building,
+                       "description": "L'ascensore è fermo al piano terra."}),
+            )
+            .await,
+        201,
+        "report",
+    )
+    .await;
+    let works: cortile_shared::maintenance::Works = json_of(
+        staff
+            .post(
+                "/api/v1/maintenance/works",
+                json!({"title": "Rifacimento del tetto", "description": "Ponteggi sul lato cortile.",
+                       "building_ids": [building], "starts_on": "2026-01-10", "ends_on": "2026-02-10",
+                       "disruptions": ["cortile chiuso"]}),
+            )
+            .await,
+        201,
+        "works",
+    )
+    .await;
     Foreign {
+        report: report.summary.id,
+        works: works.id,
         household,
         surname,
         user,
@@ -224,6 +255,25 @@ fn moderator(ok: u16) -> fn(R) -> u16 {
                 x => x,
             },
         },
+    }
+}
+
+/// Who reads another estate's maintenance report: the manager's people serving every estate
+/// get `ok`; anyone else signed in 404.
+fn report_reader(r: R, ok: u16) -> u16 {
+    match r {
+        R::Anon => 401,
+        R::Operator | R::Staff | R::Admin => ok,
+        _ => 404,
+    }
+}
+
+/// Who reads the reports of another estate's places (public places: 403 to the others).
+fn place_reader(r: R) -> u16 {
+    match r {
+        R::Anon => 401,
+        R::Operator | R::Staff | R::Admin => 200,
+        _ => 403,
     }
 }
 
@@ -780,6 +830,211 @@ fn cases(f: &Foreign) -> Vec<Case> {
             None,
             |r| signed(404)(r),
         ),
+        // Maintenance: a report about the other estate's building, by its resident. The roles
+        // serving every estate on the manager's side (operator, staff, admin) read it; the
+        // others do not see it (404), and see no place they may not report in (403).
+        c(
+            Method::GET,
+            "/api/v1/maintenance/categories",
+            "/api/v1/maintenance/categories".into(),
+            None,
+            public,
+        ),
+        c(
+            Method::POST,
+            "/api/v1/maintenance/reports",
+            "/api/v1/maintenance/reports".into(),
+            Some(
+                json!({"category": "lift", "place": "building", "building_id": f.building,
+                        "description": ""}),
+            ),
+            |r| match r {
+                Anon => 401,
+                Operator | Staff | Admin => 422,
+                _ => 403,
+            },
+        ),
+        c(
+            Method::GET,
+            "/api/v1/maintenance/reports/mine",
+            "/api/v1/maintenance/reports/mine".into(),
+            None,
+            |r| signed(200)(r),
+        ),
+        c(
+            Method::GET,
+            "/api/v1/maintenance/reports/similar",
+            format!(
+                "/api/v1/maintenance/reports/similar?category=lift&building_id={}",
+                f.building
+            ),
+            None,
+            place_reader,
+        ),
+        c(
+            Method::GET,
+            "/api/v1/maintenance/reports/{id}",
+            format!("/api/v1/maintenance/reports/{}", f.report),
+            None,
+            |r| report_reader(r, 200),
+        ),
+        c(
+            Method::POST,
+            "/api/v1/maintenance/reports/{id}/status",
+            format!("/api/v1/maintenance/reports/{}/status", f.report),
+            Some(json!({"to": "resolved"})),
+            |r| match r {
+                Staff | Admin => 409,
+                Operator => 403,
+                other => report_reader(other, 0),
+            },
+        ),
+        c(
+            Method::PUT,
+            "/api/v1/maintenance/reports/{id}/support",
+            format!("/api/v1/maintenance/reports/{}/support", f.report),
+            None,
+            |r| report_reader(r, 403),
+        ),
+        c(
+            Method::DELETE,
+            "/api/v1/maintenance/reports/{id}/support",
+            format!("/api/v1/maintenance/reports/{}/support", f.report),
+            None,
+            |r| report_reader(r, 403),
+        ),
+        c(
+            Method::POST,
+            "/api/v1/maintenance/reports/{id}/comments",
+            format!("/api/v1/maintenance/reports/{}/comments", f.report),
+            Some(json!({"body": ""})),
+            |r| report_reader(r, 422),
+        ),
+        c(
+            Method::POST,
+            "/api/v1/maintenance/reports/{id}/assign",
+            format!("/api/v1/maintenance/reports/{}/assign", f.report),
+            Some(json!({"user_id": 1, "contractor": "Ditta Rossi"})),
+            |r| report_reader(r, 422),
+        ),
+        c(
+            Method::POST,
+            "/api/v1/maintenance/reports/{id}/escalate",
+            format!("/api/v1/maintenance/reports/{}/escalate", f.report),
+            Some(json!({"level": "first_line"})),
+            |r| report_reader(r, 409),
+        ),
+        c(
+            Method::POST,
+            "/api/v1/maintenance/reports/{id}/merge",
+            format!("/api/v1/maintenance/reports/{}/merge", f.report),
+            Some(json!({"into": f.report})),
+            |r| match r {
+                Staff | Admin => 422,
+                Operator => 403,
+                other => report_reader(other, 0),
+            },
+        ),
+        c(
+            Method::POST,
+            "/api/v1/maintenance/reports/{id}/rating",
+            format!("/api/v1/maintenance/reports/{}/rating", f.report),
+            Some(json!({"rating": 9})),
+            |r| report_reader(r, 403),
+        ),
+        c(
+            Method::GET,
+            "/api/v1/maintenance/buildings/{id}/reports",
+            format!("/api/v1/maintenance/buildings/{}/reports", f.building),
+            None,
+            place_reader,
+        ),
+        c(
+            Method::GET,
+            "/api/v1/maintenance/estates/{id}/map",
+            format!("/api/v1/maintenance/estates/{}/map", f.estate),
+            None,
+            place_reader,
+        ),
+        c(
+            Method::GET,
+            "/api/v1/maintenance/estates/{id}/board",
+            format!("/api/v1/maintenance/estates/{}/board", f.estate),
+            None,
+            |r| match r {
+                Anon => 401,
+                Staff | Admin => 200,
+                _ => 403,
+            },
+        ),
+        c(
+            Method::GET,
+            "/api/v1/maintenance/estates/{id}/board.csv",
+            format!("/api/v1/maintenance/estates/{}/board.csv", f.estate),
+            None,
+            |r| match r {
+                Anon => 401,
+                Staff | Admin => 200,
+                _ => 403,
+            },
+        ),
+        c(
+            Method::GET,
+            "/api/v1/maintenance/queue",
+            "/api/v1/maintenance/queue".into(),
+            None,
+            |r| match r {
+                Anon => 401,
+                Custodian | BuildingAdmin | Operator | Staff | Admin => 200,
+                _ => 403,
+            },
+        ),
+        c(
+            Method::POST,
+            "/api/v1/maintenance/queue/status",
+            "/api/v1/maintenance/queue/status".into(),
+            Some(json!({"ids": [], "to": "acknowledged"})),
+            |r| match r {
+                Anon => 401,
+                Custodian | BuildingAdmin | Operator | Staff | Admin => 422,
+                _ => 403,
+            },
+        ),
+        c(
+            Method::POST,
+            "/api/v1/maintenance/works",
+            "/api/v1/maintenance/works".into(),
+            Some(
+                json!({"title": "", "description": "", "building_ids": [f.building],
+                        "starts_on": "2026-01-10", "ends_on": "2026-02-10"}),
+            ),
+            |r| match r {
+                Anon => 401,
+                Staff | Admin => 422,
+                _ => 403,
+            },
+        ),
+        c(
+            Method::GET,
+            "/api/v1/maintenance/works",
+            "/api/v1/maintenance/works".into(),
+            None,
+            |r| signed(200)(r),
+        ),
+        c(
+            Method::GET,
+            "/api/v1/maintenance/works/{id}",
+            format!("/api/v1/maintenance/works/{}", f.works),
+            None,
+            |r| report_reader(r, 200),
+        ),
+        c(
+            Method::POST,
+            "/api/v1/maintenance/works/{id}/rating",
+            format!("/api/v1/maintenance/works/{}/rating", f.works),
+            Some(json!({"rating": 3})),
+            |r| report_reader(r, 403),
+        ),
         // Last: it ends the session.
         c(
             Method::POST,
@@ -868,6 +1123,20 @@ people_test!(
                         page.items.iter().all(|p| p.id.0 != foreign.post),
                         "{role:?}'s feed has another estate's post"
                     );
+                }
+                if got == 200 && case.route == "/api/v1/maintenance/queue" {
+                    let page: cortile_shared::Page<cortile_shared::maintenance::ReportSummary> =
+                        serde_json::from_str(&body).expect("queue");
+                    let sees = page.items.iter().any(|r| r.id == foreign.report);
+                    let global = matches!(role, R::Operator | R::Staff | R::Admin);
+                    assert_eq!(sees, global, "{role:?}'s queue has the other estate's report: {sees}");
+                }
+                if got == 200 && case.route == "/api/v1/maintenance/works" {
+                    let list: Vec<cortile_shared::maintenance::Works> =
+                        serde_json::from_str(&body).expect("works");
+                    let sees = list.iter().any(|w| w.id == foreign.works);
+                    let global = matches!(role, R::Operator | R::Staff | R::Admin);
+                    assert_eq!(sees, global, "{role:?} sees the other estate's works: {sees}");
                 }
                 if got == 200 && case.route == "/api/v1/registry/change-requests" {
                     let list: Vec<ChangeRequest> = serde_json::from_str(&body).expect("list");
