@@ -11,12 +11,14 @@ pub mod config;
 pub mod db;
 pub mod error;
 pub mod http;
+pub mod idempotency;
 pub mod notifications;
 pub mod outbox;
 pub mod pagination;
 pub mod registry;
 pub mod telemetry;
 pub mod tenancy;
+pub mod timebank;
 
 pub use config::Config;
 pub use http::Application;

@@ -38,6 +38,14 @@ pub enum ErrorCode {
     Conflict,
     /// Too many requests in a short time.
     RateLimited,
+    /// A retryable write came without its `Idempotency-Key` header (or with a malformed one).
+    IdempotencyKeyMissing,
+    /// The `Idempotency-Key` was already used for a different request.
+    IdempotencyKeyReused,
+    /// The payer's balance would fall below its credit limit; nothing moved.
+    InsufficientBalance,
+    /// The transfer has already been reversed.
+    AlreadyReversed,
     /// A dependency (database, search index) is not reachable right now.
     ServiceUnavailable,
     /// A fault on the server; the request may be retried later.
@@ -60,6 +68,9 @@ impl ErrorCode {
             ErrorCode::Forbidden | ErrorCode::CsrfFailed => 403,
             ErrorCode::Conflict => 409,
             ErrorCode::RateLimited => 429,
+            ErrorCode::IdempotencyKeyMissing => 400,
+            ErrorCode::IdempotencyKeyReused => 422,
+            ErrorCode::InsufficientBalance | ErrorCode::AlreadyReversed => 409,
             ErrorCode::ServiceUnavailable => 503,
             ErrorCode::Internal | ErrorCode::Unknown => 500,
         }
@@ -80,6 +91,10 @@ impl ErrorCode {
             ErrorCode::CsrfFailed => "csrf_failed",
             ErrorCode::Conflict => "conflict",
             ErrorCode::RateLimited => "rate_limited",
+            ErrorCode::IdempotencyKeyMissing => "idempotency_key_missing",
+            ErrorCode::IdempotencyKeyReused => "idempotency_key_reused",
+            ErrorCode::InsufficientBalance => "insufficient_balance",
+            ErrorCode::AlreadyReversed => "already_reversed",
             ErrorCode::ServiceUnavailable => "service_unavailable",
             ErrorCode::Internal => "internal",
             ErrorCode::Unknown => "unknown",
@@ -101,6 +116,10 @@ impl ErrorCode {
             ErrorCode::CsrfFailed => "Request not verified",
             ErrorCode::Conflict => "Conflict",
             ErrorCode::RateLimited => "Too many requests",
+            ErrorCode::IdempotencyKeyMissing => "Idempotency key required",
+            ErrorCode::IdempotencyKeyReused => "Idempotency key already used",
+            ErrorCode::InsufficientBalance => "Insufficient balance",
+            ErrorCode::AlreadyReversed => "Already reversed",
             ErrorCode::ServiceUnavailable => "Service unavailable",
             ErrorCode::Internal => "Internal error",
             ErrorCode::Unknown => "Unknown error",

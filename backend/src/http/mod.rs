@@ -65,6 +65,7 @@ pub fn parse_id(raw: &str, field: &str) -> Result<i64, AppError> {
         (name = "communities", description = "Communities, posts, comments, reactions, the feed"),
         (name = "moderation", description = "Flags, the moderation queue, hiding, locking, bans"),
         (name = "notifications", description = "In-app notifications"),
+        (name = "timebank", description = "The time bank's ledger: transfers, accounts, statements, staff corrections"),
     )
 )]
 struct ApiDoc;
@@ -117,6 +118,7 @@ fn openapi_and_routes(
                 .configure(crate::audit::routes::configure)
                 .configure(crate::communities::routes::configure)
                 .configure(crate::notifications::routes::configure)
+                .configure(crate::timebank::routes::configure)
                 .configure(meta::configure)
                 .default_service(web::to(api_not_found)),
         )
