@@ -15,3 +15,5 @@ mod schema;
 mod support;
 mod targeting;
 mod tenancy;
+mod timebank;
+mod timebank_crash;
