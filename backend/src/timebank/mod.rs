@@ -187,9 +187,13 @@ pub fn pay(
     let ids: Vec<i64> = std::iter::once(payment.payer)
         .chain(payment.legs.iter().map(|l| l.to))
         .collect();
-    let people = store::users_brief(conn, &ids)?;
-    let mut accounts = store::accounts_of(conn, bank.id, &ids)?;
+    let people = store::members_brief(conn, bank.id, &ids)?;
+    let mut accounts: HashMap<i64, i64> = people
+        .values()
+        .filter_map(|u| u.account_id.map(|a| (u.id, a)))
+        .collect();
     let mut errors = Vec::new();
+    let mut to_open = Vec::new();
     for (i, user) in ids.iter().enumerate() {
         let field = match i {
             0 => None,
@@ -219,10 +223,16 @@ pub fn pay(
             }
             continue;
         }
-        accounts.insert(*user, store::open_account(conn, bank, *user, now)?);
+        to_open.push(*user);
     }
     if !errors.is_empty() {
         return Err(AppError::validation(errors));
+    }
+    // New accounts in ascending user id: two payments opening the same two accounts on
+    // PostgreSQL wait for each other in one order, never in a cycle.
+    to_open.sort_unstable();
+    for user in to_open {
+        accounts.insert(user, store::open_account(conn, bank, user, now)?);
     }
     let total: i64 = payment.legs.iter().map(|l| l.minutes).sum();
     let mut lines = vec![Line {
@@ -587,7 +597,7 @@ pub fn adjust(
         let account = match store::account_of(conn, bank.id, user_id)? {
             Some(a) => a.id,
             None => {
-                let brief = store::users_brief(conn, &[user_id])?;
+                let brief = store::members_brief(conn, bank.id, &[user_id])?;
                 let code = brief
                     .get(&user_id)
                     .filter(|u| u.active())
@@ -761,8 +771,13 @@ pub fn set_credit_limit(
     write_tx(conn, |conn| {
         let bank = store::bank(conn, bank_id)?
             .ok_or_else(|| AppError::not_found(format!("bank {bank_id} does not exist")))?;
-        // Lock the bank's accounts in the transfers' order (PostgreSQL; SQLite holds the
-        // database's write lock already).
+        // The bank's row first: accounts being opened read it under a share lock, so they
+        // wait for this change (or this change waits for them) before any account is locked.
+        diesel::update(timebank_banks::table.find(bank_id))
+            .set(timebank_banks::credit_limit_minutes.eq(limit))
+            .execute(conn)?;
+        // Then the bank's accounts, in the transfers' order (PostgreSQL; SQLite's writer
+        // holds the database already).
         if let DbConn::Postgres(c) = conn {
             timebank_accounts::table
                 .filter(timebank_accounts::bank_id.eq(bank_id))
@@ -782,9 +797,6 @@ pub fn set_credit_limit(
                 "{below} member(s) have a balance below {limit} minutes; the limit cannot be raised above it yet"
             )));
         }
-        diesel::update(timebank_banks::table.find(bank_id))
-            .set(timebank_banks::credit_limit_minutes.eq(limit))
-            .execute(conn)?;
         diesel::update(
             timebank_accounts::table
                 .filter(timebank_accounts::bank_id.eq(bank_id))

@@ -95,32 +95,6 @@ pub fn account_of(conn: &mut DbConn, bank_id: i64, user_id: i64) -> AppResult<Op
         .optional()?)
 }
 
-/// Account ids of these members in the bank (user id → account id).
-pub fn accounts_of(
-    conn: &mut DbConn,
-    bank_id: i64,
-    user_ids: &[i64],
-) -> AppResult<HashMap<i64, i64>> {
-    let rows: Vec<(i64, Option<i64>)> = if let [one] = user_ids {
-        // The common case, as a statement the connection keeps prepared.
-        timebank_accounts::table
-            .filter(timebank_accounts::bank_id.eq(bank_id))
-            .filter(timebank_accounts::user_id.eq(*one))
-            .select((timebank_accounts::id, timebank_accounts::user_id))
-            .load(conn)?
-    } else {
-        timebank_accounts::table
-            .filter(timebank_accounts::bank_id.eq(bank_id))
-            .filter(timebank_accounts::user_id.eq_any(user_ids))
-            .select((timebank_accounts::id, timebank_accounts::user_id))
-            .load(conn)?
-    };
-    Ok(rows
-        .into_iter()
-        .filter_map(|(id, user)| user.map(|u| (u, id)))
-        .collect())
-}
-
 /// Opens a member's account (if not already open) with the bank's credit limit; returns its id.
 pub fn open_account(
     conn: &mut DbConn,
@@ -128,12 +102,23 @@ pub fn open_account(
     user_id: i64,
     now: NaiveDateTime,
 ) -> AppResult<i64> {
+    // The bank's limit as of now: on PostgreSQL read under a share lock, so that a concurrent
+    // change of the limit (which updates the bank's row first) either waits for this account
+    // or is seen by it. SQLite's writer already holds the database.
+    let limit = match conn {
+        DbConn::Postgres(c) => timebank_banks::table
+            .find(bank.id)
+            .select(timebank_banks::credit_limit_minutes)
+            .for_share()
+            .first::<i64>(c)?,
+        DbConn::Sqlite(_) => bank.credit_limit_minutes,
+    };
     crate::on_backend!(conn, c => diesel::insert_into(timebank_accounts::table)
         .values((
             timebank_accounts::bank_id.eq(bank.id),
             timebank_accounts::user_id.eq(user_id),
             timebank_accounts::balance_minutes.eq(0),
-            timebank_accounts::credit_limit_minutes.eq(bank.credit_limit_minutes),
+            timebank_accounts::credit_limit_minutes.eq(limit),
             timebank_accounts::created_at.eq(now),
         ))
         .on_conflict((timebank_accounts::bank_id, timebank_accounts::user_id))
@@ -311,7 +296,8 @@ pub fn names(conn: &mut DbConn, ids: &[i64]) -> AppResult<HashMap<i64, String>> 
         .collect())
 }
 
-/// What the ledger needs to know about a user: name, fiscal code, whether active.
+/// What the ledger needs to know about a user: name, fiscal code, whether active, and their
+/// account in the bank if it is open.
 #[derive(Debug, Clone, Queryable)]
 pub struct UserBrief {
     pub id: i64,
@@ -319,6 +305,7 @@ pub struct UserBrief {
     pub fiscal_code: Option<String>,
     pub disabled: bool,
     pub erased_at: Option<NaiveDateTime>,
+    pub account_id: Option<i64>,
 }
 
 impl UserBrief {
@@ -327,21 +314,33 @@ impl UserBrief {
     }
 }
 
-pub fn users_brief(conn: &mut DbConn, ids: &[i64]) -> AppResult<HashMap<i64, UserBrief>> {
+/// These users and their accounts in the bank, in one query (it runs at every payment).
+pub fn members_brief(
+    conn: &mut DbConn,
+    bank_id: i64,
+    ids: &[i64],
+) -> AppResult<HashMap<i64, UserBrief>> {
+    let joined = users::table.left_join(
+        timebank_accounts::table.on(timebank_accounts::user_id
+            .eq(users::id.nullable())
+            .and(timebank_accounts::bank_id.eq(bank_id))),
+    );
     let select = (
         users::id,
         users::display_name,
         users::fiscal_code,
         users::disabled,
         users::erased_at,
+        timebank_accounts::id.nullable(),
     );
     let rows: Vec<UserBrief> = if let [one] = ids {
-        users::table
+        // The common case, as a statement the connection keeps prepared.
+        joined
             .filter(users::id.eq(*one))
             .select(select)
             .load(conn)?
     } else {
-        users::table
+        joined
             .filter(users::id.eq_any(ids))
             .select(select)
             .load(conn)?

@@ -2,6 +2,9 @@
 -- immutable transfers with their double entries, and the generic idempotency keys of
 -- retryable writes.
 -- Kept in step with the other backend's tree; a test compares the two.
+-- The hot tables use INTEGER PRIMARY KEY without AUTOINCREMENT: ledger rows are never deleted
+-- and no one refers to a key by id, so reuse cannot happen or harm; each payment spares a
+-- write to sqlite_sequence.
 
 CREATE TABLE timebank_banks (
     id INTEGER PRIMARY KEY AUTOINCREMENT NOT NULL,
@@ -27,7 +30,7 @@ CREATE TABLE timebank_accounts (
 );
 
 CREATE TABLE timebank_transfers (
-    id INTEGER PRIMARY KEY AUTOINCREMENT NOT NULL,
+    id INTEGER PRIMARY KEY NOT NULL,
     bank_id INTEGER NOT NULL REFERENCES timebank_banks (id),
     kind TEXT NOT NULL CHECK (kind IN ('transfer', 'exchange', 'adjustment', 'reversal')),
     -- The member who paid, or the staff member who corrected (the resident in assisted mode).
@@ -39,10 +42,9 @@ CREATE TABLE timebank_transfers (
     reverses_id INTEGER UNIQUE REFERENCES timebank_transfers (id),
     created_at TIMESTAMP NOT NULL
 );
-CREATE INDEX timebank_transfers_bank ON timebank_transfers (bank_id, id);
 
 CREATE TABLE timebank_entries (
-    id INTEGER PRIMARY KEY AUTOINCREMENT NOT NULL,
+    id INTEGER PRIMARY KEY NOT NULL,
     transfer_id INTEGER NOT NULL REFERENCES timebank_transfers (id),
     account_id INTEGER NOT NULL REFERENCES timebank_accounts (id),
     -- Credit (positive) or debit (negative); the entries of a transfer sum to zero.
@@ -66,7 +68,7 @@ BEGIN SELECT RAISE(ABORT, 'timebank_entries are immutable'); END;
 -- Retryable writes: the first answer to a key is kept and given again to every retry.
 -- Generic: `scope` names the operation (e.g. timebank.transfer).
 CREATE TABLE idempotency_keys (
-    id INTEGER PRIMARY KEY AUTOINCREMENT NOT NULL,
+    id INTEGER PRIMARY KEY NOT NULL,
     -- Whose key: the principal (the resident, in assisted mode).
     user_id INTEGER NOT NULL REFERENCES users (id),
     key TEXT NOT NULL,
