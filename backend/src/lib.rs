@@ -11,6 +11,7 @@ pub mod config;
 pub mod db;
 pub mod error;
 pub mod http;
+pub mod idempotency;
 pub mod maintenance;
 pub mod notifications;
 pub mod open311;
@@ -19,6 +20,7 @@ pub mod pagination;
 pub mod registry;
 pub mod telemetry;
 pub mod tenancy;
+pub mod timebank;
 pub mod uploads;
 
 pub use config::Config;

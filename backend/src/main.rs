@@ -1,4 +1,4 @@
-//! `cortile`: the one binary. `serve` (the default), `migrate`, `seed --demo`.
+//! `cortile`: the one binary. `serve` (the default), `migrate`, `seed --demo`, `check-ledger`.
 
 use std::process::ExitCode;
 
@@ -65,6 +65,13 @@ enum Command {
         #[command(subcommand)]
         command: KeyCommand,
     },
+    /// Check the time bank's ledger: recompute every balance from the entries and check the
+    /// invariants (zero-sum banks and transfers, credit limits, idempotency keys).
+    ///
+    /// Exit code 0 when the ledger is sound, 1 when anything is off (each problem is named on
+    /// its own line, with the account or transfer).
+    #[command(name = "check-ledger", after_help = ENV_HELP)]
+    CheckLedger,
     /// Load data into the database.
     #[command(after_help = ENV_HELP)]
     Seed {
@@ -145,6 +152,7 @@ fn main() -> ExitCode {
             ..config
         })),
         Command::Migrate => migrate(&config),
+        Command::CheckLedger => check_ledger(&config),
         Command::Seed { demo: _, scale } => seed(&config, scale),
         Command::Open311Key { command } => open311_key(&config, command),
         Command::User {
@@ -212,6 +220,41 @@ fn migrate(config: &Config) -> ExitCode {
             ExitCode::SUCCESS
         }
         Err(code) => code,
+    }
+}
+
+fn check_ledger(config: &Config) -> ExitCode {
+    let db = match open_db(config) {
+        Ok(db) => db,
+        Err(code) => return code,
+    };
+    let report = db
+        .get()
+        .and_then(|mut conn| cortile::timebank::check::check_ledger(&mut conn));
+    match report {
+        Ok(r) if r.ok() => {
+            println!(
+                "ledger OK: {} banks, {} accounts, {} transfers, {} entries; {} minutes held by members",
+                r.banks, r.accounts, r.transfers, r.entries, r.minutes_held
+            );
+            ExitCode::SUCCESS
+        }
+        Ok(r) => {
+            for p in &r.problems {
+                println!("ledger problem: {p}");
+            }
+            eprintln!(
+                "cortile: error: the ledger has {} problem(s) ({} accounts, {} transfers checked)",
+                r.problems.len(),
+                r.accounts,
+                r.transfers
+            );
+            ExitCode::from(1)
+        }
+        Err(e) => {
+            eprintln!("cortile: error: the ledger could not be read: {e}");
+            ExitCode::from(1)
+        }
     }
 }
 

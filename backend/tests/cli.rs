@@ -65,7 +65,7 @@ fn help_documents_every_setting_and_subcommand() {
     ] {
         assert!(help.contains(word), "--help mentions {word}:\n{help}");
     }
-    for sub in ["serve", "migrate", "seed"] {
+    for sub in ["serve", "migrate", "seed", "check-ledger"] {
         let out = cortile().args([sub, "--help"]).output().expect("run");
         assert!(out.status.success(), "{sub} --help");
         assert!(String::from_utf8_lossy(&out.stdout).contains("DATABASE_URL"));

@@ -48,6 +48,14 @@ pub enum ErrorCode {
     InvalidTransition,
     /// Too many requests in a short time.
     RateLimited,
+    /// A retryable write came without its `Idempotency-Key` header (or with a malformed one).
+    IdempotencyKeyMissing,
+    /// The `Idempotency-Key` was already used for a different request.
+    IdempotencyKeyReused,
+    /// The payer's balance would fall below its credit limit; nothing moved.
+    InsufficientBalance,
+    /// The transfer has already been reversed.
+    AlreadyReversed,
     /// A dependency (database, search index) is not reachable right now.
     ServiceUnavailable,
     /// A fault on the server; the request may be retried later.
@@ -72,6 +80,9 @@ impl ErrorCode {
             ErrorCode::Forbidden | ErrorCode::CsrfFailed => 403,
             ErrorCode::Conflict | ErrorCode::InvalidTransition => 409,
             ErrorCode::RateLimited => 429,
+            ErrorCode::IdempotencyKeyMissing => 400,
+            ErrorCode::IdempotencyKeyReused => 422,
+            ErrorCode::InsufficientBalance | ErrorCode::AlreadyReversed => 409,
             ErrorCode::ServiceUnavailable => 503,
             ErrorCode::Internal | ErrorCode::Unknown => 500,
         }
@@ -96,6 +107,10 @@ impl ErrorCode {
             ErrorCode::Conflict => "conflict",
             ErrorCode::InvalidTransition => "invalid_transition",
             ErrorCode::RateLimited => "rate_limited",
+            ErrorCode::IdempotencyKeyMissing => "idempotency_key_missing",
+            ErrorCode::IdempotencyKeyReused => "idempotency_key_reused",
+            ErrorCode::InsufficientBalance => "insufficient_balance",
+            ErrorCode::AlreadyReversed => "already_reversed",
             ErrorCode::ServiceUnavailable => "service_unavailable",
             ErrorCode::Internal => "internal",
             ErrorCode::Unknown => "unknown",
@@ -121,6 +136,10 @@ impl ErrorCode {
             ErrorCode::Conflict => "Conflict",
             ErrorCode::InvalidTransition => "Not allowed in the current status",
             ErrorCode::RateLimited => "Too many requests",
+            ErrorCode::IdempotencyKeyMissing => "Idempotency key required",
+            ErrorCode::IdempotencyKeyReused => "Idempotency key already used",
+            ErrorCode::InsufficientBalance => "Insufficient balance",
+            ErrorCode::AlreadyReversed => "Already reversed",
             ErrorCode::ServiceUnavailable => "Service unavailable",
             ErrorCode::Internal => "Internal error",
             ErrorCode::Unknown => "Unknown error",

@@ -73,3 +73,11 @@ id_newtype!(
     /// Id of a comment on a post.
     CommentId
 );
+id_newtype!(
+    /// Id of a time bank (one city-wide bank today; estate banks may follow).
+    BankId
+);
+id_newtype!(
+    /// Id of a transfer of the time bank's ledger (immutable once written).
+    TransferId
+);

@@ -19,12 +19,13 @@ pub mod profile;
 pub mod registry;
 pub mod tenancy;
 pub mod upload;
+pub mod timebank;
 
 pub use error::{ErrorCode, FieldError, Problem};
 pub use fiscal_code::FiscalCode;
 pub use ids::{
-    ApplicationId, BuildingId, ChangeRequestId, CommentId, CommunityId, EstateId, HouseholdId,
-    PersonId, PostId, SessionId, UnitId, UserId,
+    ApplicationId, BankId, BuildingId, ChangeRequestId, CommentId, CommunityId, EstateId,
+    HouseholdId, PersonId, PostId, SessionId, TransferId, UnitId, UserId,
 };
 pub use locale::Locale;
 pub use page::Page;

@@ -22,6 +22,7 @@ use serde::de::DeserializeOwned;
 pub use cortile::registry::demo_export as export;
 pub mod images;
 pub mod io_server;
+pub mod ledger;
 pub mod oidc;
 pub mod smtp;
 
@@ -287,6 +288,38 @@ impl TestApp {
         }
     }
 
+    /// A session for a member made straight in the database ([`ledger::residents_with_sessions`]).
+    pub async fn session_for(&self, member: &ledger::Member) -> Session {
+        let mut headers = reqwest::header::HeaderMap::new();
+        headers.insert(
+            reqwest::header::COOKIE,
+            format!(
+                "{}={}",
+                cortile::auth::session::SESSION_COOKIE,
+                member.token
+            )
+            .parse()
+            .expect("a cookie header"),
+        );
+        let client = reqwest::Client::builder()
+            .default_headers(headers)
+            .redirect(reqwest::redirect::Policy::none())
+            .build()
+            .expect("http client");
+        let res = client
+            .get(self.url("/api/v1/me"))
+            .send()
+            .await
+            .expect("GET /api/v1/me");
+        let me: Me = json_of(res, 200, "GET /api/v1/me").await;
+        Session {
+            client,
+            csrf: member.csrf.clone(),
+            me,
+            base: self.address.clone(),
+        }
+    }
+
     /// A client with an empty cookie jar (an anonymous visitor who keeps cookies).
     pub fn anonymous(&self) -> Session {
         Session {
@@ -395,6 +428,46 @@ impl Session {
             "/api/v1/uploads",
             content_type,
             bytes,
+        )
+        .await
+    }
+
+    /// Sends a request with extra headers (e.g. `Idempotency-Key`); the CSRF header on
+    /// anything but GET.
+    pub async fn send_with(
+        &self,
+        method: reqwest::Method,
+        path: &str,
+        body: Option<serde_json::Value>,
+        headers: &[(&str, &str)],
+    ) -> reqwest::Response {
+        let mut req = self.client.request(method.clone(), self.url(path));
+        if method != reqwest::Method::GET && !self.csrf.is_empty() {
+            req = req.header("x-csrf-token", &self.csrf);
+        }
+        for (name, value) in headers {
+            req = req.header(*name, *value);
+        }
+        if let Some(body) = body {
+            req = req.json(&body);
+        }
+        req.send()
+            .await
+            .unwrap_or_else(|e| panic!("{method} {path}: {e}"))
+    }
+
+    /// POSTs a JSON body with an `Idempotency-Key`.
+    pub async fn post_keyed(
+        &self,
+        path: &str,
+        key: &str,
+        body: serde_json::Value,
+    ) -> reqwest::Response {
+        self.send_with(
+            reqwest::Method::POST,
+            path,
+            Some(body),
+            &[("idempotency-key", key)],
         )
         .await
     }

@@ -55,6 +55,12 @@ pub enum Action {
     PinIn(CommunityCtx),
     /// Approve members, and later hide, lock and ban.
     ModerateCommunity(CommunityCtx),
+    /// Hold an account in the time bank, pay other members, read one's own statement.
+    UseTimeBank,
+    /// See one transfer of the ledger; `party` when the actor paid or was paid by it.
+    ViewTransfer { party: bool },
+    /// Correct the time bank: adjustments, reversals, credit limits (audited).
+    ManageTimeBank,
     /// Create a community of interest.
     CreateCommunity,
     /// Upload an image (to attach to something of mine afterwards).
@@ -169,6 +175,9 @@ const ANNOUNCERS: &[Role] = &[
     Role::Admin,
     Role::SocialWorker,
 ];
+/// Roles that correct the time bank's ledger and set its credit limits (global scope only).
+const TIMEBANK_STAFF: &[Role] = &[Role::Staff, Role::Admin];
+
 /// Roles that may create communities of interest (besides residents).
 const FOUNDERS: &[Role] = &[
     Role::SocialWorker,
@@ -385,6 +394,19 @@ pub fn authorize(actor: &Actor, action: &Action) -> AppResult<Detail> {
                 .as_ref()
                 .is_some_and(|r| r.home.building_id.0 == place.building_id),
             forbidden("rate these works: they were not in your building"),
+        ),
+        // Members of the time bank are the residents the registry knows (in assisted mode the
+        // resident being assisted: the operator's own roles do not count).
+        Action::UseTimeBank => allowed(
+            p.has_role(Role::Resident),
+            forbidden("use the time bank: its members are the residents"),
+        ),
+        Action::ViewTransfer { party } => {
+            allowed(*party || holds_globally(p, TIMEBANK_STAFF), hidden())
+        }
+        Action::ManageTimeBank => allowed(
+            holds_globally(p, TIMEBANK_STAFF),
+            forbidden("correct the time bank"),
         ),
     }
 }

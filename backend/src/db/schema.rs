@@ -654,6 +654,68 @@ diesel::joinable!(planned_work_buildings -> planned_works (works_id));
 diesel::joinable!(planned_work_buildings -> buildings (building_id));
 diesel::joinable!(planned_work_ratings -> planned_works (works_id));
 
+diesel::table! {
+    timebank_banks (id) {
+        id -> BigInt,
+        name -> Text,
+        scope -> Text,
+        credit_limit_minutes -> BigInt,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    timebank_accounts (id) {
+        id -> BigInt,
+        bank_id -> BigInt,
+        user_id -> Nullable<BigInt>,
+        balance_minutes -> BigInt,
+        credit_limit_minutes -> BigInt,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    timebank_transfers (id) {
+        id -> BigInt,
+        bank_id -> BigInt,
+        kind -> Text,
+        initiated_by -> Nullable<BigInt>,
+        on_behalf_operator -> Nullable<BigInt>,
+        memo -> Text,
+        reverses_id -> Nullable<BigInt>,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    timebank_entries (id) {
+        id -> BigInt,
+        transfer_id -> BigInt,
+        account_id -> BigInt,
+        minutes -> BigInt,
+        balance_after -> BigInt,
+    }
+}
+
+diesel::table! {
+    idempotency_keys (id) {
+        id -> BigInt,
+        user_id -> BigInt,
+        key -> Text,
+        scope -> Text,
+        request_hash -> Text,
+        response_status -> Nullable<Integer>,
+        response_body -> Nullable<Text>,
+        resource_id -> Nullable<BigInt>,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::joinable!(timebank_entries -> timebank_transfers (transfer_id));
+diesel::joinable!(timebank_entries -> timebank_accounts (account_id));
+diesel::joinable!(timebank_accounts -> timebank_banks (bank_id));
+
 diesel::allow_tables_to_appear_in_same_query!(
     estates,
     buildings,
@@ -687,6 +749,11 @@ diesel::allow_tables_to_appear_in_same_query!(
     outbox,
     notification_channels,
     notification_preferences,
+    timebank_banks,
+    timebank_accounts,
+    timebank_transfers,
+    timebank_entries,
+    idempotency_keys,
     uploads,
     post_images,
     open311_keys,

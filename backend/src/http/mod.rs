@@ -65,6 +65,7 @@ pub fn parse_id(raw: &str, field: &str) -> Result<i64, AppError> {
         (name = "tenancy", description = "Tenant files, applications, registry corrections"),
         (name = "audit", description = "The audit log"),
         (name = "communities", description = "Communities, posts, comments, reactions, the feed"),
+        (name = "timebank", description = "The time bank's ledger: transfers, accounts, statements, staff corrections"),
         (name = "moderation", description = "Flags, the moderation queue, hiding, locking, bans"),
         (name = "notifications", description = "In-app notifications"),
         (name = "uploads", description = "Images: uploaded, cleaned of metadata, attached to posts"),
@@ -117,6 +118,7 @@ fn openapi_and_routes(
             utoipa_actix_web::scope(cortile_shared::API_PREFIX)
                 .configure(crate::registry::routes::configure)
                 .configure(crate::auth::routes::configure)
+                .configure(crate::timebank::routes::configure)
                 .configure(crate::tenancy::routes::configure)
                 .configure(crate::audit::routes::configure)
                 .configure(crate::communities::routes::configure)

@@ -58,6 +58,8 @@ struct Foreign {
     /// A comment on that post, and the notification it gave the post's author.
     comment: i64,
     notification: i64,
+    /// A time bank transfer by the other estate's resident.
+    transfer: i64,
     /// The URL of an image of that post.
     image: String,
     /// A maintenance report by the other estate's resident, about their building.
@@ -184,7 +186,21 @@ async fn arrange(app: &TestApp) -> Foreign {
         "works",
     )
     .await;
+    let payee = cortile_tests::ledger::residents_with_sessions(&mut conn, 1);
+    let transfer: cortile_shared::timebank::Transfer = json_of(
+        neighbour
+            .post_keyed(
+                "/api/v1/timebank/transfers",
+                "matrix-arrange",
+                json!({"to": payee[0].user_id, "minutes": 10, "memo": "spesa"}),
+            )
+            .await,
+        201,
+        "transfer",
+    )
+    .await;
     Foreign {
+        transfer: transfer.id.0,
         report: report.summary.id,
         works: works.id,
         household,
@@ -273,6 +289,24 @@ fn place_reader(r: R) -> u16 {
     match r {
         R::Anon => 401,
         R::Operator | R::Staff | R::Admin => 200,
+        _ => 403,
+    }
+}
+
+/// Members of the time bank are residents; everyone else signed in is refused (403).
+fn timebank_member(r: R) -> u16 {
+    match r {
+        R::Anon => 401,
+        R::Resident => 200,
+        _ => 403,
+    }
+}
+
+/// Staff functions of the time bank: `ok` for staff and admins, 403 for other roles.
+fn timebank_staff(ok: u16) -> impl Fn(R) -> u16 {
+    move |r| match r {
+        R::Anon => 401,
+        R::Staff | R::Admin => ok,
         _ => 403,
     }
 }
@@ -1035,6 +1069,76 @@ fn cases(f: &Foreign) -> Vec<Case> {
             Some(json!({"rating": 3})),
             |r| report_reader(r, 403),
         ),
+        c(
+            Method::POST,
+            "/api/v1/timebank/transfers",
+            "/api/v1/timebank/transfers".into(),
+            Some(json!({"to": f.user, "minutes": 1, "memo": "matrice"})),
+            |r| match r {
+                Anon => 401,
+                Resident => 201,
+                _ => 403,
+            },
+        ),
+        c(
+            Method::GET,
+            "/api/v1/timebank/transfers/{id}",
+            format!("/api/v1/timebank/transfers/{}", f.transfer),
+            None,
+            |r| match r {
+                Anon => 401,
+                Staff | Admin => 200,
+                _ => 404,
+            },
+        ),
+        c(
+            Method::POST,
+            "/api/v1/timebank/transfers/{id}/reversal",
+            format!("/api/v1/timebank/transfers/{}/reversal", f.transfer),
+            Some(json!({"reason": "matrice"})),
+            // Staff reverse it; the admin, after them, finds it reversed.
+            |r| match r {
+                Anon => 401,
+                Staff => 201,
+                Admin => 409,
+                _ => 403,
+            },
+        ),
+        c(
+            Method::GET,
+            "/api/v1/timebank/accounts/me",
+            "/api/v1/timebank/accounts/me".into(),
+            None,
+            timebank_member,
+        ),
+        c(
+            Method::GET,
+            "/api/v1/timebank/accounts/me/statement",
+            "/api/v1/timebank/accounts/me/statement".into(),
+            None,
+            timebank_member,
+        ),
+        c(
+            Method::GET,
+            "/api/v1/timebank/accounts/me/statement.csv",
+            "/api/v1/timebank/accounts/me/statement.csv".into(),
+            None,
+            timebank_member,
+        ),
+        c(
+            Method::POST,
+            "/api/v1/timebank/accounts/{user_id}/adjustments",
+            format!("/api/v1/timebank/accounts/{}/adjustments", f.user),
+            Some(json!({"minutes": 5, "reason": "matrice"})),
+            |r| timebank_staff(201)(r),
+        ),
+        c(
+            Method::PUT,
+            "/api/v1/timebank/banks/{id}/credit-limit",
+            "/api/v1/timebank/banks/1/credit-limit".into(),
+            Some(json!({"credit_limit_minutes": -600})),
+            |r| timebank_staff(200)(r),
+        ),
         // Last: it ends the session.
         c(
             Method::POST,
@@ -1089,7 +1193,14 @@ people_test!(
                 } else {
                     case.body.clone()
                 };
-                let res = session.send(case.method.clone(), &case.path, body).await;
+                // Payments carry an Idempotency-Key (a new one each time).
+                let key = uuid::Uuid::new_v4().to_string();
+                let headers: &[(&str, &str)] = if case.route.starts_with("/api/v1/timebank/") {
+                    &[("idempotency-key", &key)]
+                } else {
+                    &[]
+                };
+                let res = session.send_with(case.method.clone(), &case.path, body, headers).await;
                 let got = res.status().as_u16();
                 let want = (case.expect)(role);
                 let body = res.text().await.unwrap_or_default();

@@ -15,5 +15,7 @@ mod registry;
 mod schema;
 mod support;
 mod targeting;
+mod timebank;
+mod timebank_crash;
 mod tenancy;
 mod uploads;

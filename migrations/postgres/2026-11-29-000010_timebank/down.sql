@@ -1,0 +1,6 @@
+DROP TABLE idempotency_keys;
+DROP TABLE timebank_entries;
+DROP TABLE timebank_transfers;
+DROP FUNCTION timebank_immutable();
+DROP TABLE timebank_accounts;
+DROP TABLE timebank_banks;
