@@ -12,6 +12,7 @@ pub mod db;
 pub mod error;
 pub mod http;
 pub mod idempotency;
+pub mod market;
 pub mod notifications;
 pub mod outbox;
 pub mod pagination;

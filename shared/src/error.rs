@@ -46,6 +46,12 @@ pub enum ErrorCode {
     InsufficientBalance,
     /// The transfer has already been reversed.
     AlreadyReversed,
+    /// An exchange cannot take this step from its current state (or not by this party).
+    InvalidTransition,
+    /// The listing is closed: it takes no new exchanges.
+    ListingClosed,
+    /// This person has already reviewed this exchange.
+    AlreadyReviewed,
     /// A dependency (database, search index) is not reachable right now.
     ServiceUnavailable,
     /// A fault on the server; the request may be retried later.
@@ -70,7 +76,11 @@ impl ErrorCode {
             ErrorCode::RateLimited => 429,
             ErrorCode::IdempotencyKeyMissing => 400,
             ErrorCode::IdempotencyKeyReused => 422,
-            ErrorCode::InsufficientBalance | ErrorCode::AlreadyReversed => 409,
+            ErrorCode::InsufficientBalance
+            | ErrorCode::AlreadyReversed
+            | ErrorCode::InvalidTransition
+            | ErrorCode::ListingClosed
+            | ErrorCode::AlreadyReviewed => 409,
             ErrorCode::ServiceUnavailable => 503,
             ErrorCode::Internal | ErrorCode::Unknown => 500,
         }
@@ -95,6 +105,9 @@ impl ErrorCode {
             ErrorCode::IdempotencyKeyReused => "idempotency_key_reused",
             ErrorCode::InsufficientBalance => "insufficient_balance",
             ErrorCode::AlreadyReversed => "already_reversed",
+            ErrorCode::InvalidTransition => "invalid_transition",
+            ErrorCode::ListingClosed => "listing_closed",
+            ErrorCode::AlreadyReviewed => "already_reviewed",
             ErrorCode::ServiceUnavailable => "service_unavailable",
             ErrorCode::Internal => "internal",
             ErrorCode::Unknown => "unknown",
@@ -120,6 +133,9 @@ impl ErrorCode {
             ErrorCode::IdempotencyKeyReused => "Idempotency key already used",
             ErrorCode::InsufficientBalance => "Insufficient balance",
             ErrorCode::AlreadyReversed => "Already reversed",
+            ErrorCode::InvalidTransition => "Not possible in this state",
+            ErrorCode::ListingClosed => "Listing closed",
+            ErrorCode::AlreadyReviewed => "Already reviewed",
             ErrorCode::ServiceUnavailable => "Service unavailable",
             ErrorCode::Internal => "Internal error",
             ErrorCode::Unknown => "Unknown error",

@@ -12,6 +12,7 @@ pub mod geo;
 pub mod ids;
 pub mod import;
 pub mod locale;
+pub mod market;
 pub mod meta;
 pub mod page;
 pub mod profile;
@@ -23,7 +24,8 @@ pub use error::{ErrorCode, FieldError, Problem};
 pub use fiscal_code::FiscalCode;
 pub use ids::{
     ApplicationId, BankId, BuildingId, ChangeRequestId, CommentId, CommunityId, EstateId,
-    HouseholdId, PersonId, PostId, SessionId, TransferId, UnitId, UserId,
+    ExchangeId, HouseholdId, ListingId, OrganisationId, PersonId, PostId, SessionId, TransferId,
+    UnitId, UserId,
 };
 pub use locale::Locale;
 pub use page::Page;

@@ -66,6 +66,7 @@ pub fn parse_id(raw: &str, field: &str) -> Result<i64, AppError> {
         (name = "moderation", description = "Flags, the moderation queue, hiding, locking, bans"),
         (name = "notifications", description = "In-app notifications"),
         (name = "timebank", description = "The time bank's ledger: transfers, accounts, statements, staff corrections"),
+        (name = "market", description = "Listings, exchanges, messages, reviews, organisations, the monthly report"),
     )
 )]
 struct ApiDoc;
@@ -119,6 +120,7 @@ fn openapi_and_routes(
                 .configure(crate::communities::routes::configure)
                 .configure(crate::notifications::routes::configure)
                 .configure(crate::timebank::routes::configure)
+                .configure(crate::market::routes::configure)
                 .configure(meta::configure)
                 .default_service(web::to(api_not_found)),
         )
