@@ -5,6 +5,7 @@ mod access;
 mod auth;
 mod communities;
 mod import;
+mod market;
 mod meta;
 mod moderation;
 mod oidc_client;
