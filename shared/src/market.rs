@@ -200,7 +200,7 @@ pub struct Listing {
     pub title: String,
     /// Sanitised HTML.
     pub description_html: String,
-    /// The markdown as written: for its author only (to edit it).
+    /// The markdown as written: for those who may edit it.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub description: Option<String>,
     pub price_type: PriceType,
@@ -229,6 +229,9 @@ pub struct Listing {
     pub distance_m: Option<f64>,
     /// Whether the reader wrote it.
     pub mine: bool,
+    /// Whether the reader may edit and close it (its author, or a member of its organisation).
+    #[serde(default)]
+    pub can_edit: bool,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
 }

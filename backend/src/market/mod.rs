@@ -548,6 +548,11 @@ fn to_listings(
     let estates = store::estate_names(conn, &estate_ids)?;
     let org_ids: Vec<i64> = rows.iter().filter_map(|r| r.organisation_id).collect();
     let orgs = store::organisations_by_ids(conn, &org_ids)?;
+    let my_orgs = if org_ids.is_empty() {
+        Vec::new()
+    } else {
+        store::memberships(conn, me)?
+    };
     Ok(rows
         .into_iter()
         .map(|r| {
@@ -566,13 +571,14 @@ fn to_listings(
                     .map(|p| distance_m(h, p).round())
             });
             let mine = r.author_id == me;
+            let can_edit = mine || r.organisation_id.is_some_and(|o| my_orgs.contains(&o));
             Listing {
                 id: ListingId(r.id),
                 kind: ListingKind::parse(&r.kind).unwrap_or(ListingKind::Offer),
                 category: Category::parse(&r.category).unwrap_or(Category::Other),
                 title: r.title,
                 description_html: r.description_html,
-                description: mine.then_some(r.description_md),
+                description: can_edit.then_some(r.description_md),
                 price_type: PriceType::parse(&r.price_type).unwrap_or(PriceType::Free),
                 price_amount: r.price_amount,
                 estimated_minutes: r.estimated_minutes,
@@ -601,6 +607,7 @@ fn to_listings(
                 exchanges_count: r.exchanges_count,
                 distance_m: distance,
                 mine,
+                can_edit,
                 created_at: utc(r.created_at),
                 updated_at: utc(r.updated_at),
             }

@@ -195,7 +195,7 @@ people_test!(
         // The estate's residents see it; another estate's do not (404, not 403).
         assert_eq!(ids(&browse(&b, "").await), [spesa.id.0]);
         let seen: Listing = b.get_json(&format!("{LISTINGS}/{}", spesa.id)).await;
-        assert!(!seen.mine && seen.description.is_none(), "the markdown is the author's");
+        assert!(!seen.mine && !seen.can_edit && seen.description.is_none(), "the markdown is the author's");
         assert!(browse(&c, "").await.is_empty());
         assert_eq!(expect_problem(c.get(&format!("{LISTINGS}/{}", spesa.id)).await, 404).await.code, ErrorCode::NotFound);
         let _: Listing = staff.get_json(&format!("{LISTINGS}/{}", spesa.id)).await;
@@ -567,6 +567,8 @@ people_test!(
         assert_eq!(fields(&p), [("user_id".to_owned(), "unknown".to_owned())]);
         let with_b: Organisation = json_of(a.post(&members, json!({"user_id": b.me.id})).await, 200, "add").await;
         assert_eq!(with_b.members.len(), 2);
+        let as_member: Listing = b.get_json(&format!("{LISTINGS}/{}", listing.id)).await;
+        assert!(as_member.can_edit && !as_member.mine);
         assert_eq!(b.delete(&format!("{LISTINGS}/{}", listing.id)).await.status(), 204, "members manage its listings");
         // Euro exchanges move no minutes.
         let l2 = publish(&a, json!({"kind": "offer", "category": "small_repairs", "title": "Cambio gomme",

@@ -110,7 +110,7 @@ pub fn listing_page(props: &ListingPageProps) -> Html {
         })
     };
     let resident = me.as_ref().is_some_and(|m| m.residence.is_some());
-    let can_propose = !l.mine && resident && l.status == ListingStatus::Open;
+    let can_propose = !l.can_edit && resident && l.status == ListingStatus::Open;
     let action = match l.kind {
         ListingKind::Offer => i18n.t("listing.ask"),
         ListingKind::Request => i18n.t("listing.offer_help"),
@@ -136,7 +136,7 @@ pub fn listing_page(props: &ListingPageProps) -> Html {
         Remote::Ready(list) if !list.is_empty() => html! {
             <section aria-labelledby="listing-exchanges-heading" class="mt-4">
                 <h2 id="listing-exchanges-heading" class="h4">{
-                    i18n.t(if l.mine { "listing.exchanges_mine" } else { "listing.exchanges_yours" })
+                    i18n.t(if l.can_edit { "listing.exchanges_mine" } else { "listing.exchanges_yours" })
                 }</h2>
                 <ul class="list-group" data-testid="listing-exchanges">
                     { for list.iter().map(|e| exchange_item(&i18n, e, me.as_ref().map(|m| m.id))) }
@@ -196,7 +196,7 @@ pub fn listing_page(props: &ListingPageProps) -> Html {
                     </div>
                 }
             </div>
-            if l.mine {
+            if l.can_edit {
                 <p class="d-flex gap-2">
                     <Link<Route> to={Route::EditListing { id: l.id }} classes="btn btn-outline-primary">{ i18n.t("listing.edit") }</Link<Route>>
                     if l.status == ListingStatus::Open {
