@@ -14,12 +14,22 @@ use crate::i18n::use_i18n;
 use crate::session::use_session;
 
 /// The notifications a person can choose to receive elsewhere, in the order shown.
-pub const KINDS: [NotificationKind; 5] = [
+pub const KINDS: [NotificationKind; 15] = [
     NotificationKind::CommentOnPost,
     NotificationKind::ReplyToComment,
     NotificationKind::Moderated,
     NotificationKind::JoinApproved,
     NotificationKind::Banned,
+    NotificationKind::ExchangeProposed,
+    NotificationKind::ExchangeAccepted,
+    NotificationKind::ExchangeCompleted,
+    NotificationKind::ExchangeConfirmed,
+    NotificationKind::ExchangeCancelled,
+    NotificationKind::ExchangeDisputed,
+    NotificationKind::ExchangeResolved,
+    NotificationKind::ExchangeMessage,
+    NotificationKind::ReviewReceived,
+    NotificationKind::OrganisationVerified,
 ];
 
 /// The channels besides the app, in the order shown.
