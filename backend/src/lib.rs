@@ -13,6 +13,7 @@ pub mod error;
 pub mod http;
 pub mod idempotency;
 pub mod maintenance;
+pub mod market;
 pub mod notifications;
 pub mod open311;
 pub mod outbox;

@@ -19,6 +19,10 @@ use cortile_shared::community::{
     PostRevision, PostThread, ReactionKind, Reactions, UnreadCount,
 };
 use cortile_shared::import::{ImportReport, ImportSummary};
+use cortile_shared::market::{
+    Exchange, ExchangeMessage, ExchangeState, Listing, ListingInput, MemberReviews, NewExchange,
+    NewMessage, NewOrganisation, NewReview, Organisation, Resolution, Review, StepReason,
+};
 use cortile_shared::meta::ClientConfig;
 use cortile_shared::profile::{Audience, Profile, Reach};
 use cortile_shared::registry::{BuildingDetail, EstateDetail, EstateSummary};
@@ -26,10 +30,12 @@ use cortile_shared::tenancy::{
     Application, AuditEntry, ChangeDecision, ChangeRequest, ChangeStatus, NewChangeRequest,
     PersonHit, TenantFile,
 };
+use cortile_shared::timebank::{Account, NewAdjustment, StatementLine, Transfer};
 use cortile_shared::upload::{Upload, UploadToken};
 use cortile_shared::{
-    BuildingId, ChangeRequestId, CommentId, CommunityId, ErrorCode, EstateId, FieldError,
-    HouseholdId, Page, PostId, Problem, SessionId, UserId, API_PREFIX,
+    BuildingId, ChangeRequestId, CommentId, CommunityId, ErrorCode, EstateId, ExchangeId,
+    FieldError, HouseholdId, ListingId, OrganisationId, Page, PostId, Problem, SessionId, UserId,
+    API_PREFIX,
 };
 pub use gloo_net::http::Method;
 use gloo_net::http::RequestBuilder;
@@ -794,6 +800,202 @@ impl Api {
         )
         .await
     }
+}
+
+/// The time bank and the marketplace.
+impl Api {
+    /// `GET /timebank/accounts/me`: my balance and credit limit.
+    pub async fn my_account(&self) -> Result<Account, ApiError> {
+        self.get("/timebank/accounts/me", &[]).await
+    }
+
+    /// One page of my statement, newest first.
+    pub async fn statement(&self, after: Option<&str>) -> Result<Page<StatementLine>, ApiError> {
+        let mut query = vec![("limit", "50")];
+        if let Some(after) = after {
+            query.push(("after", after));
+        }
+        self.get("/timebank/accounts/me/statement", &query).await
+    }
+
+    /// `POST /timebank/accounts/{user}/adjustments` (staff).
+    pub async fn adjust(
+        &self,
+        user: UserId,
+        adjustment: &NewAdjustment,
+    ) -> Result<Transfer, ApiError> {
+        self.send(
+            Method::POST,
+            &format!("/timebank/accounts/{user}/adjustments"),
+            adjustment,
+        )
+        .await
+    }
+
+    /// Listings I may see, with filters (`(name, value)` query pairs).
+    pub async fn listings(&self, filters: &[(&str, &str)]) -> Result<Page<Listing>, ApiError> {
+        let mut query = vec![("limit", "100")];
+        query.extend_from_slice(filters);
+        self.get("/market/listings", &query).await
+    }
+
+    pub async fn listing(&self, id: ListingId) -> Result<Listing, ApiError> {
+        self.get(&format!("/market/listings/{id}"), &[]).await
+    }
+
+    pub async fn create_listing(&self, input: &ListingInput) -> Result<Listing, ApiError> {
+        self.send(Method::POST, "/market/listings", input).await
+    }
+
+    pub async fn update_listing(
+        &self,
+        id: ListingId,
+        input: &ListingInput,
+    ) -> Result<Listing, ApiError> {
+        self.send(Method::PUT, &format!("/market/listings/{id}"), input)
+            .await
+    }
+
+    pub async fn close_listing(&self, id: ListingId) -> Result<(), ApiError> {
+        self.delete(&format!("/market/listings/{id}")).await
+    }
+
+    /// The exchanges of a listing (all of them for its author).
+    pub async fn listing_exchanges(&self, id: ListingId) -> Result<Vec<Exchange>, ApiError> {
+        self.get(&format!("/market/listings/{id}/exchanges"), &[])
+            .await
+    }
+
+    pub async fn propose_exchange(
+        &self,
+        id: ListingId,
+        new: &NewExchange,
+    ) -> Result<Exchange, ApiError> {
+        self.send(
+            Method::POST,
+            &format!("/market/listings/{id}/exchanges"),
+            new,
+        )
+        .await
+    }
+
+    /// My exchanges, newest first (optionally in one state).
+    pub async fn my_exchanges(
+        &self,
+        state: Option<ExchangeState>,
+    ) -> Result<Page<Exchange>, ApiError> {
+        let mut query = vec![("limit", "100")];
+        if let Some(s) = state {
+            query.push(("state", s.as_str()));
+        }
+        self.get("/market/exchanges", &query).await
+    }
+
+    pub async fn exchange(&self, id: ExchangeId) -> Result<Exchange, ApiError> {
+        self.get(&format!("/market/exchanges/{id}"), &[]).await
+    }
+
+    /// A step: `accept`, `complete`, `confirm`, `cancel` or `dispute`.
+    pub async fn exchange_step(
+        &self,
+        id: ExchangeId,
+        step: &str,
+        reason: &str,
+    ) -> Result<Exchange, ApiError> {
+        self.send(
+            Method::POST,
+            &format!("/market/exchanges/{id}/{step}"),
+            &StepReason {
+                reason: reason.to_owned(),
+            },
+        )
+        .await
+    }
+
+    pub async fn resolve_exchange(
+        &self,
+        id: ExchangeId,
+        res: &Resolution,
+    ) -> Result<Exchange, ApiError> {
+        self.send(
+            Method::POST,
+            &format!("/market/exchanges/{id}/resolution"),
+            res,
+        )
+        .await
+    }
+
+    pub async fn disputes(&self) -> Result<Vec<Exchange>, ApiError> {
+        self.get("/market/disputes", &[]).await
+    }
+
+    pub async fn exchange_messages(
+        &self,
+        id: ExchangeId,
+    ) -> Result<Vec<ExchangeMessage>, ApiError> {
+        self.get(&format!("/market/exchanges/{id}/messages"), &[])
+            .await
+    }
+
+    pub async fn send_exchange_message(
+        &self,
+        id: ExchangeId,
+        body: &str,
+    ) -> Result<ExchangeMessage, ApiError> {
+        self.send(
+            Method::POST,
+            &format!("/market/exchanges/{id}/messages"),
+            &NewMessage {
+                body: body.to_owned(),
+            },
+        )
+        .await
+    }
+
+    pub async fn exchange_reviews(&self, id: ExchangeId) -> Result<Vec<Review>, ApiError> {
+        self.get(&format!("/market/exchanges/{id}/reviews"), &[])
+            .await
+    }
+
+    pub async fn review(&self, id: ExchangeId, review: &NewReview) -> Result<Review, ApiError> {
+        self.send(
+            Method::POST,
+            &format!("/market/exchanges/{id}/reviews"),
+            review,
+        )
+        .await
+    }
+
+    pub async fn member_reviews(&self, id: UserId) -> Result<MemberReviews, ApiError> {
+        self.get(&format!("/market/members/{id}/reviews"), &[])
+            .await
+    }
+
+    pub async fn organisations(&self) -> Result<Vec<Organisation>, ApiError> {
+        self.get("/market/organisations", &[]).await
+    }
+
+    pub async fn create_organisation(
+        &self,
+        new: &NewOrganisation,
+    ) -> Result<Organisation, ApiError> {
+        self.send(Method::POST, "/market/organisations", new).await
+    }
+
+    pub async fn verify_organisation(&self, id: OrganisationId) -> Result<Organisation, ApiError> {
+        self.call(
+            Method::POST,
+            &format!("/market/organisations/{id}/verification"),
+            &[],
+            Body::None,
+        )
+        .await
+    }
+}
+
+/// The URL of my whole statement as CSV (a download).
+pub fn statement_csv_url() -> String {
+    format!("{}/timebank/accounts/me/statement.csv", api_root())
 }
 
 /// Posts asked for at a time (the feed, a community's posts).

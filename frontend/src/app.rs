@@ -1,7 +1,9 @@
 //! The application: routes, the providers of shared state, and the page frame.
 
 use cortile_shared::meta::ClientConfig;
-use cortile_shared::{BuildingId, CommunityId, EstateId, HouseholdId, PostId};
+use cortile_shared::{
+    BuildingId, CommunityId, EstateId, ExchangeId, HouseholdId, ListingId, PostId, UserId,
+};
 use yew::prelude::*;
 use yew_router::prelude::*;
 
@@ -24,6 +26,16 @@ use crate::pages::registry::{building::BuildingPage, estate::EstatePage, home::H
 use crate::pages::tenancy::{
     changes::ChangeRequestsPage, imports::ImportsPage, search::RegistrySearchPage,
     tenant_file::TenantFilePage,
+};
+use crate::pages::timebank::{
+    browse::ListingsPage,
+    exchange::ExchangePage,
+    form::{EditListingPage, NewListingPage},
+    home::TimeBankHome,
+    listing::ListingPage,
+    reviews::MemberReviewsPage,
+    staff::{AdjustmentsPage, DisputesPage, OrganisationsPage},
+    statement::StatementPage,
 };
 use crate::session::{RequireLogin, SessionProvider};
 
@@ -68,6 +80,28 @@ pub enum Route {
     Notifications,
     #[at("/moderazione")]
     ModerationQueue,
+    #[at("/banca-del-tempo")]
+    TimeBank,
+    #[at("/banca-del-tempo/annunci")]
+    Listings,
+    #[at("/banca-del-tempo/annunci/nuovo")]
+    NewListing,
+    #[at("/banca-del-tempo/annunci/:id")]
+    Listing { id: ListingId },
+    #[at("/banca-del-tempo/annunci/:id/modifica")]
+    EditListing { id: ListingId },
+    #[at("/banca-del-tempo/scambi/:id")]
+    Exchange { id: ExchangeId },
+    #[at("/banca-del-tempo/estratto-conto")]
+    Statement,
+    #[at("/banca-del-tempo/persone/:id/recensioni")]
+    MemberReviews { id: UserId },
+    #[at("/banca-del-tempo/contestazioni")]
+    Disputes,
+    #[at("/banca-del-tempo/rettifiche")]
+    Adjustments,
+    #[at("/banca-del-tempo/organizzazioni")]
+    Organisations,
     #[not_found]
     #[at("/404")]
     NotFound,
@@ -96,6 +130,21 @@ fn switch(route: Route) -> Html {
         Route::Post { id } => html! { <RequireLogin><PostPage {id} /></RequireLogin> },
         Route::Notifications => html! { <RequireLogin><NotificationsPage /></RequireLogin> },
         Route::ModerationQueue => html! { <RequireLogin><ModerationQueuePage /></RequireLogin> },
+        Route::TimeBank => html! { <RequireLogin><TimeBankHome /></RequireLogin> },
+        Route::Listings => html! { <RequireLogin><ListingsPage /></RequireLogin> },
+        Route::NewListing => html! { <RequireLogin><NewListingPage /></RequireLogin> },
+        Route::Listing { id } => html! { <RequireLogin><ListingPage {id} /></RequireLogin> },
+        Route::EditListing { id } => {
+            html! { <RequireLogin><EditListingPage {id} /></RequireLogin> }
+        }
+        Route::Exchange { id } => html! { <RequireLogin><ExchangePage {id} /></RequireLogin> },
+        Route::Statement => html! { <RequireLogin><StatementPage /></RequireLogin> },
+        Route::MemberReviews { id } => {
+            html! { <RequireLogin><MemberReviewsPage {id} /></RequireLogin> }
+        }
+        Route::Disputes => html! { <RequireLogin><DisputesPage /></RequireLogin> },
+        Route::Adjustments => html! { <RequireLogin><AdjustmentsPage /></RequireLogin> },
+        Route::Organisations => html! { <RequireLogin><OrganisationsPage /></RequireLogin> },
         Route::NotFound => html! { <NotFound /> },
     }
 }
@@ -227,6 +276,48 @@ mod tests {
             Some(Route::NotFound)
         );
         assert_eq!(Route::recognize("/notifiche/3"), Some(Route::NotFound));
+    }
+
+    #[test]
+    fn time_bank_routes_parse_and_print() {
+        let pages = [
+            ("/banca-del-tempo", Route::TimeBank),
+            ("/banca-del-tempo/annunci", Route::Listings),
+            ("/banca-del-tempo/annunci/nuovo", Route::NewListing),
+            (
+                "/banca-del-tempo/annunci/3",
+                Route::Listing { id: ListingId(3) },
+            ),
+            (
+                "/banca-del-tempo/annunci/3/modifica",
+                Route::EditListing { id: ListingId(3) },
+            ),
+            (
+                "/banca-del-tempo/scambi/9",
+                Route::Exchange { id: ExchangeId(9) },
+            ),
+            ("/banca-del-tempo/estratto-conto", Route::Statement),
+            (
+                "/banca-del-tempo/persone/4/recensioni",
+                Route::MemberReviews { id: UserId(4) },
+            ),
+            ("/banca-del-tempo/contestazioni", Route::Disputes),
+            ("/banca-del-tempo/rettifiche", Route::Adjustments),
+            ("/banca-del-tempo/organizzazioni", Route::Organisations),
+        ];
+        for (path, route) in pages {
+            assert_eq!(Route::recognize(path), Some(route.clone()), "{path}");
+            assert_eq!(route.to_path(), path);
+        }
+        // The links the server puts in notifications open these pages.
+        assert_eq!(
+            Route::recognize("/banca-del-tempo/scambi/12"),
+            Some(Route::Exchange { id: ExchangeId(12) })
+        );
+        assert_eq!(
+            Route::recognize("/banca-del-tempo/annunci/x"),
+            Some(Route::NotFound)
+        );
     }
 
     #[test]

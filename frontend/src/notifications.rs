@@ -192,6 +192,55 @@ pub fn notification_text(i18n: &I18n, n: &Notification) -> String {
         NotificationKind::Banned => {
             with_reason(i18n.tf("notification.banned", &[("community", community)]))
         }
+        NotificationKind::ExchangeProposed
+        | NotificationKind::ExchangeAccepted
+        | NotificationKind::ExchangeCompleted
+        | NotificationKind::ExchangeMessage => i18n.tf(
+            &format!("notification.{}", n.kind.as_str()),
+            &[("actor", actor), ("title", title)],
+        ),
+        NotificationKind::ExchangeConfirmed => {
+            let minutes = n.data.get("minutes").and_then(|v| v.as_i64()).unwrap_or(0);
+            i18n.tf(
+                "notification.exchange_confirmed",
+                &[
+                    ("actor", actor),
+                    ("title", title),
+                    (
+                        "time",
+                        &crate::pages::timebank::duration_text(i18n, minutes),
+                    ),
+                ],
+            )
+        }
+        NotificationKind::ExchangeCancelled | NotificationKind::ExchangeDisputed => {
+            with_reason(i18n.tf(
+                &format!("notification.{}", n.kind.as_str()),
+                &[("actor", actor), ("title", title)],
+            ))
+        }
+        NotificationKind::ExchangeResolved => {
+            let key = if data_str(n, "outcome") == "confirm" {
+                "notification.exchange_resolved.confirm"
+            } else {
+                "notification.exchange_resolved.cancel"
+            };
+            with_reason(i18n.tf(key, &[("title", title)]))
+        }
+        NotificationKind::ReviewReceived => {
+            let rating = n.data.get("rating").and_then(|v| v.as_i64()).unwrap_or(0);
+            i18n.tf(
+                "notification.review_received",
+                &[
+                    ("actor", actor),
+                    ("title", title),
+                    ("rating", &rating.to_string()),
+                ],
+            )
+        }
+        NotificationKind::OrganisationVerified => {
+            i18n.tf("notification.organisation_verified", &[("title", title)])
+        }
         NotificationKind::ReportStatus => {
             let category = i18n.t(&format!("maintenance.category.{}", data_str(n, "category")));
             let status = i18n.t(&format!("maintenance.status.{}", data_str(n, "status")));

@@ -485,6 +485,26 @@ pub enum NotificationKind {
     ReportStatus,
     /// Someone commented on a maintenance report I made or support.
     ReportComment,
+    /// Someone asked for my offer, or offered help with my request (`actor`, `title`).
+    ExchangeProposed,
+    /// The other party accepted our exchange.
+    ExchangeAccepted,
+    /// The provider says the help was given: confirm it (or dispute it).
+    ExchangeCompleted,
+    /// The receiver confirmed: the minutes were paid (`minutes`).
+    ExchangeConfirmed,
+    /// The other party cancelled our exchange (`reason`).
+    ExchangeCancelled,
+    /// The other party disputed our exchange; staff will mediate (`reason`).
+    ExchangeDisputed,
+    /// Staff resolved the dispute (`outcome`, `reason`).
+    ExchangeResolved,
+    /// A new message in one of my exchanges.
+    ExchangeMessage,
+    /// Someone reviewed me after an exchange (`rating`).
+    ReviewReceived,
+    /// Staff verified my organisation (`name`).
+    OrganisationVerified,
     /// A kind this client does not know yet.
     #[serde(other)]
     Other,
@@ -500,6 +520,16 @@ impl NotificationKind {
             NotificationKind::Banned => "banned",
             NotificationKind::ReportStatus => "report_status",
             NotificationKind::ReportComment => "report_comment",
+            NotificationKind::ExchangeProposed => "exchange_proposed",
+            NotificationKind::ExchangeAccepted => "exchange_accepted",
+            NotificationKind::ExchangeCompleted => "exchange_completed",
+            NotificationKind::ExchangeConfirmed => "exchange_confirmed",
+            NotificationKind::ExchangeCancelled => "exchange_cancelled",
+            NotificationKind::ExchangeDisputed => "exchange_disputed",
+            NotificationKind::ExchangeResolved => "exchange_resolved",
+            NotificationKind::ExchangeMessage => "exchange_message",
+            NotificationKind::ReviewReceived => "review_received",
+            NotificationKind::OrganisationVerified => "organisation_verified",
             NotificationKind::Other => "other",
         }
     }

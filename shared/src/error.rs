@@ -44,7 +44,7 @@ pub enum ErrorCode {
     /// The request conflicts with the current state (duplicate, stale version…).
     Conflict,
     /// A status change that the thing's current status does not allow (e.g. confirming a
-    /// maintenance report that is not resolved).
+    /// maintenance report that is not resolved, or an exchange that is not completed).
     InvalidTransition,
     /// Too many requests in a short time.
     RateLimited,
@@ -56,6 +56,10 @@ pub enum ErrorCode {
     InsufficientBalance,
     /// The transfer has already been reversed.
     AlreadyReversed,
+    /// The listing is closed: it takes no new exchanges.
+    ListingClosed,
+    /// This person has already reviewed this exchange.
+    AlreadyReviewed,
     /// A dependency (database, search index) is not reachable right now.
     ServiceUnavailable,
     /// A fault on the server; the request may be retried later.
@@ -82,7 +86,10 @@ impl ErrorCode {
             ErrorCode::RateLimited => 429,
             ErrorCode::IdempotencyKeyMissing => 400,
             ErrorCode::IdempotencyKeyReused => 422,
-            ErrorCode::InsufficientBalance | ErrorCode::AlreadyReversed => 409,
+            ErrorCode::InsufficientBalance
+            | ErrorCode::AlreadyReversed
+            | ErrorCode::ListingClosed
+            | ErrorCode::AlreadyReviewed => 409,
             ErrorCode::ServiceUnavailable => 503,
             ErrorCode::Internal | ErrorCode::Unknown => 500,
         }
@@ -111,6 +118,8 @@ impl ErrorCode {
             ErrorCode::IdempotencyKeyReused => "idempotency_key_reused",
             ErrorCode::InsufficientBalance => "insufficient_balance",
             ErrorCode::AlreadyReversed => "already_reversed",
+            ErrorCode::ListingClosed => "listing_closed",
+            ErrorCode::AlreadyReviewed => "already_reviewed",
             ErrorCode::ServiceUnavailable => "service_unavailable",
             ErrorCode::Internal => "internal",
             ErrorCode::Unknown => "unknown",
@@ -140,6 +149,8 @@ impl ErrorCode {
             ErrorCode::IdempotencyKeyReused => "Idempotency key already used",
             ErrorCode::InsufficientBalance => "Insufficient balance",
             ErrorCode::AlreadyReversed => "Already reversed",
+            ErrorCode::ListingClosed => "Listing closed",
+            ErrorCode::AlreadyReviewed => "Already reviewed",
             ErrorCode::ServiceUnavailable => "Service unavailable",
             ErrorCode::Internal => "Internal error",
             ErrorCode::Unknown => "Unknown error",

@@ -81,3 +81,15 @@ id_newtype!(
     /// Id of a transfer of the time bank's ledger (immutable once written).
     TransferId
 );
+id_newtype!(
+    /// Id of a listing of the marketplace (an offer or a request).
+    ListingId
+);
+id_newtype!(
+    /// Id of an exchange between a provider and a receiver.
+    ExchangeId
+);
+id_newtype!(
+    /// Id of an organisation (a social enterprise or a shop) offering services.
+    OrganisationId
+);

@@ -13,19 +13,21 @@ pub mod ids;
 pub mod import;
 pub mod locale;
 pub mod maintenance;
+pub mod market;
 pub mod meta;
 pub mod page;
 pub mod profile;
 pub mod registry;
 pub mod tenancy;
-pub mod upload;
 pub mod timebank;
+pub mod upload;
 
 pub use error::{ErrorCode, FieldError, Problem};
 pub use fiscal_code::FiscalCode;
 pub use ids::{
     ApplicationId, BankId, BuildingId, ChangeRequestId, CommentId, CommunityId, EstateId,
-    HouseholdId, PersonId, PostId, SessionId, TransferId, UnitId, UserId,
+    ExchangeId, HouseholdId, ListingId, OrganisationId, PersonId, PostId, SessionId, TransferId,
+    UnitId, UserId,
 };
 pub use locale::Locale;
 pub use page::Page;

@@ -960,3 +960,334 @@ async fn communities_journey(backend: Backend) {
 }
 
 on_both_databases!(communities_journey, communities_journey);
+
+/// An account for a neighbour of `resident` in the same building (from the registry).
+fn neighbour_account(app: &TestApp, resident: &cortile_tests::Session, username: &str, name: &str) {
+    use cortile::db::schema::{household_members, households, persons, units, users};
+    use diesel::prelude::*;
+    let home = resident.me.residence.clone().expect("home").home;
+    let mut conn = app.connect();
+    let taken: Vec<String> = users::table
+        .filter(users::fiscal_code.is_not_null())
+        .select(users::fiscal_code.assume_not_null())
+        .load(&mut conn)
+        .expect("linked codes");
+    let code: String = household_members::table
+        .inner_join(persons::table)
+        .inner_join(households::table.inner_join(units::table))
+        .filter(household_members::ended_at.is_null())
+        .filter(households::contract_status.eq("active"))
+        .filter(units::building_id.eq(home.building_id.0))
+        .filter(persons::fiscal_code.ne_all(taken))
+        .select(persons::fiscal_code)
+        .first(&mut conn)
+        .expect("a neighbour");
+    cortile::auth::account::create_account(
+        &mut conn,
+        &cortile::auth::account::AccountSpec {
+            username: username.into(),
+            display_name: Some(name.into()),
+            role: "resident".into(),
+            scope: None,
+            fiscal_code: Some(code),
+            password: cortile_tests::DEMO_PASSWORD.into(),
+        },
+        chrono::Utc::now().naive_utc(),
+    )
+    .expect("the neighbour's account");
+}
+
+/// Waits until the exchange page shows `state`.
+async fn exchange_state(client: &Client, state: &str) {
+    wait_for_js(
+        client,
+        &format!(
+            "(document.querySelector('[data-testid=exchange-state]') || {{dataset: {{}}}}).dataset.state === '{state}'"
+        ),
+        &format!("the exchange {state}"),
+    )
+    .await;
+}
+
+/// The time bank (issue 5): a resident asks for help through the form; a neighbour offers it;
+/// she accepts; he completes; she confirms; both balances move by the hour agreed; both
+/// review. The staff's pages render. axe-core on each page; both databases.
+async fn timebank_journey(backend: Backend) {
+    use cortile_shared::timebank::Account;
+
+    let web_dir = required_env("CORTILE_TEST_WEB_DIR");
+    let app = TestApp::builder(backend)
+        .people()
+        .web_dir(&web_dir)
+        .spawn()
+        .await;
+    let resident = app.login("inquilino").await;
+    neighbour_account(&app, &resident, "vicina", "Lucia Vicina");
+    let (_driver, client) = start_browser().await;
+
+    // Lucia needs help with SPID: she publishes a request for her estate, priced one hour.
+    local_login(&client, &app, "vicina").await;
+    client
+        .goto(&app.url("/banca-del-tempo/annunci/nuovo"))
+        .await
+        .expect("open the form");
+    wait_for_js(
+        &client,
+        "document.querySelector('[data-testid=listing-submit]')",
+        "the listing form",
+    )
+    .await;
+    choose(&client, "[data-testid=listing-kind]", "request").await;
+    choose(&client, "[data-testid=listing-category]", "digital_help").await;
+    fill(&client, "[data-testid=listing-title]", "Aiuto con lo SPID").await;
+    fill(
+        &client,
+        "[data-testid=listing-description]",
+        "Devo attivare lo **SPID** per il bonus affitto.",
+    )
+    .await;
+    fill(&client, "[data-testid=listing-price]", "1").await;
+    fill(
+        &client,
+        "[data-testid=listing-availability]",
+        "giovedì pomeriggio",
+    )
+    .await;
+    no_axe_violations(&client, "the listing form").await;
+    click(&client, "[data-testid=listing-submit]").await;
+    wait_for_js(
+        &client,
+        "(document.querySelector('[data-testid=page-title]') || {}).textContent === 'Aiuto con lo SPID'",
+        "the new listing",
+    )
+    .await;
+    assert!(text_of(&client, "[data-testid=listing-price]")
+        .await
+        .contains("1 h"));
+    no_axe_violations(&client, "the listing page").await;
+    logout(&client).await;
+
+    // Her neighbour finds it among the listings and offers his help.
+    local_login(&client, &app, "inquilino").await;
+    client
+        .goto(&app.url("/banca-del-tempo/annunci"))
+        .await
+        .expect("open the listings");
+    wait_for_js(
+        &client,
+        "document.querySelectorAll('[data-testid=listing-card]').length === 1",
+        "the listing in the catalogue",
+    )
+    .await;
+    wait_for_js(
+        &client,
+        "document.querySelectorAll('[data-testid=map] path.leaflet-interactive').length >= 1",
+        "the listing on the map",
+    )
+    .await;
+    no_axe_violations(&client, "the listings").await;
+    choose(&client, "[data-testid=filter-category]", "gardening").await;
+    wait_for_js(
+        &client,
+        "document.querySelectorAll('[data-testid=listing-card]').length === 0",
+        "nothing in gardening",
+    )
+    .await;
+    choose(&client, "[data-testid=filter-category]", "").await;
+    wait_for_js(
+        &client,
+        "document.querySelectorAll('[data-testid=listing-card]').length === 1",
+        "the listing again",
+    )
+    .await;
+    click(&client, "[data-testid=listing-card] a").await;
+    wait_for_js(
+        &client,
+        "document.querySelector('[data-testid=propose-submit]')",
+        "the offer form",
+    )
+    .await;
+    fill(
+        &client,
+        "[data-testid=propose-message]",
+        "Posso passare giovedì alle 15.",
+    )
+    .await;
+    click(&client, "[data-testid=propose-submit]").await;
+    exchange_state(&client, "proposed").await;
+    let exchange_url = client.current_url().await.expect("url");
+    assert!(exchange_url.path().starts_with("/banca-del-tempo/scambi/"));
+    no_axe_violations(&client, "the exchange page").await;
+    logout(&client).await;
+
+    // Lucia sees the offer on her time bank page and accepts it.
+    local_login(&client, &app, "vicina").await;
+    client
+        .goto(&app.url("/banca-del-tempo"))
+        .await
+        .expect("open the time bank");
+    wait_for_js(
+        &client,
+        "document.querySelectorAll('[data-testid=exchange-item]').length === 1",
+        "her exchange",
+    )
+    .await;
+    no_axe_violations(&client, "the time bank's home").await;
+    click(&client, "[data-testid=exchange-item] a").await;
+    wait_for_js(
+        &client,
+        "document.querySelector('[data-testid=exchange-accept]')",
+        "the accept button",
+    )
+    .await;
+    assert!(text_of(&client, "[data-testid=exchange-messages]")
+        .await
+        .contains("giovedì alle 15"));
+    click(&client, "[data-testid=exchange-accept]").await;
+    exchange_state(&client, "accepted").await;
+    logout(&client).await;
+
+    // He helps, then says so.
+    local_login(&client, &app, "inquilino").await;
+    client
+        .goto(exchange_url.as_str())
+        .await
+        .expect("open the exchange");
+    wait_for_js(
+        &client,
+        "document.querySelector('[data-testid=exchange-complete]')",
+        "the complete button",
+    )
+    .await;
+    click(&client, "[data-testid=exchange-complete]").await;
+    exchange_state(&client, "completed").await;
+    logout(&client).await;
+
+    // She confirms: the hour moves; she reviews him.
+    local_login(&client, &app, "vicina").await;
+    client
+        .goto(exchange_url.as_str())
+        .await
+        .expect("open the exchange");
+    wait_for_js(
+        &client,
+        "document.querySelector('[data-testid=exchange-confirm]')",
+        "the confirm button",
+    )
+    .await;
+    click(&client, "[data-testid=exchange-confirm]").await;
+    exchange_state(&client, "confirmed").await;
+    wait_for_js(
+        &client,
+        "document.querySelector('[data-testid=review-submit]')",
+        "the review form",
+    )
+    .await;
+    choose(&client, "[data-testid=review-rating]", "5").await;
+    fill(
+        &client,
+        "[data-testid=review-body]",
+        "Paziente e gentilissimo.",
+    )
+    .await;
+    no_axe_violations(&client, "the confirmed exchange").await;
+    click(&client, "[data-testid=review-submit]").await;
+    wait_for_js(
+        &client,
+        "document.querySelectorAll('[data-testid=exchange-review]').length === 1",
+        "her review",
+    )
+    .await;
+    client
+        .goto(&app.url("/banca-del-tempo"))
+        .await
+        .expect("open the time bank");
+    wait_for_js(
+        &client,
+        "(document.querySelector('[data-testid=balance]') || {dataset: {}}).dataset.minutes === '-60'",
+        "her balance down by an hour",
+    )
+    .await;
+    client
+        .goto(&app.url("/banca-del-tempo/estratto-conto"))
+        .await
+        .expect("open the statement");
+    wait_for_js(
+        &client,
+        "document.querySelectorAll('[data-testid=statement-line]').length === 1",
+        "one line in her statement",
+    )
+    .await;
+    assert!(text_of(&client, "[data-testid=statement-minutes]")
+        .await
+        .contains("1 h"));
+    no_axe_violations(&client, "the statement").await;
+    logout(&client).await;
+
+    // He reviews her; his balance is up by the hour.
+    local_login(&client, &app, "inquilino").await;
+    client
+        .goto(exchange_url.as_str())
+        .await
+        .expect("open the exchange");
+    wait_for_js(
+        &client,
+        "document.querySelector('[data-testid=review-submit]')",
+        "his review form",
+    )
+    .await;
+    choose(&client, "[data-testid=review-rating]", "4").await;
+    fill(&client, "[data-testid=review-body]", "Puntuale, grazie!").await;
+    click(&client, "[data-testid=review-submit]").await;
+    wait_for_js(
+        &client,
+        "document.querySelectorAll('[data-testid=exchange-review]').length === 2",
+        "both reviews",
+    )
+    .await;
+    client
+        .goto(&app.url("/banca-del-tempo"))
+        .await
+        .expect("open the time bank");
+    wait_for_js(
+        &client,
+        "(document.querySelector('[data-testid=balance]') || {dataset: {}}).dataset.minutes === '60'",
+        "his balance up by an hour",
+    )
+    .await;
+    logout(&client).await;
+
+    // The ledger agrees.
+    let lucia = app.login("vicina").await;
+    let his: Account = resident.get_json("/api/v1/timebank/accounts/me").await;
+    let hers: Account = lucia.get_json("/api/v1/timebank/accounts/me").await;
+    assert_eq!((his.balance_minutes, hers.balance_minutes), (60, -60));
+    let report = cortile::timebank::check::check_ledger(&mut app.connect()).expect("the ledger");
+    assert!(report.ok(), "{:?}", report.problems);
+
+    // The staff's pages.
+    local_login(&client, &app, "staff").await;
+    for (path, ready) in [
+        (
+            "/banca-del-tempo/contestazioni",
+            "[data-testid=disputes-empty]",
+        ),
+        ("/banca-del-tempo/rettifiche", "[data-testid=adjust-submit]"),
+        (
+            "/banca-del-tempo/organizzazioni",
+            "[data-testid=organisation-submit]",
+        ),
+    ] {
+        client
+            .goto(&app.url(path))
+            .await
+            .expect("open a staff page");
+        wait_for_js(&client, &format!("document.querySelector('{ready}')"), path).await;
+        no_axe_violations(&client, path).await;
+    }
+
+    client.close().await.expect("close the browser");
+    app.shutdown().await;
+}
+
+on_both_databases!(timebank_journey, timebank_journey);

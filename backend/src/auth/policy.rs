@@ -96,6 +96,57 @@ pub enum Action {
     AnnounceWorks(Place),
     /// Rate the outcome of works in a building (its residents).
     RateWorks(Place),
+    /// See a listing of the marketplace.
+    ViewListing(ListingCtx),
+    /// Publish a listing: as a resident, or for an organisation (`Some(verified member)`).
+    PublishListing { organisation: Option<bool> },
+    /// Edit or close a listing (`author`: the reader wrote it, or is a member of its
+    /// organisation).
+    EditListing { ctx: ListingCtx, author: bool },
+    /// Ask for an offer or offer help with a request.
+    ProposeExchange(ListingCtx),
+    /// See an exchange, its messages and reviews.
+    ViewExchange { party: bool },
+    /// Take a step of an exchange (the state machine checks the state).
+    ExchangeStep { step: Step, party: ExchangeParty },
+    /// List disputes and resolve them; see every exchange (staff, audited).
+    MediateExchanges,
+    /// Create an organisation (it publishes once verified).
+    CreateOrganisation,
+    /// Verify an organisation (staff, audited).
+    VerifyOrganisation,
+    /// Add members to an organisation (`visible`: verified, or the reader is a member).
+    ManageOrganisation { member: bool, visible: bool },
+}
+
+/// Who a listing reaches, and where.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ListingCtx {
+    pub author_id: i64,
+    pub reach: cortile_shared::market::ListingReach,
+    pub estate_id: Option<i64>,
+    pub home_building_id: Option<i64>,
+}
+
+/// The steps of an exchange.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Step {
+    Accept,
+    Complete,
+    Confirm,
+    Cancel,
+    Dispute,
+    Message,
+    Review,
+}
+
+/// The reader's side in an exchange.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct ExchangeParty {
+    pub provider: bool,
+    pub receiver: bool,
+    /// The reader proposed it (the other side accepts).
+    pub proposer: bool,
 }
 
 /// What the permission check needs to know about a maintenance report and its reader.
@@ -177,6 +228,9 @@ const ANNOUNCERS: &[Role] = &[
 ];
 /// Roles that correct the time bank's ledger and set its credit limits (global scope only).
 const TIMEBANK_STAFF: &[Role] = &[Role::Staff, Role::Admin];
+
+/// Roles that mediate the marketplace's disputes and verify its organisations.
+const MARKET_STAFF: &[Role] = &[Role::Staff, Role::Admin];
 
 /// Roles that may create communities of interest (besides residents).
 const FOUNDERS: &[Role] = &[
@@ -408,6 +462,102 @@ pub fn authorize(actor: &Actor, action: &Action) -> AppResult<Detail> {
             holds_globally(p, TIMEBANK_STAFF),
             forbidden("correct the time bank"),
         ),
+        Action::ViewListing(ctx) => allowed(listing_visible(p, ctx), hidden()),
+        Action::PublishListing { organisation } => match organisation {
+            None => allowed(
+                p.has_role(Role::Resident),
+                forbidden(
+                    "publish listings: residents publish, or members of a verified organisation",
+                ),
+            ),
+            Some(ok) => allowed(
+                *ok,
+                forbidden(
+                    "publish for this organisation: it must be verified and you one of its members",
+                ),
+            ),
+        },
+        Action::EditListing { ctx, author } => {
+            if *author {
+                Ok(Detail::Full)
+            } else if listing_visible(p, ctx) {
+                Err(forbidden("change someone else's listing"))
+            } else {
+                Err(hidden())
+            }
+        }
+        Action::ProposeExchange(ctx) => {
+            if !listing_visible(p, ctx) {
+                return Err(hidden());
+            }
+            if ctx.author_id == p.id.0 {
+                return Err(forbidden("start an exchange on your own listing"));
+            }
+            allowed(
+                p.has_role(Role::Resident),
+                forbidden("exchange help: exchanges are between residents"),
+            )
+        }
+        Action::ViewExchange { party } => {
+            allowed(*party || holds_globally(p, MARKET_STAFF), hidden())
+        }
+        Action::ExchangeStep { step, party } => {
+            let either = party.provider || party.receiver;
+            let ok = match step {
+                Step::Accept => either && !party.proposer,
+                Step::Complete => party.provider,
+                Step::Confirm => party.receiver,
+                Step::Cancel | Step::Dispute | Step::Review => either,
+                Step::Message => either || holds_globally(p, MARKET_STAFF),
+            };
+            if ok {
+                Ok(Detail::Full)
+            } else if either || holds_globally(p, MARKET_STAFF) {
+                Err(forbidden(match step {
+                    Step::Accept => "accept an exchange you proposed",
+                    Step::Complete => "complete an exchange: the provider does",
+                    Step::Confirm => "confirm an exchange: the receiver does",
+                    _ => "take this step: only the two parties do",
+                }))
+            } else {
+                Err(hidden())
+            }
+        }
+        Action::MediateExchanges => allowed(
+            holds_globally(p, MARKET_STAFF),
+            forbidden("mediate exchanges"),
+        ),
+        Action::CreateOrganisation => Ok(Detail::Full),
+        Action::VerifyOrganisation => allowed(
+            holds_globally(p, MARKET_STAFF),
+            forbidden("verify organisations"),
+        ),
+        Action::ManageOrganisation { member, visible } => {
+            if *member || holds_globally(p, MARKET_STAFF) {
+                Ok(Detail::Full)
+            } else if *visible {
+                Err(forbidden("manage an organisation you are not a member of"))
+            } else {
+                Err(hidden())
+            }
+        }
+    }
+}
+
+/// Whether a listing reaches the reader: its author and staff always; otherwise everyone in
+/// the city, the residents of its estate, or of its author's building.
+fn listing_visible(p: &Principal, ctx: &ListingCtx) -> bool {
+    use cortile_shared::market::ListingReach;
+    if ctx.author_id == p.id.0 || holds_globally(p, MARKET_STAFF) {
+        return true;
+    }
+    let home = p.residence.as_ref().map(|r| &r.home);
+    match ctx.reach {
+        ListingReach::City => true,
+        ListingReach::Estate => home.is_some_and(|h| Some(h.estate_id.0) == ctx.estate_id),
+        ListingReach::Building => {
+            home.is_some_and(|h| Some(h.building_id.0) == ctx.home_building_id)
+        }
     }
 }
 
@@ -703,6 +853,104 @@ mod tests {
         assert_eq!(err.code, ErrorCode::NotFound, "hidden, not forbidden");
         let err = authorize(&Actor::anonymous(), &Action::Upload).expect_err("denied");
         assert_eq!(err.code, ErrorCode::Unauthenticated);
+    }
+
+    #[test]
+    fn exchange_steps_belong_to_their_party() {
+        let resident = actor(1, &[(Role::Resident, Scope::Building(BuildingId(10)))]);
+        let provider = ExchangeParty {
+            provider: true,
+            receiver: false,
+            proposer: false,
+        };
+        let receiver = ExchangeParty {
+            provider: false,
+            receiver: true,
+            proposer: true,
+        };
+        let step = |step, party| authorize(&resident, &Action::ExchangeStep { step, party });
+        assert!(step(Step::Accept, provider).is_ok());
+        assert!(step(Step::Complete, provider).is_ok());
+        assert_eq!(
+            step(Step::Confirm, provider)
+                .expect_err("the receiver confirms")
+                .code,
+            ErrorCode::Forbidden
+        );
+        assert_eq!(
+            step(Step::Accept, receiver)
+                .expect_err("not who proposed")
+                .code,
+            ErrorCode::Forbidden
+        );
+        assert!(step(Step::Confirm, receiver).is_ok());
+        assert_eq!(
+            step(Step::Cancel, ExchangeParty::default())
+                .expect_err("a stranger")
+                .code,
+            ErrorCode::NotFound
+        );
+        let staff = actor(2, &[(Role::Staff, Scope::Global)]);
+        let none = ExchangeParty::default();
+        assert!(authorize(
+            &staff,
+            &Action::ExchangeStep {
+                step: Step::Message,
+                party: none
+            }
+        )
+        .is_ok());
+        assert_eq!(
+            authorize(
+                &staff,
+                &Action::ExchangeStep {
+                    step: Step::Confirm,
+                    party: none
+                }
+            )
+            .expect_err("staff resolve, they do not confirm")
+            .code,
+            ErrorCode::Forbidden
+        );
+        assert!(authorize(&staff, &Action::MediateExchanges).is_ok());
+        assert!(authorize(&resident, &Action::MediateExchanges).is_err());
+    }
+
+    #[test]
+    fn listings_reach_their_readers() {
+        use cortile_shared::market::ListingReach;
+        let staff = actor(9, &[(Role::Staff, Scope::Global)]);
+        let outsider = actor(3, &[]);
+        let ctx = |reach| ListingCtx {
+            author_id: 1,
+            reach,
+            estate_id: Some(1),
+            home_building_id: Some(10),
+        };
+        for reach in [ListingReach::Building, ListingReach::Estate] {
+            assert_eq!(
+                authorize(&outsider, &Action::ViewListing(ctx(reach)))
+                    .expect_err("no home there")
+                    .code,
+                ErrorCode::NotFound
+            );
+            assert!(authorize(&staff, &Action::ViewListing(ctx(reach))).is_ok());
+            assert!(authorize(&actor(1, &[]), &Action::ViewListing(ctx(reach))).is_ok());
+        }
+        assert!(authorize(&outsider, &Action::ViewListing(ctx(ListingReach::City))).is_ok());
+        assert_eq!(
+            authorize(&outsider, &Action::PublishListing { organisation: None })
+                .expect_err("not a resident")
+                .code,
+            ErrorCode::Forbidden
+        );
+        assert!(authorize(
+            &outsider,
+            &Action::PublishListing {
+                organisation: Some(true)
+            }
+        )
+        .is_ok());
     }
 
     #[test]

@@ -716,6 +716,111 @@ diesel::joinable!(timebank_entries -> timebank_transfers (transfer_id));
 diesel::joinable!(timebank_entries -> timebank_accounts (account_id));
 diesel::joinable!(timebank_accounts -> timebank_banks (bank_id));
 
+diesel::table! {
+    market_organisations (id) {
+        id -> BigInt,
+        name -> Text,
+        kind -> Text,
+        description -> Text,
+        created_by -> BigInt,
+        verified_by -> Nullable<BigInt>,
+        verified_at -> Nullable<Timestamp>,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    market_organisation_members (id) {
+        id -> BigInt,
+        organisation_id -> BigInt,
+        user_id -> BigInt,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    market_listings (id) {
+        id -> BigInt,
+        kind -> Text,
+        category -> Text,
+        title -> Text,
+        description_md -> Text,
+        description_html -> Text,
+        price_type -> Text,
+        price_amount -> Nullable<BigInt>,
+        estimated_minutes -> Nullable<BigInt>,
+        availability -> Text,
+        place_kind -> Text,
+        estate_id -> Nullable<BigInt>,
+        lat -> Double,
+        lon -> Double,
+        reach -> Text,
+        home_building_id -> Nullable<BigInt>,
+        author_id -> BigInt,
+        organisation_id -> Nullable<BigInt>,
+        status -> Text,
+        exchanges_count -> BigInt,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+        closed_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
+    market_exchanges (id) {
+        id -> BigInt,
+        listing_id -> BigInt,
+        provider_id -> BigInt,
+        receiver_id -> BigInt,
+        proposed_by -> BigInt,
+        estate_id -> Nullable<BigInt>,
+        minutes -> BigInt,
+        state -> Text,
+        proposed_at -> Timestamp,
+        accepted_at -> Nullable<Timestamp>,
+        completed_at -> Nullable<Timestamp>,
+        confirmed_at -> Nullable<Timestamp>,
+        cancelled_at -> Nullable<Timestamp>,
+        cancelled_by -> Nullable<BigInt>,
+        disputed_at -> Nullable<Timestamp>,
+        disputed_by -> Nullable<BigInt>,
+        dispute_reason -> Nullable<Text>,
+        resolved_at -> Nullable<Timestamp>,
+        resolved_by -> Nullable<BigInt>,
+        resolution_note -> Nullable<Text>,
+        transfer_id -> Nullable<BigInt>,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    market_exchange_messages (id) {
+        id -> BigInt,
+        exchange_id -> BigInt,
+        author_id -> BigInt,
+        body -> Text,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    market_reviews (id) {
+        id -> BigInt,
+        exchange_id -> BigInt,
+        author_id -> BigInt,
+        subject_id -> BigInt,
+        rating -> Integer,
+        body -> Text,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::joinable!(market_organisation_members -> market_organisations (organisation_id));
+diesel::joinable!(market_exchanges -> market_listings (listing_id));
+diesel::joinable!(market_exchange_messages -> market_exchanges (exchange_id));
+diesel::joinable!(market_reviews -> market_exchanges (exchange_id));
+diesel::joinable!(market_listings -> estates (estate_id));
+
 diesel::allow_tables_to_appear_in_same_query!(
     estates,
     buildings,
@@ -754,6 +859,12 @@ diesel::allow_tables_to_appear_in_same_query!(
     timebank_transfers,
     timebank_entries,
     idempotency_keys,
+    market_organisations,
+    market_organisation_members,
+    market_listings,
+    market_exchanges,
+    market_exchange_messages,
+    market_reviews,
     uploads,
     post_images,
     open311_keys,

@@ -66,6 +66,7 @@ pub fn parse_id(raw: &str, field: &str) -> Result<i64, AppError> {
         (name = "audit", description = "The audit log"),
         (name = "communities", description = "Communities, posts, comments, reactions, the feed"),
         (name = "timebank", description = "The time bank's ledger: transfers, accounts, statements, staff corrections"),
+        (name = "market", description = "Listings, exchanges, messages, reviews, organisations, the monthly report"),
         (name = "moderation", description = "Flags, the moderation queue, hiding, locking, bans"),
         (name = "notifications", description = "In-app notifications"),
         (name = "uploads", description = "Images: uploaded, cleaned of metadata, attached to posts"),
@@ -119,6 +120,7 @@ fn openapi_and_routes(
                 .configure(crate::registry::routes::configure)
                 .configure(crate::auth::routes::configure)
                 .configure(crate::timebank::routes::configure)
+                .configure(crate::market::routes::configure)
                 .configure(crate::tenancy::routes::configure)
                 .configure(crate::audit::routes::configure)
                 .configure(crate::communities::routes::configure)

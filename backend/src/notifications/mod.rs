@@ -102,6 +102,9 @@ pub(crate) fn words(
     };
     let (title, reason, actor, community) = (f("title"), f("reason"), f("actor"), f("community"));
     let en = locale == "en";
+    let minutes = data.get("minutes").and_then(|v| v.as_i64()).unwrap_or(0);
+    let rating = data.get("rating").and_then(|v| v.as_i64()).unwrap_or(0);
+    let confirmed = f("outcome") == "confirm";
     let (subject, body) = match kind {
         NotificationKind::CommentOnPost if en => (
             "New comment on your post".to_owned(),
@@ -142,6 +145,94 @@ pub(crate) fn words(
         NotificationKind::Banned => (
             "Non puoi più scrivere".to_owned(),
             format!("Non puoi più scrivere in «{community}». Motivo: {reason}"),
+        ),
+        NotificationKind::ExchangeProposed if en => (
+            "A new exchange".to_owned(),
+            format!("{actor} proposes an exchange on «{title}»."),
+        ),
+        NotificationKind::ExchangeProposed => (
+            "Una nuova proposta di scambio".to_owned(),
+            format!("{actor} propone uno scambio per «{title}»."),
+        ),
+        NotificationKind::ExchangeAccepted if en => (
+            "Exchange accepted".to_owned(),
+            format!("{actor} accepted the exchange «{title}»."),
+        ),
+        NotificationKind::ExchangeAccepted => (
+            "Scambio accettato".to_owned(),
+            format!("{actor} ha accettato lo scambio «{title}»."),
+        ),
+        NotificationKind::ExchangeCompleted if en => (
+            "Please confirm the exchange".to_owned(),
+            format!("{actor} says «{title}» is done: please confirm it."),
+        ),
+        NotificationKind::ExchangeCompleted => (
+            "Conferma lo scambio".to_owned(),
+            format!("{actor} dice che «{title}» è stato svolto: confermalo."),
+        ),
+        NotificationKind::ExchangeConfirmed if en => (
+            "Exchange confirmed".to_owned(),
+            format!("{actor} confirmed «{title}»: {minutes} minutes were credited to you."),
+        ),
+        NotificationKind::ExchangeConfirmed => (
+            "Scambio confermato".to_owned(),
+            format!("{actor} ha confermato «{title}»: ti sono stati accreditati {minutes} minuti."),
+        ),
+        NotificationKind::ExchangeCancelled if en => (
+            "Exchange cancelled".to_owned(),
+            format!("{actor} cancelled the exchange «{title}». {reason}"),
+        ),
+        NotificationKind::ExchangeCancelled => (
+            "Scambio annullato".to_owned(),
+            format!("{actor} ha annullato lo scambio «{title}». {reason}"),
+        ),
+        NotificationKind::ExchangeDisputed if en => (
+            "Exchange disputed".to_owned(),
+            format!("{actor} disputed the exchange «{title}»; the staff will mediate. Reason: {reason}"),
+        ),
+        NotificationKind::ExchangeDisputed => (
+            "Scambio contestato".to_owned(),
+            format!("{actor} ha contestato lo scambio «{title}»; interverrà il personale. Motivo: {reason}"),
+        ),
+        NotificationKind::ExchangeResolved if en && confirmed => (
+            "Dispute resolved".to_owned(),
+            format!("The staff confirmed the exchange «{title}» ({minutes} minutes). {reason}"),
+        ),
+        NotificationKind::ExchangeResolved if en => (
+            "Dispute resolved".to_owned(),
+            format!("The staff cancelled the exchange «{title}». {reason}"),
+        ),
+        NotificationKind::ExchangeResolved if confirmed => (
+            "Contestazione risolta".to_owned(),
+            format!("Il personale ha confermato lo scambio «{title}» ({minutes} minuti). {reason}"),
+        ),
+        NotificationKind::ExchangeResolved => (
+            "Contestazione risolta".to_owned(),
+            format!("Il personale ha annullato lo scambio «{title}». {reason}"),
+        ),
+        NotificationKind::ExchangeMessage if en => (
+            "New message".to_owned(),
+            format!("{actor} wrote to you about «{title}»."),
+        ),
+        NotificationKind::ExchangeMessage => (
+            "Nuovo messaggio".to_owned(),
+            format!("{actor} ti ha scritto per «{title}»."),
+        ),
+        NotificationKind::ReviewReceived if en => (
+            "New review".to_owned(),
+            format!("{actor} reviewed you after «{title}»: {rating} out of 5."),
+        ),
+        NotificationKind::ReviewReceived => (
+            "Nuova recensione".to_owned(),
+            format!("{actor} ti ha recensito dopo «{title}»: {rating} su 5."),
+        ),
+        NotificationKind::OrganisationVerified if en => (
+            "Organisation verified".to_owned(),
+            format!("«{title}» was verified: it may publish listings."),
+        ),
+        NotificationKind::OrganisationVerified => (
+            "Organizzazione verificata".to_owned(),
+            format!("«{title}» è stata verificata: può pubblicare annunci."),
         ),
         NotificationKind::ReportStatus | NotificationKind::ReportComment => {
             return crate::maintenance::notification_words(kind, data, en)

@@ -203,6 +203,12 @@ fn target(feature: &Feature) -> Option<(Route, String)> {
     match property(feature, FEATURE_KIND)?.as_str()? {
         "estate" => Some((Route::Estate { id: EstateId(id) }, text("name"))),
         "building" => Some((Route::Building { id: BuildingId(id) }, text("address"))),
+        "listing" => Some((
+            Route::Listing {
+                id: cortile_shared::ListingId(id),
+            },
+            text("title"),
+        )),
         _ => None,
     }
 }

@@ -28,6 +28,8 @@ pub const CHANGE_HANDLERS: &[Role] = &[Role::CommitteeMember, Role::Staff, Role:
 pub const IMPORTERS: &[Role] = &[Role::Staff, Role::Admin];
 /// Who reads the audit log.
 pub const AUDITORS: &[Role] = &[Role::Admin];
+/// Roles that mediate the time bank (disputes, adjustments, organisations).
+pub const TIMEBANK_STAFF: &[Role] = &[Role::Staff, Role::Admin];
 /// Who acts on residents' behalf.
 pub const ASSISTANTS: &[Role] = &[Role::Operator, Role::Staff];
 /// Who moderates by role (community moderators see the queue when it has something).
@@ -141,6 +143,11 @@ fn nav_links() -> Html {
     let mut links = vec![(Route::Home, "nav.estates")];
     if session.me().is_some() {
         links.push((Route::Communities, "nav.communities"));
+        if session.has_any(&[Role::Resident]) {
+            links.push((Route::TimeBank, "nav.timebank"));
+        } else {
+            links.push((Route::Listings, "nav.market"));
+        }
         links.push((Route::Profile, "nav.profile"));
     }
     if session.has_any(&[Role::Applicant]) {
@@ -157,6 +164,9 @@ fn nav_links() -> Html {
     }
     if session.has_any(IMPORTERS) {
         links.push((Route::Imports, "nav.imports"));
+    }
+    if session.has_any(TIMEBANK_STAFF) {
+        links.push((Route::Disputes, "nav.timebank_staff"));
     }
     if session.has_any(AUDITORS) {
         links.push((Route::Audit, "nav.audit"));

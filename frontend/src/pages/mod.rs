@@ -8,3 +8,4 @@ pub mod notification_settings;
 pub mod notifications;
 pub mod registry;
 pub mod tenancy;
+pub mod timebank;

@@ -14,7 +14,7 @@ use crate::i18n::use_i18n;
 use crate::session::use_session;
 
 /// The notifications a person can choose to receive elsewhere, in the order shown.
-pub const KINDS: [NotificationKind; 7] = [
+pub const KINDS: [NotificationKind; 17] = [
     NotificationKind::CommentOnPost,
     NotificationKind::ReplyToComment,
     NotificationKind::Moderated,
@@ -22,6 +22,16 @@ pub const KINDS: [NotificationKind; 7] = [
     NotificationKind::Banned,
     NotificationKind::ReportStatus,
     NotificationKind::ReportComment,
+    NotificationKind::ExchangeProposed,
+    NotificationKind::ExchangeAccepted,
+    NotificationKind::ExchangeCompleted,
+    NotificationKind::ExchangeConfirmed,
+    NotificationKind::ExchangeCancelled,
+    NotificationKind::ExchangeDisputed,
+    NotificationKind::ExchangeResolved,
+    NotificationKind::ExchangeMessage,
+    NotificationKind::ReviewReceived,
+    NotificationKind::OrganisationVerified,
 ];
 
 /// The channels besides the app, in the order shown.

@@ -60,6 +60,11 @@ struct Foreign {
     notification: i64,
     /// A time bank transfer by the other estate's resident.
     transfer: i64,
+    /// The other estate's resident's listing (for their estate), an exchange on it with a
+    /// neighbour of theirs, and their organisation (verified).
+    listing: i64,
+    exchange: i64,
+    organisation: i64,
     /// The URL of an image of that post.
     image: String,
     /// A maintenance report by the other estate's resident, about their building.
@@ -199,7 +204,84 @@ async fn arrange(app: &TestApp) -> Foreign {
         "transfer",
     )
     .await;
+    // The marketplace: a listing for the other estate, an exchange on it between two of its
+    // residents, and an organisation.
+    let other_code: String = household_members::table
+        .inner_join(persons::table)
+        .inner_join(households::table.inner_join(units::table.inner_join(buildings::table)))
+        .filter(buildings::estate_id.eq(estate))
+        .filter(household_members::ended_at.is_null())
+        .filter(households::contract_status.eq("active"))
+        .filter(household_members::household_id.ne(household))
+        .select(persons::fiscal_code)
+        .first(&mut conn)
+        .expect("another resident of the other estate");
+    cortile::auth::account::create_account(
+        &mut conn,
+        &cortile::auth::account::AccountSpec {
+            username: "vicino2".into(),
+            display_name: Some("Secondo Vicino".into()),
+            role: "resident".into(),
+            scope: None,
+            fiscal_code: Some(other_code),
+            password: cortile_tests::DEMO_PASSWORD.into(),
+        },
+        chrono::Utc::now().naive_utc(),
+    )
+    .expect("a second resident of the other estate");
+    let neighbour2 = app.login("vicino2").await;
+    let listing: cortile_shared::market::Listing = json_of(
+        neighbour
+            .post(
+                "/api/v1/market/listings",
+                json!({"kind": "offer", "category": "errands", "title": "Spesa per gli anziani",
+                       "price_type": "hours", "price_amount": 30, "reach": "estate"}),
+            )
+            .await,
+        201,
+        "listing",
+    )
+    .await;
+    let exchange: cortile_shared::market::Exchange = json_of(
+        neighbour2
+            .post(
+                &format!("/api/v1/market/listings/{}/exchanges", listing.id),
+                json!({"message": "Grazie!"}),
+            )
+            .await,
+        201,
+        "exchange",
+    )
+    .await;
+    let organisation: cortile_shared::market::Organisation = json_of(
+        neighbour
+            .post(
+                "/api/v1/market/organisations",
+                json!({"name": "Bottega del quartiere", "kind": "shop"}),
+            )
+            .await,
+        201,
+        "organisation",
+    )
+    .await;
+    json_of::<cortile_shared::market::Organisation>(
+        staff
+            .post(
+                &format!(
+                    "/api/v1/market/organisations/{}/verification",
+                    organisation.id
+                ),
+                json!({}),
+            )
+            .await,
+        200,
+        "verify",
+    )
+    .await;
     Foreign {
+        listing: listing.id.0,
+        exchange: exchange.id.0,
+        organisation: organisation.id.0,
         transfer: transfer.id.0,
         report: report.summary.id,
         works: works.id,
@@ -308,6 +390,16 @@ fn timebank_staff(ok: u16) -> impl Fn(R) -> u16 {
         R::Anon => 401,
         R::Staff | R::Admin => ok,
         _ => 403,
+    }
+}
+
+/// Who sees another estate's listing or exchange: staff and admins (mediators); everyone
+/// else signed in is told it does not exist.
+fn market_staff(ok: u16) -> impl Fn(R) -> u16 {
+    move |r| match r {
+        R::Anon => 401,
+        R::Staff | R::Admin => ok,
+        _ => 404,
     }
 }
 
@@ -1138,6 +1230,204 @@ fn cases(f: &Foreign) -> Vec<Case> {
             "/api/v1/timebank/banks/1/credit-limit".into(),
             Some(json!({"credit_limit_minutes": -600})),
             |r| timebank_staff(200)(r),
+        ),
+        // The marketplace: another estate's listing (for its estate) and an exchange between
+        // two of its residents. Staff mediate and see them (but are no party); everyone else
+        // signed in gets 404.
+        c(
+            Method::GET,
+            "/api/v1/market/listings",
+            "/api/v1/market/listings".into(),
+            None,
+            |r| signed(200)(r),
+        ),
+        c(
+            Method::POST,
+            "/api/v1/market/listings",
+            "/api/v1/market/listings".into(),
+            Some(
+                json!({"kind": "offer", "category": "errands", "title": "", "price_type": "free", "reach": "city"}),
+            ),
+            |r| match r {
+                Anon => 401,
+                Resident => 422,
+                _ => 403,
+            },
+        ),
+        c(
+            Method::GET,
+            "/api/v1/market/listings/{id}",
+            format!("/api/v1/market/listings/{}", f.listing),
+            None,
+            |r| market_staff(200)(r),
+        ),
+        c(
+            Method::PUT,
+            "/api/v1/market/listings/{id}",
+            format!("/api/v1/market/listings/{}", f.listing),
+            Some(
+                json!({"kind": "offer", "category": "errands", "title": "Presa", "price_type": "free", "reach": "city"}),
+            ),
+            |r| market_staff(403)(r),
+        ),
+        c(
+            Method::DELETE,
+            "/api/v1/market/listings/{id}",
+            format!("/api/v1/market/listings/{}", f.listing),
+            None,
+            |r| market_staff(403)(r),
+        ),
+        c(
+            Method::GET,
+            "/api/v1/market/listings/{id}/exchanges",
+            format!("/api/v1/market/listings/{}/exchanges", f.listing),
+            None,
+            |r| market_staff(200)(r),
+        ),
+        c(
+            Method::POST,
+            "/api/v1/market/listings/{id}/exchanges",
+            format!("/api/v1/market/listings/{}/exchanges", f.listing),
+            Some(json!({})),
+            |r| market_staff(403)(r),
+        ),
+        c(
+            Method::GET,
+            "/api/v1/market/exchanges",
+            "/api/v1/market/exchanges".into(),
+            None,
+            |r| signed(200)(r),
+        ),
+        c(
+            Method::GET,
+            "/api/v1/market/exchanges/{id}",
+            format!("/api/v1/market/exchanges/{}", f.exchange),
+            None,
+            |r| market_staff(200)(r),
+        ),
+        c(
+            Method::POST,
+            "/api/v1/market/exchanges/{id}/accept",
+            format!("/api/v1/market/exchanges/{}/accept", f.exchange),
+            None,
+            |r| market_staff(403)(r),
+        ),
+        c(
+            Method::POST,
+            "/api/v1/market/exchanges/{id}/complete",
+            format!("/api/v1/market/exchanges/{}/complete", f.exchange),
+            None,
+            |r| market_staff(403)(r),
+        ),
+        c(
+            Method::POST,
+            "/api/v1/market/exchanges/{id}/confirm",
+            format!("/api/v1/market/exchanges/{}/confirm", f.exchange),
+            None,
+            |r| market_staff(403)(r),
+        ),
+        c(
+            Method::POST,
+            "/api/v1/market/exchanges/{id}/cancel",
+            format!("/api/v1/market/exchanges/{}/cancel", f.exchange),
+            None,
+            |r| market_staff(403)(r),
+        ),
+        c(
+            Method::POST,
+            "/api/v1/market/exchanges/{id}/dispute",
+            format!("/api/v1/market/exchanges/{}/dispute", f.exchange),
+            Some(json!({"reason": "matrice"})),
+            |r| market_staff(403)(r),
+        ),
+        c(
+            Method::POST,
+            "/api/v1/market/exchanges/{id}/resolution",
+            format!("/api/v1/market/exchanges/{}/resolution", f.exchange),
+            Some(json!({"outcome": "cancel", "note": "matrice"})),
+            // Only staff resolve, and only disputes (this one is proposed).
+            |r| timebank_staff(409)(r),
+        ),
+        c(
+            Method::GET,
+            "/api/v1/market/disputes",
+            "/api/v1/market/disputes".into(),
+            None,
+            |r| timebank_staff(200)(r),
+        ),
+        c(
+            Method::GET,
+            "/api/v1/market/exchanges/{id}/messages",
+            format!("/api/v1/market/exchanges/{}/messages", f.exchange),
+            None,
+            |r| market_staff(200)(r),
+        ),
+        c(
+            Method::POST,
+            "/api/v1/market/exchanges/{id}/messages",
+            format!("/api/v1/market/exchanges/{}/messages", f.exchange),
+            Some(json!({"body": ""})),
+            // Staff mediating may write in the thread.
+            |r| market_staff(422)(r),
+        ),
+        c(
+            Method::GET,
+            "/api/v1/market/exchanges/{id}/reviews",
+            format!("/api/v1/market/exchanges/{}/reviews", f.exchange),
+            None,
+            |r| market_staff(200)(r),
+        ),
+        c(
+            Method::POST,
+            "/api/v1/market/exchanges/{id}/reviews",
+            format!("/api/v1/market/exchanges/{}/reviews", f.exchange),
+            Some(json!({"rating": 5})),
+            |r| market_staff(403)(r),
+        ),
+        c(
+            Method::GET,
+            "/api/v1/market/members/{id}/reviews",
+            format!("/api/v1/market/members/{}/reviews", f.user),
+            None,
+            |r| signed(200)(r),
+        ),
+        c(
+            Method::GET,
+            "/api/v1/market/organisations",
+            "/api/v1/market/organisations".into(),
+            None,
+            |r| signed(200)(r),
+        ),
+        c(
+            Method::POST,
+            "/api/v1/market/organisations",
+            "/api/v1/market/organisations".into(),
+            Some(json!({"name": "", "kind": "shop"})),
+            |r| signed(422)(r),
+        ),
+        c(
+            Method::POST,
+            "/api/v1/market/organisations/{id}/verification",
+            format!(
+                "/api/v1/market/organisations/{}/verification",
+                f.organisation
+            ),
+            None,
+            |r| timebank_staff(200)(r),
+        ),
+        c(
+            Method::POST,
+            "/api/v1/market/organisations/{id}/members",
+            format!("/api/v1/market/organisations/{}/members", f.organisation),
+            Some(json!({"user_id": f.user})),
+            |r| timebank_staff(200)(r),
+        ),
+        c(
+            Method::GET,
+            "/api/v1/market/reports/monthly",
+            "/api/v1/market/reports/monthly".into(),
+            None,
+            public,
         ),
         // Last: it ends the session.
         c(

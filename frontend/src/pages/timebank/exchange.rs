@@ -1,0 +1,417 @@
+//! `/banca-del-tempo/scambi/:id`: an exchange — its state and dates, the steps the reader may
+//! take now (accept, complete, confirm, cancel, dispute; staff resolve), its messages and,
+//! once confirmed, the reviews.
+
+use std::rc::Rc;
+
+use chrono::{DateTime, Utc};
+use cortile_shared::market::{Exchange, NewReview, Outcome, PriceType, Resolution};
+use cortile_shared::ExchangeId;
+use yew::prelude::*;
+use yew_router::prelude::*;
+
+use super::{duration_text, market_field_error, state_text, step_error_key};
+use crate::api::ApiError;
+use crate::app::Route;
+use crate::components::{Breadcrumb, ErrorState, Loading, SelectField, TextField};
+use crate::hooks::{spawn, use_document_title, use_remote, Remote};
+use crate::i18n::{use_i18n, I18n};
+use crate::pages::community::time_view;
+use crate::session::use_session;
+
+#[derive(Properties, PartialEq)]
+pub struct ExchangePageProps {
+    pub id: ExchangeId,
+}
+
+fn timeline(i18n: &I18n, e: &Exchange) -> Html {
+    let rows: Vec<(&str, Option<DateTime<Utc>>)> = vec![
+        ("exchange.at.proposed", Some(e.proposed_at)),
+        ("exchange.at.accepted", e.accepted_at),
+        ("exchange.at.completed", e.completed_at),
+        ("exchange.at.confirmed", e.confirmed_at),
+        ("exchange.at.disputed", e.disputed_at),
+        ("exchange.at.cancelled", e.cancelled_at),
+        ("exchange.at.resolved", e.resolved_at),
+    ];
+    html! {
+        <ol class="cortile-timeline" data-testid="exchange-timeline">
+            { for rows.into_iter().filter_map(|(k, at)| at.map(|at| html! {
+                <li>{ i18n.t(k) }{ ": " }{ time_view(i18n, at) }</li>
+            })) }
+        </ol>
+    }
+}
+
+#[function_component(ExchangePage)]
+pub fn exchange_page(props: &ExchangePageProps) -> Html {
+    let i18n = use_i18n();
+    let session = use_session();
+    let loaded = {
+        let api = session.api();
+        use_remote((props.id, api), |(id, api)| async move {
+            api.exchange(id).await
+        })
+    };
+    // The latest answer of a step replaces what was loaded.
+    let current = use_state(|| None::<Rc<Exchange>>);
+    let messages = {
+        let api = session.api();
+        use_remote((props.id, api), |(id, api)| async move {
+            api.exchange_messages(id).await
+        })
+    };
+    let reviews = {
+        let api = session.api();
+        use_remote((props.id, api), |(id, api)| async move {
+            api.exchange_reviews(id).await
+        })
+    };
+    let error = use_state(|| None::<ApiError>);
+    let done = use_state(|| None::<String>);
+    let busy = use_state(|| false);
+    let reason = use_state(String::new);
+    let body = use_state(String::new);
+    let rating = use_state(|| "5".to_owned());
+    let review_text = use_state(String::new);
+    let outcome = use_state(|| "confirm".to_owned());
+    let note = use_state(String::new);
+    let resolve_minutes = use_state(String::new);
+    let title = match (&*current, &loaded.state) {
+        (Some(e), _) => Some(e.listing_title.clone()),
+        (None, Remote::Ready(e)) => Some(e.listing_title.clone()),
+        _ => None,
+    };
+    use_document_title(title.map(|t| i18n.tf("exchange.title", &[("title", &t)])));
+
+    let e: Rc<Exchange> = match (&*current, &loaded.state) {
+        (Some(e), _) if e.id == props.id => e.clone(),
+        (_, Remote::Ready(e)) => e.clone(),
+        (_, Remote::Loading) => return html! { <Loading /> },
+        (_, Remote::Failed(err)) => {
+            return html! { <ErrorState error={err.clone()} retry={loaded.retry.clone()} /> }
+        }
+    };
+
+    let step = {
+        let (api, current, error, done, busy, reason) = (
+            session.api(),
+            current.clone(),
+            error.clone(),
+            done.clone(),
+            busy.clone(),
+            reason.clone(),
+        );
+        let retry_messages = messages.retry.clone();
+        let i18n = i18n.clone();
+        let id = e.id;
+        Callback::from(move |name: &'static str| {
+            if *busy {
+                return;
+            }
+            busy.set(true);
+            let (api, current, error, done, busy, reason) = (
+                api.clone(),
+                current.clone(),
+                error.clone(),
+                done.clone(),
+                busy.clone(),
+                reason.clone(),
+            );
+            let retry_messages = retry_messages.clone();
+            let i18n = i18n.clone();
+            spawn(async move {
+                let result = api.exchange_step(id, name, &reason).await;
+                busy.set(false);
+                match result {
+                    Ok(ex) => {
+                        error.set(None);
+                        done.set(Some(i18n.t(&format!("exchange.done.{name}"))));
+                        reason.set(String::new());
+                        current.set(Some(Rc::new(ex)));
+                        retry_messages.emit(());
+                    }
+                    Err(err) => {
+                        done.set(None);
+                        error.set(Some(err));
+                    }
+                }
+            });
+        })
+    };
+    let button = |name: &'static str, class: &'static str| {
+        let step = step.clone();
+        html! {
+            <button type="button" class={classes!("btn", class)} disabled={*busy}
+                data-testid={format!("exchange-{name}")}
+                onclick={Callback::from(move |_: MouseEvent| step.emit(name))}>
+                { i18n.t(&format!("exchange.action.{name}")) }
+            </button>
+        }
+    };
+    let send_message = {
+        let (api, body, error, retry) = (
+            session.api(),
+            body.clone(),
+            error.clone(),
+            messages.retry.clone(),
+        );
+        let id = e.id;
+        Callback::from(move |ev: SubmitEvent| {
+            ev.prevent_default();
+            let text = (*body).clone();
+            let (api, body, error, retry) =
+                (api.clone(), body.clone(), error.clone(), retry.clone());
+            spawn(async move {
+                match api.send_exchange_message(id, &text).await {
+                    Ok(_) => {
+                        error.set(None);
+                        body.set(String::new());
+                        retry.emit(());
+                    }
+                    Err(err) => error.set(Some(err)),
+                }
+            });
+        })
+    };
+    let send_review = {
+        let (api, rating, review_text, error, done) = (
+            session.api(),
+            rating.clone(),
+            review_text.clone(),
+            error.clone(),
+            done.clone(),
+        );
+        let (retry_reviews, current) = (reviews.retry.clone(), current.clone());
+        let i18n = i18n.clone();
+        let id = e.id;
+        Callback::from(move |ev: SubmitEvent| {
+            ev.prevent_default();
+            let review = NewReview {
+                rating: rating.parse().unwrap_or(0),
+                body: (*review_text).clone(),
+            };
+            let (api, error, done, retry_reviews, current) = (
+                api.clone(),
+                error.clone(),
+                done.clone(),
+                retry_reviews.clone(),
+                current.clone(),
+            );
+            let i18n = i18n.clone();
+            spawn(async move {
+                match api.review(id, &review).await {
+                    Ok(_) => {
+                        error.set(None);
+                        done.set(Some(i18n.t("exchange.done.review")));
+                        retry_reviews.emit(());
+                        if let Ok(ex) = api.exchange(id).await {
+                            current.set(Some(Rc::new(ex)));
+                        }
+                    }
+                    Err(err) => error.set(Some(err)),
+                }
+            });
+        })
+    };
+    let resolve = {
+        let (api, outcome, note, minutes, error, done, current) = (
+            session.api(),
+            outcome.clone(),
+            note.clone(),
+            resolve_minutes.clone(),
+            error.clone(),
+            done.clone(),
+            current.clone(),
+        );
+        let i18n = i18n.clone();
+        let id = e.id;
+        Callback::from(move |ev: SubmitEvent| {
+            ev.prevent_default();
+            let res = Resolution {
+                outcome: Outcome::parse(&outcome).unwrap_or(Outcome::Cancel),
+                minutes: minutes.trim().parse().ok(),
+                note: (*note).clone(),
+            };
+            let (api, error, done, current) =
+                (api.clone(), error.clone(), done.clone(), current.clone());
+            let i18n = i18n.clone();
+            spawn(async move {
+                match api.resolve_exchange(id, &res).await {
+                    Ok(ex) => {
+                        error.set(None);
+                        done.set(Some(i18n.t("exchange.done.resolve")));
+                        current.set(Some(Rc::new(ex)));
+                    }
+                    Err(err) => error.set(Some(err)),
+                }
+            });
+        })
+    };
+
+    let failed = (*error).as_ref();
+    let me = session.me().map(|m| m.id);
+    let role = if Some(e.provider.id) == me {
+        i18n.t("exchange.you_provide")
+    } else if Some(e.receiver.id) == me {
+        i18n.t("exchange.you_receive")
+    } else {
+        i18n.t("exchange.you_mediate")
+    };
+    let parents = vec![(Route::TimeBank, AttrValue::from(i18n.t("timebank.title")))];
+    let heading = i18n.tf("exchange.title", &[("title", &e.listing_title)]);
+    let messages_view = match &messages.state {
+        Remote::Ready(list) if list.is_empty() => {
+            html! { <p>{ i18n.t("exchange.no_messages") }</p> }
+        }
+        Remote::Ready(list) => html! {
+            <ol class="list-unstyled" data-testid="exchange-messages">
+                { for list.iter().map(|m| html! {
+                    <li class="mb-2" data-testid="exchange-message" key={m.id}>
+                        <strong>{ m.author.display_name.clone() }</strong>{ ", " }{ time_view(&i18n, m.created_at) }
+                        <p class="mb-0 cortile-pre">{ m.body.clone() }</p>
+                    </li>
+                }) }
+            </ol>
+        },
+        Remote::Loading => html! { <Loading /> },
+        Remote::Failed(err) => {
+            html! { <ErrorState error={err.clone()} retry={messages.retry.clone()} /> }
+        }
+    };
+    let reviews_view = match &reviews.state {
+        Remote::Ready(list) if !list.is_empty() => html! {
+            <ul class="list-unstyled" data-testid="exchange-reviews">
+                { for list.iter().map(|r| html! {
+                    <li class="mb-2" data-testid="exchange-review" key={r.id}>
+                        { i18n.tf("review.line", &[("author", &r.author.display_name), ("subject", &r.subject.display_name), ("rating", &r.rating.to_string())]) }
+                        if !r.body.is_empty() {
+                            <p class="mb-0 cortile-pre">{ r.body.clone() }</p>
+                        }
+                    </li>
+                }) }
+            </ul>
+        },
+        _ => html! {},
+    };
+    let c = e.can;
+    html! {
+        <>
+            <Breadcrumb {parents} current={heading.clone()} />
+            <h1 data-testid="page-title">{ heading }</h1>
+            <p>
+                <Link<Route> to={Route::Listing { id: e.listing_id }}>{ i18n.t("exchange.see_listing") }</Link<Route>>
+            </p>
+            <dl class="row">
+                <dt class="col-sm-4">{ i18n.t("exchange.state") }</dt>
+                <dd class="col-sm-8"><span class="badge bg-primary" data-testid="exchange-state" data-state={e.state.as_str()}>{ state_text(&i18n, e.state) }</span></dd>
+                <dt class="col-sm-4">{ i18n.t("exchange.provider") }</dt>
+                <dd class="col-sm-8">{ e.provider.display_name.clone() }</dd>
+                <dt class="col-sm-4">{ i18n.t("exchange.receiver") }</dt>
+                <dd class="col-sm-8">{ e.receiver.display_name.clone() }</dd>
+                if e.price_type == PriceType::Hours {
+                    <dt class="col-sm-4">{ i18n.t("exchange.minutes") }</dt>
+                    <dd class="col-sm-8" data-testid="exchange-minutes">{ duration_text(&i18n, e.minutes) }</dd>
+                }
+                if let Some(r) = &e.dispute_reason {
+                    <dt class="col-sm-4">{ i18n.t("exchange.dispute_reason") }</dt>
+                    <dd class="col-sm-8">{ r.clone() }</dd>
+                }
+                if let Some(n) = &e.resolution_note {
+                    <dt class="col-sm-4">{ i18n.t("exchange.resolution_note") }</dt>
+                    <dd class="col-sm-8">{ n.clone() }</dd>
+                }
+            </dl>
+            <p>{ role }</p>
+            { timeline(&i18n, &e) }
+            <div aria-live="polite" data-testid="exchange-status">
+                if let Some(text) = &*done {
+                    <p class="alert alert-success" data-testid="exchange-done">{ text.clone() }</p>
+                }
+            </div>
+            if let Some(err) = failed {
+                <div class="alert alert-danger" role="alert" data-testid="exchange-error">
+                    <p class="mb-0">{ if err.field_errors().is_empty() { i18n.t(step_error_key(err)) } else { i18n.t("form.check_fields") } }</p>
+                </div>
+            }
+            <section aria-labelledby="exchange-actions-heading" class="mb-4">
+                <h2 id="exchange-actions-heading" class="h4">{ i18n.t("exchange.actions") }</h2>
+                <p class="cortile-help">{ i18n.t(&format!("exchange.next.{}", e.state.as_str())) }</p>
+                <div class="d-flex flex-wrap gap-2 mb-3">
+                    if c.accept { { button("accept", "btn-primary") } }
+                    if c.complete { { button("complete", "btn-primary") } }
+                    if c.confirm { { button("confirm", "btn-primary") } }
+                    if c.cancel { { button("cancel", "btn-outline-danger") } }
+                </div>
+                if c.dispute || c.cancel {
+                    <TextField id="exchange-reason" multiline=true label={i18n.t("exchange.reason")}
+                        help={i18n.t("exchange.reason_help")} value={(*reason).clone()}
+                        oninput={let s = reason.clone(); Callback::from(move |v| s.set(v))}
+                        error={market_field_error(&i18n, failed, "reason")} testid="exchange-reason" />
+                }
+                if c.dispute { { button("dispute", "btn-outline-danger") } }
+            </section>
+            if c.resolve {
+                <section aria-labelledby="resolve-heading" class="card card-bg shadow-sm mb-4">
+                    <form class="card-body" onsubmit={resolve} novalidate=true>
+                        <h2 id="resolve-heading" class="h4">{ i18n.t("exchange.resolve_heading") }</h2>
+                        <SelectField id="resolve-outcome" label={i18n.t("exchange.outcome")}
+                            value={AttrValue::from((*outcome).clone())}
+                            options={vec![
+                                (AttrValue::from("confirm"), AttrValue::from(i18n.t("exchange.outcome.confirm"))),
+                                (AttrValue::from("cancel"), AttrValue::from(i18n.t("exchange.outcome.cancel"))),
+                            ]}
+                            onchange={let s = outcome.clone(); Callback::from(move |v| s.set(v))}
+                            testid="resolve-outcome" />
+                        if *outcome == "confirm" && e.price_type == PriceType::Hours {
+                            <TextField id="resolve-minutes" kind="number" label={i18n.t("exchange.resolve_minutes")}
+                                help={i18n.tf("exchange.resolve_minutes_help", &[("time", &duration_text(&i18n, e.minutes))])}
+                                value={(*resolve_minutes).clone()}
+                                oninput={let s = resolve_minutes.clone(); Callback::from(move |v| s.set(v))}
+                                error={market_field_error(&i18n, failed, "minutes")} testid="resolve-minutes" />
+                        }
+                        <TextField id="resolve-note" multiline=true label={i18n.t("exchange.note")}
+                            value={(*note).clone()} required=true
+                            oninput={let s = note.clone(); Callback::from(move |v| s.set(v))}
+                            error={market_field_error(&i18n, failed, "note")} testid="resolve-note" />
+                        <button type="submit" class="btn btn-primary" data-testid="resolve-submit">{ i18n.t("exchange.resolve") }</button>
+                    </form>
+                </section>
+            }
+            <section aria-labelledby="messages-heading" class="mb-4">
+                <h2 id="messages-heading" class="h4">{ i18n.t("exchange.messages") }</h2>
+                { messages_view }
+                if c.message {
+                    <form onsubmit={send_message} novalidate=true>
+                        <TextField id="message-body" multiline=true label={i18n.t("exchange.message")}
+                            value={(*body).clone()}
+                            oninput={let s = body.clone(); Callback::from(move |v| s.set(v))}
+                            error={market_field_error(&i18n, failed, "body")} testid="message-body" />
+                        <button type="submit" class="btn btn-outline-primary" data-testid="message-submit">{ i18n.t("exchange.send") }</button>
+                    </form>
+                }
+            </section>
+            <section aria-labelledby="reviews-heading" class="mb-4">
+                <h2 id="reviews-heading" class="h4">{ i18n.t("exchange.reviews") }</h2>
+                { reviews_view }
+                if c.review {
+                    <form onsubmit={send_review} novalidate=true>
+                        <SelectField id="review-rating" label={i18n.t("review.rating")}
+                            value={AttrValue::from((*rating).clone())}
+                            options={(1..=5).rev().map(|n| (AttrValue::from(n.to_string()), AttrValue::from(i18n.tf("review.stars", &[("rating", &n.to_string())])))).collect::<Vec<_>>()}
+                            onchange={let s = rating.clone(); Callback::from(move |v| s.set(v))}
+                            error={market_field_error(&i18n, failed, "rating")}
+                            testid="review-rating" />
+                        <TextField id="review-body" multiline=true label={i18n.t("review.body")}
+                            value={(*review_text).clone()}
+                            oninput={let s = review_text.clone(); Callback::from(move |v| s.set(v))}
+                            error={market_field_error(&i18n, failed, "body")} testid="review-body" />
+                        <button type="submit" class="btn btn-primary" data-testid="review-submit">{ i18n.t("review.submit") }</button>
+                    </form>
+                } else if e.reviewed {
+                    <p data-testid="review-done">{ i18n.t("review.done") }</p>
+                }
+            </section>
+        </>
+    }
+}

@@ -1,0 +1,298 @@
+//! The staff's pages of the time bank: disputes waiting for a decision, adjustments of a
+//! member's balance (with a reason, audited), and organisations (register one; staff verify).
+
+use cortile_shared::market::{NewOrganisation, OrganisationKind};
+use cortile_shared::timebank::NewAdjustment;
+use cortile_shared::UserId;
+use yew::prelude::*;
+use yew_router::prelude::*;
+
+use super::{duration_text, exchange_item, market_field_error};
+use crate::api::ApiError;
+use crate::app::Route;
+use crate::components::{Breadcrumb, ErrorState, FormAlert, Loading, SelectField, TextField};
+use crate::hooks::{spawn, use_document_title, use_remote, Remote};
+use crate::i18n::use_i18n;
+use crate::session::use_session;
+
+/// Links between the staff's pages.
+fn staff_nav(i18n: &crate::i18n::I18n) -> Html {
+    html! {
+        <nav aria-label={i18n.t("staff_tb.nav")} class="mb-4 d-flex flex-wrap gap-2">
+            <Link<Route> to={Route::Disputes} classes="btn btn-outline-primary btn-sm">{ i18n.t("staff_tb.disputes") }</Link<Route>>
+            <Link<Route> to={Route::Adjustments} classes="btn btn-outline-primary btn-sm">{ i18n.t("staff_tb.adjustments") }</Link<Route>>
+            <Link<Route> to={Route::Organisations} classes="btn btn-outline-primary btn-sm">{ i18n.t("staff_tb.organisations") }</Link<Route>>
+        </nav>
+    }
+}
+
+/// `/banca-del-tempo/contestazioni`.
+#[function_component(DisputesPage)]
+pub fn disputes_page() -> Html {
+    let i18n = use_i18n();
+    let session = use_session();
+    let title = i18n.t("staff_tb.disputes");
+    use_document_title(Some(title.clone()));
+    let list = {
+        let api = session.api();
+        use_remote(api, |api| async move { api.disputes().await })
+    };
+    let me = session.me().map(|m| m.id);
+    let body = match &list.state {
+        Remote::Loading => html! { <Loading /> },
+        Remote::Failed(e) => html! { <ErrorState error={e.clone()} retry={list.retry.clone()} /> },
+        Remote::Ready(l) if l.is_empty() => {
+            html! { <p data-testid="disputes-empty">{ i18n.t("staff_tb.no_disputes") }</p> }
+        }
+        Remote::Ready(l) => html! {
+            <ul class="list-group" data-testid="disputes">
+                { for l.iter().map(|e| exchange_item(&i18n, e, me)) }
+            </ul>
+        },
+    };
+    html! {
+        <>
+            <Breadcrumb current={title.clone()} />
+            <h1 data-testid="page-title">{ title }</h1>
+            { staff_nav(&i18n) }
+            <p class="lead">{ i18n.t("staff_tb.disputes_intro") }</p>
+            { body }
+        </>
+    }
+}
+
+/// `/banca-del-tempo/rettifiche`.
+#[function_component(AdjustmentsPage)]
+pub fn adjustments_page() -> Html {
+    let i18n = use_i18n();
+    let session = use_session();
+    let title = i18n.t("staff_tb.adjustments");
+    use_document_title(Some(title.clone()));
+    let user = use_state(String::new);
+    let minutes = use_state(String::new);
+    let reason = use_state(String::new);
+    let error = use_state(|| None::<ApiError>);
+    let done = use_state(|| None::<String>);
+    let onsubmit = {
+        let (api, user, minutes, reason, error, done) = (
+            session.api(),
+            user.clone(),
+            minutes.clone(),
+            reason.clone(),
+            error.clone(),
+            done.clone(),
+        );
+        let i18n = i18n.clone();
+        Callback::from(move |e: SubmitEvent| {
+            e.prevent_default();
+            let Ok(id) = user.trim().parse::<i64>() else {
+                error.set(Some(ApiError::Problem(
+                    cortile_shared::Problem::new(cortile_shared::ErrorCode::ValidationFailed)
+                        .with_errors(vec![cortile_shared::FieldError::new(
+                            "user_id",
+                            "invalid_format",
+                            "a user id",
+                        )]),
+                )));
+                return;
+            };
+            let adj = NewAdjustment {
+                minutes: minutes.trim().parse().unwrap_or(0),
+                reason: (*reason).clone(),
+            };
+            let (api, error, done) = (api.clone(), error.clone(), done.clone());
+            let i18n = i18n.clone();
+            spawn(async move {
+                match api.adjust(UserId(id), &adj).await {
+                    Ok(t) => {
+                        error.set(None);
+                        let m = t
+                            .entries
+                            .iter()
+                            .find(|e| e.user.is_some())
+                            .map(|e| e.minutes)
+                            .unwrap_or(0);
+                        done.set(Some(i18n.tf(
+                            "staff_tb.adjusted",
+                            &[
+                                ("time", &duration_text(&i18n, m)),
+                                ("id", &t.id.to_string()),
+                            ],
+                        )));
+                    }
+                    Err(e) => {
+                        done.set(None);
+                        error.set(Some(e));
+                    }
+                }
+            });
+        })
+    };
+    let failed = (*error).as_ref();
+    html! {
+        <>
+            <Breadcrumb current={title.clone()} />
+            <h1 data-testid="page-title">{ title }</h1>
+            { staff_nav(&i18n) }
+            <div class="cortile-narrow">
+                <p class="lead">{ i18n.t("staff_tb.adjustments_intro") }</p>
+                <div aria-live="polite">
+                    if let Some(text) = &*done {
+                        <p class="alert alert-success" data-testid="adjust-done">{ text.clone() }</p>
+                    }
+                </div>
+                <FormAlert error={(*error).clone()} />
+                <form {onsubmit} novalidate=true>
+                    <TextField id="adjust-user" kind="number" label={i18n.t("staff_tb.user_id")}
+                        help={i18n.t("staff_tb.user_id_help")} value={(*user).clone()}
+                        oninput={let s = user.clone(); Callback::from(move |v| s.set(v))}
+                        error={market_field_error(&i18n, failed, "user_id")} testid="adjust-user" />
+                    <TextField id="adjust-minutes" kind="number" label={i18n.t("staff_tb.minutes")}
+                        help={i18n.t("staff_tb.minutes_help")} value={(*minutes).clone()}
+                        oninput={let s = minutes.clone(); Callback::from(move |v| s.set(v))}
+                        error={market_field_error(&i18n, failed, "minutes")} testid="adjust-minutes" />
+                    <TextField id="adjust-reason" multiline=true label={i18n.t("staff_tb.reason")}
+                        value={(*reason).clone()} required=true
+                        oninput={let s = reason.clone(); Callback::from(move |v| s.set(v))}
+                        error={market_field_error(&i18n, failed, "reason")} testid="adjust-reason" />
+                    <button type="submit" class="btn btn-primary" data-testid="adjust-submit">{ i18n.t("staff_tb.adjust") }</button>
+                </form>
+            </div>
+        </>
+    }
+}
+
+/// `/banca-del-tempo/organizzazioni`: the organisations; register one; staff verify.
+#[function_component(OrganisationsPage)]
+pub fn organisations_page() -> Html {
+    let i18n = use_i18n();
+    let session = use_session();
+    let title = i18n.t("staff_tb.organisations");
+    use_document_title(Some(title.clone()));
+    let list = {
+        let api = session.api();
+        use_remote(api, |api| async move { api.organisations().await })
+    };
+    let staff = session.has_any(&[
+        cortile_shared::auth::Role::Staff,
+        cortile_shared::auth::Role::Admin,
+    ]);
+    let name = use_state(String::new);
+    let kind = use_state(|| OrganisationKind::SocialEnterprise);
+    let description = use_state(String::new);
+    let error = use_state(|| None::<ApiError>);
+    let onsubmit = {
+        let (api, name, kind, description, error, retry) = (
+            session.api(),
+            name.clone(),
+            kind.clone(),
+            description.clone(),
+            error.clone(),
+            list.retry.clone(),
+        );
+        Callback::from(move |e: SubmitEvent| {
+            e.prevent_default();
+            let new = NewOrganisation {
+                name: (*name).clone(),
+                kind: *kind,
+                description: (*description).clone(),
+            };
+            let (api, name, error, retry) =
+                (api.clone(), name.clone(), error.clone(), retry.clone());
+            spawn(async move {
+                match api.create_organisation(&new).await {
+                    Ok(_) => {
+                        error.set(None);
+                        name.set(String::new());
+                        retry.emit(());
+                    }
+                    Err(e) => error.set(Some(e)),
+                }
+            });
+        })
+    };
+    let verify = {
+        let (api, error, retry) = (session.api(), error.clone(), list.retry.clone());
+        Callback::from(move |id: cortile_shared::OrganisationId| {
+            let (api, error, retry) = (api.clone(), error.clone(), retry.clone());
+            spawn(async move {
+                match api.verify_organisation(id).await {
+                    Ok(_) => retry.emit(()),
+                    Err(e) => error.set(Some(e)),
+                }
+            });
+        })
+    };
+    let body = match &list.state {
+        Remote::Loading => html! { <Loading /> },
+        Remote::Failed(e) => html! { <ErrorState error={e.clone()} retry={list.retry.clone()} /> },
+        Remote::Ready(l) if l.is_empty() => {
+            html! { <p>{ i18n.t("staff_tb.no_organisations") }</p> }
+        }
+        Remote::Ready(l) => html! {
+            <ul class="list-group mb-4" data-testid="organisations">
+                { for l.iter().map(|o| {
+                    let id = o.id;
+                    let verify = verify.clone();
+                    let members: Vec<String> = o.members.iter().map(|m| m.display_name.clone()).collect();
+                    html! {
+                        <li class="list-group-item" data-testid="organisation" key={o.id.0}>
+                            <strong>{ o.name.clone() }</strong>{ " · " }{ i18n.t(&format!("organisation.kind.{}", o.kind.as_str())) }
+                            { " · " }
+                            if o.verified {
+                                <span class="badge bg-success">{ i18n.t("organisation.verified") }</span>
+                            } else {
+                                <span class="badge bg-warning text-dark">{ i18n.t("organisation.unverified") }</span>
+                            }
+                            <p class="mb-1">{ o.description.clone() }</p>
+                            <p class="mb-1">{ i18n.tf("organisation.members", &[("names", &members.join(", "))]) }</p>
+                            if staff && !o.verified {
+                                <button type="button" class="btn btn-primary btn-sm" data-testid="organisation-verify"
+                                    onclick={Callback::from(move |_: MouseEvent| verify.emit(id))}>
+                                    { i18n.tf("organisation.verify", &[("name", &o.name)]) }
+                                </button>
+                            }
+                        </li>
+                    }
+                }) }
+            </ul>
+        },
+    };
+    let failed = (*error).as_ref();
+    let kinds = [OrganisationKind::SocialEnterprise, OrganisationKind::Shop]
+        .iter()
+        .map(|k| {
+            (
+                AttrValue::from(k.as_str()),
+                AttrValue::from(i18n.t(&format!("organisation.kind.{}", k.as_str()))),
+            )
+        })
+        .collect::<Vec<_>>();
+    html! {
+        <>
+            <Breadcrumb current={title.clone()} />
+            <h1 data-testid="page-title">{ title }</h1>
+            if staff { { staff_nav(&i18n) } }
+            <p class="lead">{ i18n.t("organisation.intro") }</p>
+            { body }
+            <section aria-labelledby="organisation-new-heading" class="cortile-narrow">
+                <h2 id="organisation-new-heading" class="h4">{ i18n.t("organisation.new") }</h2>
+                <FormAlert error={(*error).clone()} />
+                <form {onsubmit} novalidate=true>
+                    <TextField id="organisation-name" label={i18n.t("organisation.name")} value={(*name).clone()}
+                        oninput={let s = name.clone(); Callback::from(move |v| s.set(v))} required=true
+                        error={market_field_error(&i18n, failed, "name")} testid="organisation-name" />
+                    <SelectField id="organisation-kind" label={i18n.t("organisation.kind")}
+                        value={AttrValue::from(kind.as_str())} options={kinds}
+                        onchange={let s = kind.clone(); Callback::from(move |v: String| s.set(OrganisationKind::parse(&v).unwrap_or(OrganisationKind::Shop)))}
+                        testid="organisation-kind" />
+                    <TextField id="organisation-description" multiline=true label={i18n.t("organisation.description")}
+                        value={(*description).clone()}
+                        oninput={let s = description.clone(); Callback::from(move |v| s.set(v))}
+                        error={market_field_error(&i18n, failed, "description")} testid="organisation-description" />
+                    <button type="submit" class="btn btn-primary" data-testid="organisation-submit">{ i18n.t("organisation.submit") }</button>
+                </form>
+            </section>
+        </>
+    }
+}

@@ -1,0 +1,630 @@
+//! The marketplace over HTTP, on both databases: listings and their rules, browsing with
+//! filters and distance, exchanges step by step by the right party only, confirmation paying
+//! through the ledger exactly once (retries and races included), disputes resolved by staff,
+//! reviews one per side, "need → offers", organisations and the monthly report.
+
+use cortile::db::schema::{buildings, household_members, households, persons, units, users};
+use cortile_shared::community::{Notification, NotificationKind};
+use cortile_shared::market::{
+    Exchange, ExchangeMessage, ExchangeState, Listing, MemberReviews, MonthlyReport, Organisation,
+    Review,
+};
+use cortile_shared::tenancy::AuditEntry;
+use cortile_shared::timebank::Account;
+use cortile_shared::{ErrorCode, Page, Problem};
+use cortile_tests::ledger::{self, Member};
+use cortile_tests::{expect_problem, json_of, people_test, Session, TestApp};
+use diesel::prelude::*;
+use reqwest::Method;
+use serde_json::json;
+
+const LISTINGS: &str = "/api/v1/market/listings";
+
+/// A resident with an account and a session, living in (or outside) `estate`.
+async fn resident(app: &TestApp, estate: i64, inside: bool) -> Session {
+    let mut conn = app.connect();
+    let taken: Vec<String> = users::table
+        .filter(users::fiscal_code.is_not_null())
+        .select(users::fiscal_code.assume_not_null())
+        .load(&mut conn)
+        .expect("linked codes");
+    let q = household_members::table
+        .inner_join(persons::table)
+        .inner_join(households::table.inner_join(units::table.inner_join(buildings::table)))
+        .filter(household_members::ended_at.is_null())
+        .filter(households::contract_status.eq("active"))
+        .filter(persons::fiscal_code.ne_all(taken))
+        .order(persons::id)
+        .select((persons::fiscal_code, persons::given_name, persons::surname))
+        .into_boxed();
+    let q = if inside {
+        q.filter(buildings::estate_id.eq(estate))
+    } else {
+        q.filter(buildings::estate_id.ne(estate))
+    };
+    let (code, given, surname): (String, String, String) =
+        q.first(&mut conn).expect("a resident free");
+    let now = chrono::Utc::now().naive_utc();
+    let name = format!("{given} {surname}");
+    let user_id = cortile::auth::store::insert_user(
+        &mut conn,
+        &cortile::auth::store::NewUser {
+            username: None,
+            display_name: &name,
+            password_hash: None,
+            fiscal_code: Some(&code),
+        },
+        now,
+    )
+    .expect("an account");
+    let (_, token) = cortile::auth::session::create(
+        &mut conn,
+        user_id,
+        "local",
+        &cortile::auth::session::ClientInfo::default(),
+        now,
+    )
+    .expect("a session");
+    app.session_for(&Member {
+        user_id,
+        csrf: cortile::auth::session::csrf_token(&token),
+        token,
+    })
+    .await
+}
+
+fn estate_of(s: &Session) -> i64 {
+    s.me.residence.as_ref().expect("a home").home.estate_id.0
+}
+
+/// Three residents: `a` and `b` in the first demo estate, `c` elsewhere.
+async fn three(app: &TestApp) -> (Session, Session, Session) {
+    let inquilino = app.login("inquilino").await;
+    let estate = estate_of(&inquilino);
+    let a = resident(app, estate, true).await;
+    let b = resident(app, estate, true).await;
+    let c = resident(app, estate, false).await;
+    (a, b, c)
+}
+
+fn offer(title: &str, minutes: i64, reach: &str) -> serde_json::Value {
+    json!({"kind": "offer", "category": "errands", "title": title,
+           "description": "Porto la spesa **a casa**. <script>alert(1)</script>",
+           "price_type": "hours", "price_amount": minutes, "estimated_minutes": minutes,
+           "availability": "sabato mattina", "reach": reach})
+}
+
+async fn publish(s: &Session, body: serde_json::Value) -> Listing {
+    json_of(s.post(LISTINGS, body).await, 201, "publish").await
+}
+
+async fn propose(s: &Session, listing: &Listing, body: serde_json::Value) -> Exchange {
+    json_of(
+        s.post(&format!("{LISTINGS}/{}/exchanges", listing.id), body)
+            .await,
+        201,
+        "propose",
+    )
+    .await
+}
+
+async fn step(s: &Session, e: &Exchange, name: &str) -> reqwest::Response {
+    s.post(
+        &format!("/api/v1/market/exchanges/{}/{name}", e.id),
+        json!({}),
+    )
+    .await
+}
+
+async fn step_ok(s: &Session, e: &Exchange, name: &str) -> Exchange {
+    json_of(step(s, e, name).await, 200, name).await
+}
+
+async fn step_refused(s: &Session, e: &Exchange, name: &str, status: u16, code: ErrorCode) {
+    let p: Problem = expect_problem(step(s, e, name).await, status).await;
+    assert_eq!(p.code, code, "{name}: {p:?}");
+}
+
+async fn balance(s: &Session) -> i64 {
+    let a: Account = s.get_json("/api/v1/timebank/accounts/me").await;
+    a.balance_minutes
+}
+
+async fn notes(s: &Session) -> Vec<Notification> {
+    let page: Page<Notification> = s.get_json("/api/v1/notifications?limit=200").await;
+    page.items
+}
+
+fn fields(p: &Problem) -> Vec<(String, String)> {
+    p.errors
+        .iter()
+        .map(|e| (e.field.clone(), e.code.clone()))
+        .collect()
+}
+
+fn check_ledger(app: &TestApp) {
+    let report = cortile::timebank::check::check_ledger(&mut app.connect()).expect("the ledger");
+    assert!(report.ok(), "ledger problems: {:#?}", report.problems);
+}
+
+async fn browse(s: &Session, query: &str) -> Vec<Listing> {
+    let page: Page<Listing> = s.get_json(&format!("{LISTINGS}?limit=200&{query}")).await;
+    page.items
+}
+
+fn ids(list: &[Listing]) -> Vec<i64> {
+    list.iter().map(|l| l.id.0).collect()
+}
+
+people_test!(
+    async fn listings_follow_the_rules_and_reach_their_readers(app) {
+        let (a, b, c) = three(app).await;
+        let staff = app.login("staff").await;
+
+        // Bad input: every field named, nothing written.
+        let bad = [
+            (json!({"kind": "offer", "category": "errands", "title": "x", "price_type": "hours", "reach": "city"}),
+             vec![("title", "required"), ("price_amount", "required")]),
+            (json!({"kind": "offer", "category": "errands", "title": "Bici", "price_type": "free", "price_amount": 5, "reach": "city"}),
+             vec![("price_amount", "not_allowed")]),
+            (json!({"kind": "offer", "category": "errands", "title": "Bici", "price_type": "euro", "price_amount": 0, "reach": "city",
+                    "estimated_minutes": 0, "place": {"kind": "point", "lat": 95.0, "lon": 9.0}}),
+             vec![("price_amount", "out_of_range"), ("estimated_minutes", "out_of_range"), ("place.lat", "out_of_range")]),
+            (json!({"kind": "offer", "category": "errands", "title": "Bici", "price_type": "free", "reach": "city",
+                    "place": {"kind": "estate", "estate_id": 99999}}),
+             vec![("place.estate_id", "unknown")]),
+        ];
+        for (body, want) in bad {
+            let p = expect_problem(a.post(LISTINGS, body.clone()).await, 422).await;
+            let want: Vec<(String, String)> = want.iter().map(|(f, c)| ((*f).into(), (*c).into())).collect();
+            assert_eq!(fields(&p), want, "{body}");
+        }
+        let p = expect_problem(a.post(LISTINGS, json!({"kind": "gift", "title": "x"})).await, 400).await;
+        assert_eq!(p.code, ErrorCode::BadRequest);
+        // Staff are not residents: they publish nothing; nor does anyone anonymous.
+        assert_eq!(expect_problem(staff.post(LISTINGS, offer("Spesa", 60, "city")).await, 403).await.code, ErrorCode::Forbidden);
+        assert_eq!(app.anonymous().post(LISTINGS, offer("Spesa", 60, "city")).await.status(), 401);
+        assert!(browse(&b, "").await.is_empty());
+
+        // A listing for the estate: sanitised, mine, at the estate's centre.
+        let spesa = publish(&a, offer("La spesa del sabato", 60, "estate")).await;
+        assert!(spesa.mine);
+        assert!(spesa.description_html.contains("<strong>a casa</strong>"));
+        assert!(!spesa.description_html.contains("script"), "{}", spesa.description_html);
+        assert_eq!(spesa.estate.as_ref().map(|e| e.id.0), Some(estate_of(&a)));
+        // The estate's residents see it; another estate's do not (404, not 403).
+        assert_eq!(ids(&browse(&b, "").await), [spesa.id.0]);
+        let seen: Listing = b.get_json(&format!("{LISTINGS}/{}", spesa.id)).await;
+        assert!(!seen.mine && !seen.can_edit && seen.description.is_none(), "the markdown is the author's");
+        assert!(browse(&c, "").await.is_empty());
+        assert_eq!(expect_problem(c.get(&format!("{LISTINGS}/{}", spesa.id)).await, 404).await.code, ErrorCode::NotFound);
+        let _: Listing = staff.get_json(&format!("{LISTINGS}/{}", spesa.id)).await;
+
+        // A request to the whole city, free; a repair in euro for the building.
+        let lezioni = publish(&b, json!({"kind": "request", "category": "tutoring", "title": "Lezioni di italiano",
+            "price_type": "free", "reach": "city"})).await;
+        let bici = publish(&a, json!({"kind": "offer", "category": "small_repairs", "title": "Riparo biciclette",
+            "price_type": "euro", "price_amount": 1500, "reach": "building"})).await;
+        assert_eq!(ids(&browse(&c, "").await), [lezioni.id.0]);
+        // Filters.
+        assert_eq!(ids(&browse(&b, "kind=request").await), [lezioni.id.0]);
+        assert_eq!(ids(&browse(&b, "category=errands").await), [spesa.id.0]);
+        assert_eq!(ids(&browse(&b, "price_type=free").await), [lezioni.id.0]);
+        assert_eq!(ids(&browse(&b, "reach=estate").await), [spesa.id.0]);
+        let same_building = a.me.residence.as_ref().map(|r| r.home.building_id) == b.me.residence.as_ref().map(|r| r.home.building_id);
+        assert_eq!(browse(&b, "price_type=euro").await.len(), usize::from(same_building));
+        let p = expect_problem(b.get(&format!("{LISTINGS}?category=knitting&kind=gift&max_distance_m=x")).await, 422).await;
+        assert_eq!(p.errors[0].field, "max_distance_m");
+        let p = expect_problem(b.get(&format!("{LISTINGS}?category=knitting")).await, 422).await;
+        assert_eq!(fields(&p), [("category".to_owned(), "invalid_value".to_owned())]);
+
+        // Distance from my home: a point next to b's building and one 40 km away.
+        let building = b.me.residence.as_ref().expect("home").home.building_id.0;
+        let (lat, lon): (f64, f64) = buildings::table
+            .find(building)
+            .select((buildings::lat, buildings::lon))
+            .first(&mut app.connect())
+            .expect("the building's point");
+        let near = publish(&a, json!({"kind": "offer", "category": "gardening", "title": "Orto condiviso",
+            "price_type": "free", "reach": "city", "place": {"kind": "point", "lat": lat + 0.001, "lon": lon}})).await;
+        let far = publish(&a, json!({"kind": "offer", "category": "gardening", "title": "Orto in campagna",
+            "price_type": "free", "reach": "city", "place": {"kind": "point", "lat": lat + 0.36, "lon": lon}})).await;
+        let close_by = browse(&b, "category=gardening&max_distance_m=500").await;
+        assert_eq!(ids(&close_by), [near.id.0]);
+        let d = close_by[0].distance_m.expect("a distance");
+        assert!((100.0..125.0).contains(&d), "about 111 m: {d}");
+        assert_eq!(ids(&browse(&b, "category=gardening&max_distance_m=50000").await), [far.id.0, near.id.0]);
+        let p = expect_problem(b.get(&format!("{LISTINGS}?max_distance_m=0")).await, 422).await;
+        assert_eq!(fields(&p), [("max_distance_m".to_owned(), "out_of_range".to_owned())]);
+        let p = expect_problem(staff.get(&format!("{LISTINGS}?max_distance_m=1000")).await, 422).await;
+        assert_eq!(fields(&p), [("max_distance_m".to_owned(), "no_home".to_owned())]);
+        // Pages.
+        let first: Page<Listing> = b.get_json(&format!("{LISTINGS}?limit=2")).await;
+        assert_eq!(first.items.len(), 2);
+        let rest: Page<Listing> = b.get_json(&format!("{LISTINGS}?limit=200&after={}", first.next.expect("more"))).await;
+        assert!(rest.items.iter().all(|l| !ids(&first.items).contains(&l.id.0)));
+
+        // Editing: the author only; the kind stays.
+        let path = format!("{LISTINGS}/{}", spesa.id);
+        let res = b.send(Method::PUT, &path, Some(offer("Rubata", 60, "estate"))).await;
+        assert_eq!(expect_problem(res, 403).await.code, ErrorCode::Forbidden);
+        let res = c.send(Method::PUT, &path, Some(offer("Rubata", 60, "estate"))).await;
+        assert_eq!(expect_problem(res, 404).await.code, ErrorCode::NotFound);
+        let mut changed = offer("La spesa del sabato e della domenica", 90, "estate");
+        changed["kind"] = json!("request");
+        let p = expect_problem(a.send(Method::PUT, &path, Some(changed.clone())).await, 422).await;
+        assert_eq!(fields(&p), [("kind".to_owned(), "immutable".to_owned())]);
+        changed["kind"] = json!("offer");
+        let edited: Listing = json_of(a.send(Method::PUT, &path, Some(changed)).await, 200, "edit").await;
+        assert_eq!((edited.title.as_str(), edited.price_amount), ("La spesa del sabato e della domenica", Some(90)));
+
+        // Closing: out of the catalogue, in my own list; no new exchange.
+        assert_eq!(b.delete(&path).await.status(), 403);
+        assert_eq!(a.delete(&path).await.status(), 204);
+        assert_eq!(a.delete(&path).await.status(), 204, "closing again changes nothing");
+        assert!(!ids(&browse(&b, "").await).contains(&spesa.id.0));
+        assert!(ids(&browse(&a, "mine=true").await).contains(&spesa.id.0));
+        let p = expect_problem(b.post(&format!("{path}/exchanges"), json!({})).await, 409).await;
+        assert_eq!(p.code, ErrorCode::ListingClosed);
+        let _ = bici;
+    }
+);
+
+people_test!(
+    async fn exchanges_move_by_the_right_party_and_pay_exactly_once(app) {
+        let (a, b, c) = three(app).await;
+        let staff = app.login("staff").await;
+        let listing = publish(&a, offer("La spesa del sabato", 90, "city")).await;
+
+        // Nobody exchanges with themselves; staff are not residents.
+        assert_eq!(expect_problem(a.post(&format!("{LISTINGS}/{}/exchanges", listing.id), json!({})).await, 403).await.code, ErrorCode::Forbidden);
+        assert_eq!(expect_problem(staff.post(&format!("{LISTINGS}/{}/exchanges", listing.id), json!({})).await, 403).await.code, ErrorCode::Forbidden);
+        let p = expect_problem(b.post(&format!("{LISTINGS}/{}/exchanges", listing.id), json!({"minutes": 0, "message": "x".repeat(2001)})).await, 422).await;
+        assert_eq!(fields(&p), [("minutes".to_owned(), "out_of_range".to_owned()), ("message".to_owned(), "too_long".to_owned())]);
+
+        // b asks for the help offered: a proposed exchange at the listing's price.
+        let e = propose(&b, &listing, json!({"message": "Sabato alle 10?"})).await;
+        assert_eq!((e.state, e.minutes), (ExchangeState::Proposed, 90));
+        assert_eq!((e.provider.id, e.receiver.id, e.proposed_by), (a.me.id, b.me.id, b.me.id));
+        assert!(!e.can.accept && e.can.cancel && !e.can.confirm, "{:?}", e.can);
+        let p = expect_problem(b.post(&format!("{LISTINGS}/{}/exchanges", listing.id), json!({})).await, 409).await;
+        assert_eq!(p.code, ErrorCode::Conflict, "one live exchange per pair and listing");
+        // Only the parties (and staff) see it.
+        assert_eq!(expect_problem(c.get(&format!("/api/v1/market/exchanges/{}", e.id)).await, 404).await.code, ErrorCode::NotFound);
+        let _: Exchange = staff.get_json(&format!("/api/v1/market/exchanges/{}", e.id)).await;
+
+        // Proposed: only the other side accepts; nothing else moves it forward.
+        step_refused(&b, &e, "accept", 403, ErrorCode::Forbidden).await;
+        step_refused(&a, &e, "complete", 409, ErrorCode::InvalidTransition).await;
+        step_refused(&b, &e, "confirm", 409, ErrorCode::InvalidTransition).await;
+        step_refused(&a, &e, "confirm", 403, ErrorCode::Forbidden).await;
+        step_refused(&b, &e, "dispute", 409, ErrorCode::InvalidTransition).await;
+        step_refused(&c, &e, "accept", 404, ErrorCode::NotFound).await;
+        step_refused(&staff, &e, "accept", 403, ErrorCode::Forbidden).await;
+        let e = step_ok(&a, &e, "accept").await;
+        assert_eq!(e.state, ExchangeState::Accepted);
+        assert!(e.accepted_at.is_some());
+        assert_eq!(step_ok(&a, &e, "accept").await.state, ExchangeState::Accepted, "a retry changes nothing");
+
+        // Accepted: the provider completes.
+        step_refused(&b, &e, "complete", 403, ErrorCode::Forbidden).await;
+        step_refused(&b, &e, "confirm", 409, ErrorCode::InvalidTransition).await;
+        let e = step_ok(&a, &e, "complete").await;
+        assert_eq!(e.state, ExchangeState::Completed);
+
+        // Completed: no cancelling now; only the receiver confirms.
+        step_refused(&a, &e, "cancel", 409, ErrorCode::InvalidTransition).await;
+        step_refused(&b, &e, "cancel", 409, ErrorCode::InvalidTransition).await;
+        step_refused(&a, &e, "confirm", 403, ErrorCode::Forbidden).await;
+        step_refused(&staff, &e, "confirm", 403, ErrorCode::Forbidden).await;
+        step_refused(&c, &e, "confirm", 404, ErrorCode::NotFound).await;
+        let before = (balance(&a).await, balance(&b).await);
+        let e = step_ok(&b, &e, "confirm").await;
+        assert_eq!(e.state, ExchangeState::Confirmed);
+        let transfer = e.transfer_id.expect("paid through the ledger");
+        assert_eq!((balance(&a).await, balance(&b).await), (before.0 + 90, before.1 - 90));
+        // Retried: the same exchange, nothing moves again.
+        let again = step_ok(&b, &e, "confirm").await;
+        assert_eq!(again.transfer_id, Some(transfer));
+        assert_eq!((balance(&a).await, balance(&b).await), (before.0 + 90, before.1 - 90));
+        assert_eq!(ledger::transfer_ids(&mut app.connect(), "exchange"), [transfer.0]);
+        let t: cortile_shared::timebank::Transfer = b.get_json(&format!("/api/v1/timebank/transfers/{transfer}")).await;
+        assert_eq!(t.kind, cortile_shared::timebank::TransferKind::Exchange);
+        step_refused(&a, &e, "cancel", 409, ErrorCode::InvalidTransition).await;
+        step_refused(&a, &e, "dispute", 409, ErrorCode::InvalidTransition).await;
+
+        // Each step told the other side, in order.
+        let kinds = |list: Vec<Notification>| -> Vec<NotificationKind> { list.into_iter().rev().map(|n| n.kind).collect() };
+        assert_eq!(kinds(notes(&a).await), [NotificationKind::ExchangeProposed, NotificationKind::ExchangeConfirmed]);
+        assert_eq!(kinds(notes(&b).await), [NotificationKind::ExchangeAccepted, NotificationKind::ExchangeCompleted]);
+
+        // Messages: the parties write and read; others do not see them.
+        let thread = format!("/api/v1/market/exchanges/{}/messages", e.id);
+        let _: ExchangeMessage = json_of(a.post(&thread, json!({"body": "Grazie a te!"})).await, 201, "message").await;
+        let p = expect_problem(a.post(&thread, json!({"body": "  "})).await, 422).await;
+        assert_eq!(fields(&p), [("body".to_owned(), "required".to_owned())]);
+        let list: Vec<ExchangeMessage> = b.get_json(&thread).await;
+        assert_eq!(list.iter().map(|m| m.body.as_str()).collect::<Vec<_>>(), ["Sabato alle 10?", "Grazie a te!"]);
+        assert_eq!(c.get(&thread).await.status(), 404);
+        assert_eq!(c.post(&thread, json!({"body": "ciao"})).await.status(), 404);
+
+        // Cancelled before completion: by either side; then nothing else.
+        let e2 = propose(&c, &listing, json!({})).await;
+        let e2 = step_ok(&a, &e2, "accept").await;
+        let e2: Exchange = json_of(c.post(&format!("/api/v1/market/exchanges/{}/cancel", e2.id), json!({"reason": "Ho trovato aiuto"})).await, 200, "cancel").await;
+        assert_eq!(e2.state, ExchangeState::Cancelled);
+        step_refused(&a, &e2, "complete", 409, ErrorCode::InvalidTransition).await;
+        step_refused(&c, &e2, "confirm", 409, ErrorCode::InvalidTransition).await;
+        assert_eq!(step_ok(&a, &e2, "cancel").await.state, ExchangeState::Cancelled);
+
+        // Two confirmations racing: one payment.
+        let e3 = propose(&c, &listing, json!({"minutes": 30})).await;
+        step_ok(&a, &e3, "accept").await;
+        step_ok(&a, &e3, "complete").await;
+        let c_before = balance(&c).await;
+        let (r1, r2) = tokio::join!(step(&c, &e3, "confirm"), step(&c, &e3, "confirm"));
+        assert_eq!((r1.status().as_u16(), r2.status().as_u16()), (200, 200));
+        assert_eq!(balance(&c).await, c_before - 30);
+        assert_eq!(ledger::transfer_ids(&mut app.connect(), "exchange").len(), 2);
+
+        // Beyond the credit limit: refused, the exchange stays completed, nothing moves.
+        let big = publish(&a, offer("Trasloco", 6000, "city")).await;
+        let e4 = propose(&b, &big, json!({})).await;
+        step_ok(&a, &e4, "accept").await;
+        step_ok(&a, &e4, "complete").await;
+        step_refused(&b, &e4, "confirm", 409, ErrorCode::InsufficientBalance).await;
+        let e4: Exchange = b.get_json(&format!("/api/v1/market/exchanges/{}", e4.id)).await;
+        assert_eq!(e4.state, ExchangeState::Completed);
+        assert_eq!(balance(&b).await, before.1 - 90);
+
+        // My exchanges, by state.
+        let mine: Page<Exchange> = b.get_json("/api/v1/market/exchanges?state=confirmed").await;
+        assert_eq!(mine.items.iter().map(|x| x.id).collect::<Vec<_>>(), [e.id]);
+        let p = expect_problem(b.get("/api/v1/market/exchanges?state=lost").await, 422).await;
+        assert_eq!(p.errors[0].field, "state");
+        check_ledger(app);
+    }
+);
+
+people_test!(
+    async fn staff_resolve_disputes_and_it_is_audited(app) {
+        let (a, b, _c) = three(app).await;
+        let staff = app.login("staff").await;
+        let listing = publish(&a, offer("Montare una mensola", 60, "city")).await;
+        let e = propose(&b, &listing, json!({})).await;
+        step_ok(&a, &e, "accept").await;
+        step_ok(&a, &e, "complete").await;
+
+        // A dispute needs a reason; then the exchange waits for staff.
+        let path = format!("/api/v1/market/exchanges/{}/dispute", e.id);
+        let p = expect_problem(b.post(&path, json!({"reason": " "})).await, 422).await;
+        assert_eq!(fields(&p), [("reason".to_owned(), "required".to_owned())]);
+        let e: Exchange = json_of(b.post(&path, json!({"reason": "La mensola è caduta"})).await, 200, "dispute").await;
+        assert_eq!((e.state, e.dispute_reason.as_deref()), (ExchangeState::Disputed, Some("La mensola è caduta")));
+        step_refused(&b, &e, "confirm", 409, ErrorCode::InvalidTransition).await;
+        step_refused(&a, &e, "cancel", 409, ErrorCode::InvalidTransition).await;
+        assert!(notes(&a).await.iter().any(|n| n.kind == NotificationKind::ExchangeDisputed));
+
+        // Staff see the disputes; residents do not.
+        assert_eq!(expect_problem(b.get("/api/v1/market/disputes").await, 403).await.code, ErrorCode::Forbidden);
+        let list: Vec<Exchange> = staff.get_json("/api/v1/market/disputes").await;
+        assert_eq!(list.iter().map(|x| x.id).collect::<Vec<_>>(), [e.id]);
+        assert!(list[0].can.resolve);
+
+        // Resolving: staff only, with a note; the parties cannot.
+        let resolve = format!("/api/v1/market/exchanges/{}/resolution", e.id);
+        assert_eq!(expect_problem(b.post(&resolve, json!({"outcome": "cancel", "note": "no"})).await, 403).await.code, ErrorCode::Forbidden);
+        let p = expect_problem(staff.post(&resolve, json!({"outcome": "confirm", "minutes": -5, "note": ""})).await, 422).await;
+        assert_eq!(fields(&p), [("note".to_owned(), "required".to_owned()), ("minutes".to_owned(), "out_of_range".to_owned())]);
+        let (a0, b0) = (balance(&a).await, balance(&b).await);
+        let done: Exchange = json_of(
+            staff.post(&resolve, json!({"outcome": "confirm", "minutes": 30, "note": "Metà lavoro fatto: 30 minuti"})).await,
+            200,
+            "resolve",
+        )
+        .await;
+        assert_eq!((done.state, done.minutes), (ExchangeState::Confirmed, 30));
+        assert!(done.transfer_id.is_some() && done.resolved_at.is_some());
+        assert_eq!((balance(&a).await, balance(&b).await), (a0 + 30, b0 - 30));
+        // The same decision again changes nothing; another one is refused.
+        let again: Exchange = json_of(staff.post(&resolve, json!({"outcome": "confirm", "note": "di nuovo"})).await, 200, "again").await;
+        assert_eq!(again.transfer_id, done.transfer_id);
+        assert_eq!(balance(&a).await, a0 + 30);
+        let p = expect_problem(staff.post(&resolve, json!({"outcome": "cancel", "note": "ripensamento"})).await, 409).await;
+        assert_eq!(p.code, ErrorCode::InvalidTransition);
+        assert!(staff.get_json::<Vec<Exchange>>("/api/v1/market/disputes").await.is_empty());
+        // Both parties told; the decision is in the audit log with its note.
+        for s in [&a, &b] {
+            assert!(notes(s).await.iter().any(|n| n.kind == NotificationKind::ExchangeResolved));
+        }
+        let admin = app.login("admin").await;
+        let audited: Page<AuditEntry> = admin.get_json("/api/v1/audit?action=market.exchange.resolve").await;
+        assert_eq!(audited.items.len(), 1);
+        assert_eq!(audited.items[0].purpose.as_deref(), Some("Metà lavoro fatto: 30 minuti"));
+        assert_eq!(audited.items[0].object_id, Some(e.id.0));
+
+        // Disputed before completion, cancelled by staff: nothing paid.
+        let e2 = propose(&b, &listing, json!({})).await;
+        step_ok(&a, &e2, "accept").await;
+        let _: Exchange = json_of(a.post(&format!("/api/v1/market/exchanges/{}/dispute", e2.id), json!({"reason": "Non si è presentato"})).await, 200, "dispute").await;
+        let resolve2 = format!("/api/v1/market/exchanges/{}/resolution", e2.id);
+        let p = expect_problem(staff.post(&resolve2, json!({"outcome": "cancel", "minutes": 10, "note": "x"})).await, 422).await;
+        assert_eq!(fields(&p), [("minutes".to_owned(), "not_allowed".to_owned())]);
+        let cancelled: Exchange = json_of(staff.post(&resolve2, json!({"outcome": "cancel", "note": "Nessuno scambio"})).await, 200, "cancel").await;
+        assert_eq!((cancelled.state, cancelled.transfer_id), (ExchangeState::Cancelled, None));
+        assert_eq!(balance(&b).await, b0 - 30);
+        check_ledger(app);
+    }
+);
+
+people_test!(
+    async fn reviews_come_after_confirmation_one_per_side(app) {
+        let (a, b, c) = three(app).await;
+        let staff = app.login("staff").await;
+        let listing = publish(&a, offer("Aggiustare il rubinetto", 45, "city")).await;
+        let e = propose(&b, &listing, json!({})).await;
+        let reviews = format!("/api/v1/market/exchanges/{}/reviews", e.id);
+        let p = expect_problem(b.post(&reviews, json!({"rating": 5, "body": "Bravo"})).await, 409).await;
+        assert_eq!(p.code, ErrorCode::InvalidTransition, "not before confirmation");
+        step_ok(&a, &e, "accept").await;
+        step_ok(&a, &e, "complete").await;
+        let e = step_ok(&b, &e, "confirm").await;
+        assert!(e.can.review);
+
+        let p = expect_problem(b.post(&reviews, json!({"rating": 6})).await, 422).await;
+        assert_eq!(fields(&p), [("rating".to_owned(), "out_of_range".to_owned())]);
+        assert_eq!(c.post(&reviews, json!({"rating": 1})).await.status(), 404);
+        assert_eq!(expect_problem(staff.post(&reviews, json!({"rating": 1})).await, 403).await.code, ErrorCode::Forbidden);
+        let r: Review = json_of(b.post(&reviews, json!({"rating": 5, "body": "Puntuale e gentile"})).await, 201, "b reviews").await;
+        assert_eq!((r.author.id, r.subject.id, r.rating), (b.me.id, a.me.id, 5));
+        let p = expect_problem(b.post(&reviews, json!({"rating": 4})).await, 409).await;
+        assert_eq!(p.code, ErrorCode::AlreadyReviewed);
+        let _: Review = json_of(a.post(&reviews, json!({"rating": 4, "body": "Grazie"})).await, 201, "a reviews").await;
+        let p = expect_problem(a.post(&reviews, json!({"rating": 4})).await, 409).await;
+        assert_eq!(p.code, ErrorCode::AlreadyReviewed);
+        let both: Vec<Review> = a.get_json(&reviews).await;
+        assert_eq!(both.len(), 2);
+        let seen: Exchange = b.get_json(&format!("/api/v1/market/exchanges/{}", e.id)).await;
+        assert!(seen.reviewed && !seen.can.review);
+        assert!(notes(&a).await.iter().any(|n| n.kind == NotificationKind::ReviewReceived));
+
+        // What others said of a member: anyone signed in reads it.
+        let of_a: MemberReviews = c.get_json(&format!("/api/v1/market/members/{}/reviews", a.me.id)).await;
+        assert_eq!((of_a.count, of_a.average), (1, Some(5.0)));
+        assert_eq!(of_a.reviews[0].body, "Puntuale e gentile");
+        assert_eq!(c.get("/api/v1/market/members/99999999/reviews").await.status(), 404);
+    }
+);
+
+people_test!(
+    async fn a_request_collects_offers_from_several_people(app) {
+        let (a, b, c) = three(app).await;
+        let need = publish(&b, json!({"kind": "request", "category": "digital_help", "title": "Aiuto con lo SPID",
+            "price_type": "hours", "price_amount": 60, "reach": "city"})).await;
+        let from_a = propose(&a, &need, json!({"message": "Posso venire martedì"})).await;
+        let from_c = propose(&c, &need, json!({"minutes": 45})).await;
+        // The offerer provides, the author receives.
+        assert_eq!((from_a.provider.id, from_a.receiver.id), (a.me.id, b.me.id));
+        assert_eq!(from_c.minutes, 45);
+        let listed: Listing = b.get_json(&format!("{LISTINGS}/{}", need.id)).await;
+        assert_eq!(listed.exchanges_count, 2);
+        let all: Vec<Exchange> = b.get_json(&format!("{LISTINGS}/{}/exchanges", need.id)).await;
+        assert_eq!(all.len(), 2);
+        let own: Vec<Exchange> = a.get_json(&format!("{LISTINGS}/{}/exchanges", need.id)).await;
+        assert_eq!(own.iter().map(|x| x.id).collect::<Vec<_>>(), [from_a.id]);
+        // The author accepts one offer (the offerer proposed, so cannot accept it).
+        step_refused(&a, &from_a, "accept", 403, ErrorCode::Forbidden).await;
+        let accepted = step_ok(&b, &from_a, "accept").await;
+        assert_eq!(accepted.state, ExchangeState::Accepted);
+        let other: Exchange = c.get_json(&format!("/api/v1/market/exchanges/{}", from_c.id)).await;
+        assert_eq!(other.state, ExchangeState::Proposed);
+        // The provider completes, the author confirms and pays.
+        step_ok(&a, &from_a, "complete").await;
+        let b0 = balance(&b).await;
+        step_ok(&b, &from_a, "confirm").await;
+        assert_eq!(balance(&b).await, b0 - 60);
+        assert_eq!(balance(&a).await, 60);
+    }
+);
+
+people_test!(
+    async fn organisations_publish_once_verified(app) {
+        let (a, b, _c) = three(app).await;
+        let staff = app.login("staff").await;
+        let p = expect_problem(a.post("/api/v1/market/organisations", json!({"name": "", "kind": "shop"})).await, 422).await;
+        assert_eq!(fields(&p), [("name".to_owned(), "required".to_owned())]);
+        let org: Organisation = json_of(
+            a.post("/api/v1/market/organisations", json!({"name": "Ciclofficina Sociale", "kind": "social_enterprise"})).await,
+            201,
+            "organisation",
+        )
+        .await;
+        assert!(!org.verified && org.member);
+        let p = expect_problem(b.post("/api/v1/market/organisations", json!({"name": "Ciclofficina Sociale", "kind": "shop"})).await, 409).await;
+        assert_eq!(p.code, ErrorCode::Conflict);
+        // Not verified yet: not listed for others, no listing in its name.
+        assert!(b.get_json::<Vec<Organisation>>("/api/v1/market/organisations").await.is_empty());
+        let body = json!({"kind": "offer", "category": "small_repairs", "title": "Riparazione bici",
+            "price_type": "euro", "price_amount": 1000, "reach": "city", "organisation_id": org.id});
+        assert_eq!(expect_problem(a.post(LISTINGS, body.clone()).await, 403).await.code, ErrorCode::Forbidden);
+        // Staff verify (audited); the founder is told.
+        let verify = format!("/api/v1/market/organisations/{}/verification", org.id);
+        assert_eq!(expect_problem(a.post(&verify, json!({})).await, 403).await.code, ErrorCode::Forbidden);
+        let verified: Organisation = json_of(staff.post(&verify, json!({})).await, 200, "verify").await;
+        assert!(verified.verified);
+        assert!(notes(&a).await.iter().any(|n| n.kind == NotificationKind::OrganisationVerified));
+        let mut hours = body.clone();
+        hours["price_type"] = json!("hours");
+        hours["price_amount"] = json!(60);
+        let p = expect_problem(a.post(LISTINGS, hours).await, 422).await;
+        assert_eq!(fields(&p), [("price_type".to_owned(), "not_allowed".to_owned())]);
+        let listing = publish(&a, body).await;
+        assert_eq!(listing.organisation.as_ref().map(|o| o.id), Some(org.id));
+        // b is not a member: may not edit it, nor add members; then a adds b.
+        let members = format!("/api/v1/market/organisations/{}/members", org.id);
+        assert_eq!(expect_problem(b.post(&members, json!({"user_id": b.me.id})).await, 403).await.code, ErrorCode::Forbidden);
+        let p = expect_problem(a.post(&members, json!({"user_id": 99999999})).await, 422).await;
+        assert_eq!(fields(&p), [("user_id".to_owned(), "unknown".to_owned())]);
+        let with_b: Organisation = json_of(a.post(&members, json!({"user_id": b.me.id})).await, 200, "add").await;
+        assert_eq!(with_b.members.len(), 2);
+        let as_member: Listing = b.get_json(&format!("{LISTINGS}/{}", listing.id)).await;
+        assert!(as_member.can_edit && !as_member.mine);
+        assert_eq!(b.delete(&format!("{LISTINGS}/{}", listing.id)).await.status(), 204, "members manage its listings");
+        // Euro exchanges move no minutes.
+        let l2 = publish(&a, json!({"kind": "offer", "category": "small_repairs", "title": "Cambio gomme",
+            "price_type": "euro", "price_amount": 800, "reach": "city", "organisation_id": org.id})).await;
+        let c = resident(app, estate_of(&a), false).await;
+        let p = expect_problem(c.post(&format!("{LISTINGS}/{}/exchanges", l2.id), json!({"minutes": 30})).await, 422).await;
+        assert_eq!(fields(&p), [("minutes".to_owned(), "not_allowed".to_owned())]);
+        let e = propose(&c, &l2, json!({})).await;
+        assert_eq!(e.minutes, 0);
+        step_ok(&a, &e, "accept").await;
+        step_ok(&a, &e, "complete").await;
+        let (a0, c0) = (balance(&a).await, balance(&c).await);
+        let e = step_ok(&c, &e, "confirm").await;
+        assert_eq!((e.state, e.transfer_id), (ExchangeState::Confirmed, None));
+        assert_eq!((balance(&a).await, balance(&c).await), (a0, c0));
+    }
+);
+
+people_test!(
+    async fn the_monthly_report_counts_hours_and_members_per_estate(app) {
+        let (a, b, c) = three(app).await;
+        let report = |month: &str| format!("/api/v1/market/reports/monthly?month={month}");
+        // Paid exchanges this month: a→b 60 and 30 in a's estate; c→a 15 in the city.
+        let mine = publish(&a, offer("Spesa", 60, "estate")).await;
+        for minutes in [60, 30] {
+            let e = propose(&b, &mine, json!({"minutes": minutes})).await;
+            step_ok(&a, &e, "accept").await;
+            step_ok(&a, &e, "complete").await;
+            step_ok(&b, &e, "confirm").await;
+        }
+        let theirs = publish(&c, offer("Compagnia", 15, "city")).await;
+        let e = propose(&a, &theirs, json!({})).await;
+        step_ok(&c, &e, "accept").await;
+        step_ok(&c, &e, "complete").await;
+        step_ok(&a, &e, "confirm").await;
+        // A cancelled one counts for nothing.
+        let e = propose(&b, &theirs, json!({})).await;
+        step_ok(&b, &e, "cancel").await;
+
+        let now = chrono::Utc::now();
+        let this_month = now.format("%Y-%m").to_string();
+        // Public: anyone reads it.
+        let r: MonthlyReport = app.get_json(&report(&this_month)).await;
+        assert_eq!(r.month, this_month);
+        assert_eq!((r.exchanges, r.minutes, r.active_members), (3, 105, 3));
+        let here = r.estates.iter().find(|x| x.estate.id.0 == estate_of(&a)).expect("a's estate");
+        assert_eq!((here.exchanges, here.minutes, here.active_members), (2, 90, 2));
+        let there = r.estates.iter().find(|x| x.estate.id.0 == estate_of(&c)).expect("c's estate");
+        assert_eq!((there.exchanges, there.minutes, there.active_members), (1, 15, 2));
+        assert_eq!(r.estates.iter().map(|x| x.exchanges).sum::<i64>(), 3);
+        let default: MonthlyReport = app.get_json("/api/v1/market/reports/monthly").await;
+        assert_eq!(default, r);
+        let empty: MonthlyReport = app.get_json(&report("2020-01")).await;
+        assert_eq!((empty.exchanges, empty.minutes, empty.active_members), (0, 0, 0));
+        assert!(empty.estates.iter().all(|x| x.exchanges == 0));
+        let p = app.get_problem(&report("2026-13"), 422).await;
+        assert_eq!(p.errors[0].field, "month");
+    }
+);
