@@ -19,6 +19,10 @@ use cortile_shared::community::{
     PostRevision, PostThread, ReactionKind, Reactions, UnreadCount,
 };
 use cortile_shared::import::{ImportReport, ImportSummary};
+use cortile_shared::maintenance::{
+    Assign, Board, BulkResult, BulkStatus, Category, Escalate, Merge, NewReport, NewReportComment,
+    NewWorks, Rating, Report, ReportComment, ReportSummary, StatusUpdate, Works,
+};
 use cortile_shared::market::{
     Exchange, ExchangeMessage, ExchangeState, Listing, ListingInput, MemberReviews, NewExchange,
     NewMessage, NewOrganisation, NewReview, Organisation, Resolution, Review, StepReason,
@@ -997,6 +1001,184 @@ impl Api {
 pub fn statement_csv_url() -> String {
     format!("{}/timebank/accounts/me/statement.csv", api_root())
 }
+
+impl Api {
+    /// `GET /maintenance/reports/similar`: open reports of a category in a building (mine
+    /// by default), to say "me too" instead of reporting again.
+    pub async fn similar_reports(
+        &self,
+        category: Category,
+        building: Option<BuildingId>,
+    ) -> Result<Vec<ReportSummary>, ApiError> {
+        let building = building.map(|b| b.to_string());
+        let mut query = vec![("category", category.as_str())];
+        if let Some(b) = building.as_deref() {
+            query.push(("building_id", b));
+        }
+        self.get("/maintenance/reports/similar", &query).await
+    }
+
+    /// `POST /maintenance/reports`.
+    pub async fn create_report(&self, report: &NewReport) -> Result<Report, ApiError> {
+        self.send(Method::POST, "/maintenance/reports", report)
+            .await
+    }
+
+    /// One page of the reports I made or support, newest first.
+    pub async fn my_reports(&self, after: Option<&str>) -> Result<Page<ReportSummary>, ApiError> {
+        let limit = REPORTS_PAGE.to_string();
+        let mut query = vec![("limit", limit.as_str())];
+        if let Some(after) = after {
+            query.push(("after", after));
+        }
+        self.get("/maintenance/reports/mine", &query).await
+    }
+
+    /// A building's open reports.
+    pub async fn building_reports(&self, id: BuildingId) -> Result<Vec<ReportSummary>, ApiError> {
+        self.get(&format!("/maintenance/buildings/{id}/reports"), &[])
+            .await
+    }
+
+    /// An estate's reports as GeoJSON points.
+    pub async fn estate_reports_map(
+        &self,
+        id: EstateId,
+    ) -> Result<geojson::FeatureCollection, ApiError> {
+        self.get(&format!("/maintenance/estates/{id}/map"), &[])
+            .await
+    }
+
+    pub async fn report(&self, id: i64) -> Result<Report, ApiError> {
+        self.get(&format!("/maintenance/reports/{id}"), &[]).await
+    }
+
+    /// `POST /maintenance/reports/{id}/status`.
+    pub async fn report_status(&self, id: i64, update: &StatusUpdate) -> Result<Report, ApiError> {
+        self.send(
+            Method::POST,
+            &format!("/maintenance/reports/{id}/status"),
+            update,
+        )
+        .await
+    }
+
+    /// "Me too" (`on`), or take it back; answers the number of supporters.
+    pub async fn support_report(&self, id: i64, on: bool) -> Result<Supporters, ApiError> {
+        let method = if on { Method::PUT } else { Method::DELETE };
+        self.call(
+            method,
+            &format!("/maintenance/reports/{id}/support"),
+            &[],
+            Body::None,
+        )
+        .await
+    }
+
+    pub async fn comment_report(
+        &self,
+        id: i64,
+        comment: &NewReportComment,
+    ) -> Result<ReportComment, ApiError> {
+        self.send(
+            Method::POST,
+            &format!("/maintenance/reports/{id}/comments"),
+            comment,
+        )
+        .await
+    }
+
+    pub async fn assign_report(&self, id: i64, assign: &Assign) -> Result<Report, ApiError> {
+        self.send(
+            Method::POST,
+            &format!("/maintenance/reports/{id}/assign"),
+            assign,
+        )
+        .await
+    }
+
+    pub async fn escalate_report(&self, id: i64, escalate: &Escalate) -> Result<Report, ApiError> {
+        self.send(
+            Method::POST,
+            &format!("/maintenance/reports/{id}/escalate"),
+            escalate,
+        )
+        .await
+    }
+
+    /// Merges report `id` (a duplicate) into `into`; answers the report that stays.
+    pub async fn merge_report(&self, id: i64, into: i64) -> Result<Report, ApiError> {
+        self.send(
+            Method::POST,
+            &format!("/maintenance/reports/{id}/merge"),
+            &Merge { into },
+        )
+        .await
+    }
+
+    pub async fn rate_report(&self, id: i64, rating: &Rating) -> Result<Report, ApiError> {
+        self.send(
+            Method::POST,
+            &format!("/maintenance/reports/{id}/rating"),
+            rating,
+        )
+        .await
+    }
+
+    /// The committee board of an estate.
+    pub async fn maintenance_board(&self, id: EstateId) -> Result<Board, ApiError> {
+        self.get(&format!("/maintenance/estates/{id}/board"), &[])
+            .await
+    }
+
+    /// One page of the staff queue; `filters` are (name, value) pairs of the queue's query.
+    pub async fn maintenance_queue(
+        &self,
+        filters: &[(String, String)],
+        after: Option<&str>,
+    ) -> Result<Page<ReportSummary>, ApiError> {
+        let limit = REPORTS_PAGE.to_string();
+        let mut query: Vec<(&str, &str)> = filters
+            .iter()
+            .filter(|(_, v)| !v.is_empty())
+            .map(|(k, v)| (k.as_str(), v.as_str()))
+            .collect();
+        query.push(("limit", limit.as_str()));
+        if let Some(after) = after {
+            query.push(("after", after));
+        }
+        self.get("/maintenance/queue", &query).await
+    }
+
+    /// One status change for many reports (per-row results).
+    pub async fn bulk_report_status(&self, bulk: &BulkStatus) -> Result<BulkResult, ApiError> {
+        self.send(Method::POST, "/maintenance/queue/status", bulk)
+            .await
+    }
+
+    pub async fn works(&self) -> Result<Vec<Works>, ApiError> {
+        self.get("/maintenance/works", &[]).await
+    }
+
+    pub async fn announce_works(&self, works: &NewWorks) -> Result<Works, ApiError> {
+        self.send(Method::POST, "/maintenance/works", works).await
+    }
+}
+
+/// The URL of an estate's board as CSV (a download).
+pub fn board_csv_url(id: EstateId) -> String {
+    format!("{}/maintenance/estates/{id}/board.csv", api_root())
+}
+
+/// `PUT/DELETE /maintenance/reports/{id}/support`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Deserialize)]
+pub struct Supporters {
+    pub supporters: i64,
+    pub supporting: bool,
+}
+
+/// Reports asked for at a time (my reports, the queue).
+pub const REPORTS_PAGE: u32 = 25;
 
 /// Posts asked for at a time (the feed, a community's posts).
 pub const POSTS_PAGE: u32 = 20;

@@ -20,6 +20,10 @@ use crate::pages::community::{
     create::NewCommunityPage, detail::CommunityPage, list::CommunitiesPage, log::ModerationLogPage,
     post::PostPage, queue::ModerationQueuePage,
 };
+use crate::pages::maintenance::{
+    board::BoardPage, lists::ReportsPage, new::NewReportPage, queue::QueuePage, report::ReportPage,
+    works::WorksPage,
+};
 use crate::pages::not_found::NotFound;
 use crate::pages::notifications::NotificationsPage;
 use crate::pages::registry::{building::BuildingPage, estate::EstatePage, home::Home};
@@ -70,6 +74,18 @@ pub enum Route {
     Communities,
     #[at("/comunita/nuova")]
     NewCommunity,
+    #[at("/segnalazioni")]
+    Reports,
+    #[at("/segnalazioni/nuova")]
+    NewReport,
+    #[at("/segnalazioni/coda")]
+    MaintenanceQueue,
+    #[at("/segnalazioni/quadro/:id")]
+    Board { id: EstateId },
+    #[at("/segnalazioni/:id")]
+    Report { id: i64 },
+    #[at("/lavori")]
+    Works,
     #[at("/comunita/:id")]
     Community { id: CommunityId },
     #[at("/comunita/:id/moderazione")]
@@ -130,6 +146,12 @@ fn switch(route: Route) -> Html {
         Route::Post { id } => html! { <RequireLogin><PostPage {id} /></RequireLogin> },
         Route::Notifications => html! { <RequireLogin><NotificationsPage /></RequireLogin> },
         Route::ModerationQueue => html! { <RequireLogin><ModerationQueuePage /></RequireLogin> },
+        Route::Reports => html! { <RequireLogin><ReportsPage /></RequireLogin> },
+        Route::NewReport => html! { <RequireLogin><NewReportPage /></RequireLogin> },
+        Route::MaintenanceQueue => html! { <RequireLogin><QueuePage /></RequireLogin> },
+        Route::Board { id } => html! { <RequireLogin><BoardPage {id} /></RequireLogin> },
+        Route::Report { id } => html! { <RequireLogin><ReportPage {id} /></RequireLogin> },
+        Route::Works => html! { <RequireLogin><WorksPage /></RequireLogin> },
         Route::TimeBank => html! { <RequireLogin><TimeBankHome /></RequireLogin> },
         Route::Listings => html! { <RequireLogin><ListingsPage /></RequireLogin> },
         Route::NewListing => html! { <RequireLogin><NewListingPage /></RequireLogin> },
@@ -318,6 +340,23 @@ mod tests {
             Route::recognize("/banca-del-tempo/annunci/x"),
             Some(Route::NotFound)
         );
+    }
+
+    #[test]
+    fn maintenance_routes_parse_and_print() {
+        let pages = [
+            ("/segnalazioni", Route::Reports),
+            ("/segnalazioni/nuova", Route::NewReport),
+            ("/segnalazioni/coda", Route::MaintenanceQueue),
+            ("/segnalazioni/quadro/3", Route::Board { id: EstateId(3) }),
+            ("/segnalazioni/12", Route::Report { id: 12 }),
+            ("/lavori", Route::Works),
+        ];
+        for (path, route) in pages {
+            assert_eq!(Route::recognize(path), Some(route.clone()), "{path}");
+            assert_eq!(route.to_path(), path);
+        }
+        assert_eq!(Route::recognize("/segnalazioni/abc"), Some(Route::NotFound));
     }
 
     #[test]

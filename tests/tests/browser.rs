@@ -961,6 +961,361 @@ async fn communities_journey(backend: Backend) {
 
 on_both_databases!(communities_journey, communities_journey);
 
+/// Waits until the report page shows `status`.
+async fn report_status_is(client: &Client, status: &str) {
+    wait_for_js(
+        client,
+        &format!("document.querySelector('h2 [data-testid=report-status][data-status={status}]')"),
+        &format!("the report {status}"),
+    )
+    .await;
+}
+
+/// On a report's page, moves it to `to` (with a reason when given) and waits for it.
+async fn change_report_status(client: &Client, to: &str, reason: Option<&str>) {
+    wait_for_js(
+        client,
+        &format!("document.querySelector('[data-testid=status-{to}]')"),
+        &format!("the choice {to}"),
+    )
+    .await;
+    click(client, &format!("label[for=status-{to}]")).await;
+    if let Some(reason) = reason {
+        wait_for_js(
+            client,
+            "document.querySelector('[data-testid=status-reason]')",
+            "the reason field",
+        )
+        .await;
+        fill(client, "[data-testid=status-reason]", reason).await;
+    }
+    click(client, "[data-testid=status-submit]").await;
+    report_status_is(client, to).await;
+    wait_for_js(
+        client,
+        "document.querySelector('[data-testid=report-done]')",
+        "the message read out",
+    )
+    .await;
+}
+
+/// Issue 6: a resident reports a leak with a photo, a neighbour says "me too", staff
+/// acknowledge, schedule and resolve, the reporter reopens, staff resolve again, the reporter
+/// confirms and rates the repair.
+async fn maintenance_journey(backend: Backend) {
+    let web_dir = required_env("CORTILE_TEST_WEB_DIR");
+    let app = TestApp::builder(backend)
+        .people()
+        .web_dir(&web_dir)
+        .spawn()
+        .await;
+    let resident = app.login("inquilino").await;
+    let neighbour = app.login("condomino").await;
+    let home = resident.me.residence.clone().expect("home").home;
+    assert_eq!(
+        neighbour
+            .me
+            .residence
+            .clone()
+            .expect("the neighbour's home")
+            .home
+            .building_id,
+        home.building_id,
+        "the demo neighbour lives in the same building"
+    );
+    let (_driver, client) = start_browser().await;
+
+    // The resident reports a leak on the staircase, with a photo.
+    local_login(&client, &app, "inquilino").await;
+    click(&client, "a[href='/segnalazioni']").await;
+    wait_for_js(
+        &client,
+        "document.querySelector('[data-testid=my-reports-empty]')",
+        "no reports yet",
+    )
+    .await;
+    click(&client, "[data-testid=report-new-link]").await;
+    wait_for_js(
+        &client,
+        "document.querySelector('[data-testid=report-submit]')",
+        "the report form",
+    )
+    .await;
+    choose(&client, "[data-testid=report-category]", "water").await;
+    click(&client, "label[for=report-place-staircase]").await;
+    fill(
+        &client,
+        "[data-testid=report-description]",
+        "Perdita d'acqua dal soffitto del pianerottolo del terzo piano.",
+    )
+    .await;
+    let photo = app.db.dir.join("perdita.jpg");
+    std::fs::write(&photo, cortile_tests::images::jpeg_with_exif(48, 32, 1)).expect("photo");
+    element(&client, "[data-testid=report-images-input]")
+        .await
+        .send_keys(&photo.display().to_string())
+        .await
+        .expect("choose the photo");
+    wait_for_js(
+        &client,
+        "document.querySelector('[data-testid=image-alt]')",
+        "the uploaded photo",
+    )
+    .await;
+    fill(
+        &client,
+        "[data-testid=image-alt]",
+        "Macchia d'acqua sul soffitto",
+    )
+    .await;
+    no_axe_violations(&client, "the report form").await;
+    click(&client, "[data-testid=report-submit]").await;
+    report_status_is(&client, "new").await;
+    let url = client.current_url().await.expect("url");
+    let id: i64 = url
+        .path()
+        .rsplit('/')
+        .next()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or_else(|| panic!("a report page: {url}"));
+    wait_for_js(
+        &client,
+        "(document.querySelector('[data-testid=post-image]') || {}).alt === \"Macchia d'acqua sul soffitto\"",
+        "the photo on the report",
+    )
+    .await;
+    no_axe_violations(&client, "the report page (reporter)").await;
+    logout(&client).await;
+
+    // The neighbour starts reporting the same thing and says "me too" instead.
+    local_login(&client, &app, "condomino").await;
+    client
+        .goto(&app.url("/segnalazioni/nuova"))
+        .await
+        .expect("open the form");
+    wait_for_js(
+        &client,
+        &format!(
+            "document.querySelector('[data-testid=similar-item] a[href=\"/segnalazioni/{id}\"]')"
+        ),
+        "the same open report offered",
+    )
+    .await;
+    no_axe_violations(&client, "the report form with similar reports").await;
+    click(&client, "[data-testid=similar-support]").await;
+    wait_for_js(
+        &client,
+        "document.querySelector('[data-testid=similar-supported]')",
+        "me too",
+    )
+    .await;
+    client
+        .goto(&app.url("/segnalazioni"))
+        .await
+        .expect("open the reports");
+    wait_for_js(
+        &client,
+        &format!("document.querySelector('[data-testid=building-reports] [data-report=\"{id}\"]') && document.querySelector('[data-testid=my-reports] [data-report=\"{id}\"]') && document.querySelector('[data-testid=reports-map-count]')"),
+        "the report among mine and the building's, and the map",
+    )
+    .await;
+    no_axe_violations(&client, "the reports page").await;
+    logout(&client).await;
+
+    // Staff find it in the queue, acknowledge, schedule and resolve it.
+    local_login(&client, &app, "staff").await;
+    client
+        .goto(&app.url("/segnalazioni/coda"))
+        .await
+        .expect("open the queue");
+    wait_for_js(
+        &client,
+        &format!("document.querySelector('[data-testid=queue-m-row][data-report=\"{id}\"]')"),
+        "the report in the queue",
+    )
+    .await;
+    no_axe_violations(&client, "the staff queue").await;
+    // Filtered by estate and category: the report stays, and the estate's map shows it.
+    fill(&client, "#qf-estate", &home.estate_id.to_string()).await;
+    choose(&client, "[data-testid=qf-category]", "water").await;
+    click(&client, "[data-testid=queue-m-apply]").await;
+    wait_for_js(
+        &client,
+        &format!("document.querySelector('[data-testid=queue-m-row][data-report=\"{id}\"]') && document.querySelector('[data-testid=reports-map-count]')"),
+        "the filtered queue with the estate's map",
+    )
+    .await;
+    no_axe_violations(&client, "the filtered staff queue with the map").await;
+    client
+        .goto(&app.url(&format!("/segnalazioni/{id}")))
+        .await
+        .expect("open the report");
+    report_status_is(&client, "new").await;
+    assert!(text_of(&client, "[data-testid=report-supporters]")
+        .await
+        .starts_with('1'));
+    change_report_status(&client, "acknowledged", None).await;
+    click(&client, "label[for=status-scheduled]").await;
+    let day = (chrono::Utc::now() + chrono::Duration::days(3))
+        .date_naive()
+        .format("%Y-%m-%d")
+        .to_string();
+    wait_for_js(
+        &client,
+        "document.querySelector('[data-testid=status-date]')",
+        "the date field",
+    )
+    .await;
+    choose(&client, "[data-testid=status-date]", &day).await;
+    click(&client, "[data-testid=status-submit]").await;
+    report_status_is(&client, "scheduled").await;
+    wait_for_js(
+        &client,
+        "document.querySelector('[data-testid=report-scheduled]')",
+        "the date shown",
+    )
+    .await;
+    // An internal note, marked as such.
+    fill(
+        &client,
+        "[data-testid=report-comment-body]",
+        "Chiamata la ditta idraulica, codice pratica 77.",
+    )
+    .await;
+    click(&client, "label[for=report-comment-internal]").await;
+    click(&client, "[data-testid=report-comment-submit]").await;
+    wait_for_js(
+        &client,
+        "document.querySelector('[data-testid=internal-note]')",
+        "the internal note",
+    )
+    .await;
+    change_report_status(&client, "resolved", Some("Sostituito il tubo di scarico.")).await;
+    no_axe_violations(&client, "the report page (staff)").await;
+    logout(&client).await;
+
+    // The reporter says it is still broken, with a reason and a photo.
+    local_login(&client, &app, "inquilino").await;
+    client
+        .goto(&app.url(&format!("/segnalazioni/{id}")))
+        .await
+        .expect("open the report");
+    report_status_is(&client, "resolved").await;
+    assert!(
+        !text_of(&client, "main").await.contains("codice pratica 77"),
+        "internal notes are for staff only"
+    );
+    click(&client, "label[for=status-reopened]").await;
+    wait_for_js(
+        &client,
+        "document.querySelector('[data-testid=reopen-images-input]')",
+        "the photos of what is still broken",
+    )
+    .await;
+    fill(
+        &client,
+        "[data-testid=status-reason]",
+        "Gocciola ancora quando piove.",
+    )
+    .await;
+    let again = app.db.dir.join("ancora.jpg");
+    std::fs::write(&again, cortile_tests::images::jpeg(40, 30)).expect("photo");
+    element(&client, "[data-testid=reopen-images-input]")
+        .await
+        .send_keys(&again.display().to_string())
+        .await
+        .expect("choose the photo");
+    wait_for_js(
+        &client,
+        "document.querySelector('[data-testid=image-alt]')",
+        "the uploaded photo",
+    )
+    .await;
+    fill(&client, "[data-testid=image-alt]", "Gocce sul pavimento").await;
+    click(&client, "[data-testid=status-submit]").await;
+    report_status_is(&client, "reopened").await;
+    logout(&client).await;
+
+    // Staff resolve it again.
+    local_login(&client, &app, "staff").await;
+    client
+        .goto(&app.url(&format!("/segnalazioni/{id}")))
+        .await
+        .expect("open the report");
+    report_status_is(&client, "reopened").await;
+    change_report_status(&client, "resolved", Some("Rifatta la guaina del terrazzo.")).await;
+    logout(&client).await;
+
+    // The reporter confirms and rates the repair; the notifications lead to the report.
+    local_login(&client, &app, "inquilino").await;
+    click(&client, "[data-testid=notifications-link]").await;
+    wait_for_js(
+        &client,
+        &format!("document.querySelector('[data-testid=notification][data-kind=report_status] a[href=\"/segnalazioni/{id}\"]')"),
+        "a notification linking to the report",
+    )
+    .await;
+    click(
+        &client,
+        &format!("[data-testid=notification] a[href=\"/segnalazioni/{id}\"]"),
+    )
+    .await;
+    report_status_is(&client, "resolved").await;
+    change_report_status(&client, "confirmed", None).await;
+    wait_for_js(
+        &client,
+        "document.querySelector('[data-testid=rating-submit]')",
+        "the rating form",
+    )
+    .await;
+    click(&client, "label[for=rating-4]").await;
+    fill(
+        &client,
+        "[data-testid=rating-comment]",
+        "Veloci, ma ci sono volute due volte.",
+    )
+    .await;
+    click(&client, "[data-testid=rating-submit]").await;
+    wait_for_js(
+        &client,
+        "document.querySelector('[data-testid=report-rating]')",
+        "the rating",
+    )
+    .await;
+    let history = wait_for_js(
+        &client,
+        "[...document.querySelectorAll('[data-testid=history-item]')].map(e => e.dataset.status).join(',')",
+        "the history",
+    )
+    .await;
+    assert_eq!(
+        history.as_str(),
+        Some("new,acknowledged,scheduled,resolved,reopened,resolved,confirmed"),
+        "{history}"
+    );
+    no_axe_violations(&client, "the confirmed and rated report").await;
+    logout(&client).await;
+
+    // The committee's board of the estate.
+    local_login(&client, &app, "comitato").await;
+    client
+        .goto(&app.url(&format!("/segnalazioni/quadro/{}", home.estate_id)))
+        .await
+        .expect("open the board");
+    wait_for_js(
+        &client,
+        "document.querySelector('[data-testid=board-table]')",
+        "the board",
+    )
+    .await;
+    no_axe_violations(&client, "the committee board").await;
+
+    client.close().await.expect("close the browser");
+    app.shutdown().await;
+}
+
+on_both_databases!(maintenance_journey, maintenance_journey);
+
 /// An account for a neighbour of `resident` in the same building (from the registry).
 fn neighbour_account(app: &TestApp, resident: &cortile_tests::Session, username: &str, name: &str) {
     use cortile::db::schema::{household_members, households, persons, units, users};

@@ -30,8 +30,8 @@ pub struct DemoAccount {
     pub scope: &'static str,
 }
 
-/// The accounts with granted roles; `inquilino` (resident) and `richiedente` (applicant) get
-/// their access from the registry instead.
+/// The accounts with granted roles; `inquilino` and `condomino` (residents of the same
+/// building) and `richiedente` (applicant) get their access from the registry instead.
 pub const DEMO_ACCOUNTS: &[DemoAccount] = &[
     DemoAccount {
         username: "admin",
@@ -123,6 +123,25 @@ pub fn seed(
         .first()
         .map(|r| format!("{} {}", r.fields[17], r.fields[16]))
         .unwrap_or_default();
+    // A neighbour: the holder of the last home of the same building (another household), so
+    // that "me too" and the building's reports can be tried with two residents.
+    let first_row = rows
+        .first()
+        .ok_or_else(|| anyhow::anyhow!("the demo export is empty"))?;
+    let neighbour = rows
+        .iter()
+        .rev()
+        .find(|r| {
+            r.fields[2] == first_row.fields[2]
+                && r.fields[8] != first_row.fields[8]
+                && r.fields[19] == "intestatario"
+        })
+        .map(|r| {
+            (
+                r.fiscal_code().to_owned(),
+                format!("{} {}", r.fields[17], r.fields[16]),
+            )
+        });
     let bytes = demo_export::write(&rows, &Format::default());
     let options = ImportOptions {
         partial: false,
@@ -183,6 +202,19 @@ pub fn seed(
                 conn,
                 &accounts::NewUser {
                     username: Some(username),
+                    display_name: name,
+                    password_hash: Some(&hash),
+                    fiscal_code: Some(code),
+                },
+                now,
+            )?;
+            accounts_made += 1;
+        }
+        if let Some((code, name)) = &neighbour {
+            accounts::insert_user(
+                conn,
+                &accounts::NewUser {
+                    username: Some("condomino"),
                     display_name: name,
                     password_hash: Some(&hash),
                     fiscal_code: Some(code),

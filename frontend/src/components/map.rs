@@ -1,4 +1,4 @@
-//! A Leaflet map of estates (polygons) and buildings (circle markers).
+//! A Leaflet map of estates (polygons), buildings and maintenance reports (circle markers).
 //!
 //! Leaflet 1.9 is loaded by a `<script>` tag in `index.html` and reached through the global `L`.
 //! The map is decoration on top of the data: every page that shows one also lists the same
@@ -203,6 +203,8 @@ fn target(feature: &Feature) -> Option<(Route, String)> {
     match property(feature, FEATURE_KIND)?.as_str()? {
         "estate" => Some((Route::Estate { id: EstateId(id) }, text("name"))),
         "building" => Some((Route::Building { id: BuildingId(id) }, text("address"))),
+        // Maintenance reports (the web app adds `kind` and `name` to the server's points).
+        "report" => Some((Route::Report { id }, text("name"))),
         "listing" => Some((
             Route::Listing {
                 id: cortile_shared::ListingId(id),

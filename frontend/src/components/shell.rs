@@ -150,6 +150,24 @@ fn nav_links() -> Html {
         }
         links.push((Route::Profile, "nav.profile"));
     }
+    if session.me().is_some() {
+        links.push((Route::Reports, "nav.reports"));
+    }
+    if session.has_any(crate::pages::maintenance::QUEUE_WORKERS) {
+        links.push((Route::MaintenanceQueue, "nav.maintenance_queue"));
+    }
+    if session.me().is_some() {
+        links.push((Route::Works, "nav.works"));
+    }
+    // The committee's board of the estate they serve.
+    if let Some(estate) = session.me().and_then(|me| {
+        me.grants.iter().find_map(|g| match (g.role, &g.scope) {
+            (Role::CommitteeMember, cortile_shared::auth::Scope::Estate(e)) => Some(*e),
+            _ => None,
+        })
+    }) {
+        links.push((Route::Board { id: estate }, "nav.board"));
+    }
     if session.has_any(&[Role::Applicant]) {
         links.push((Route::MyApplication, "nav.application"));
     }

@@ -3,6 +3,7 @@
 pub mod account;
 pub mod audit;
 pub mod community;
+pub mod maintenance;
 pub mod not_found;
 pub mod notification_settings;
 pub mod notifications;

@@ -59,7 +59,8 @@ people_test!(
         };
         let everyone = reach_of(json!({})).await;
         assert!(everyone >= 2, "both neighbours have accounts: {everyone}");
-        assert_eq!(reach_of(json!({"buildings": [home.building_id]})).await, 1);
+        // The building's two demo residents with an account: `inquilino` and `condomino`.
+        assert_eq!(reach_of(json!({"buildings": [home.building_id]})).await, 2);
         assert_eq!(reach_of(json!({"languages": ["ar"]})).await, 0);
         // The resident tells Cortile they speak Arabic; the committee learns a number, not who.
         let saved: Profile = json_of(
