@@ -1023,6 +1023,20 @@ async fn maintenance_journey(backend: Backend) {
         home.building_id,
         "the demo neighbour lives in the same building"
     );
+    // Another report of the building, for the queue's bulk change.
+    let lift: cortile_shared::maintenance::Report = cortile_tests::json_of(
+        resident
+            .post(
+                "/api/v1/maintenance/reports",
+                json!({"category": "lift", "place": "building",
+                       "description": "L'ascensore si ferma tra il secondo e il terzo piano."}),
+            )
+            .await,
+        201,
+        "the lift report",
+    )
+    .await;
+    let lift = lift.summary.id;
     let (_driver, client) = start_browser().await;
 
     // The resident reports a leak on the staircase, with a photo.
@@ -1030,8 +1044,8 @@ async fn maintenance_journey(backend: Backend) {
     click(&client, "a[href='/segnalazioni']").await;
     wait_for_js(
         &client,
-        "document.querySelector('[data-testid=my-reports-empty]')",
-        "no reports yet",
+        &format!("document.querySelector('[data-testid=my-reports] [data-report=\"{lift}\"]')"),
+        "my lift report",
     )
     .await;
     click(&client, "[data-testid=report-new-link]").await;
@@ -1146,6 +1160,25 @@ async fn maintenance_journey(backend: Backend) {
     )
     .await;
     no_axe_violations(&client, "the filtered staff queue with the map").await;
+    // A bulk change: the lift report acknowledged, the leak left as it is; a row per report.
+    choose(&client, "[data-testid=qf-category]", "lift").await;
+    click(&client, "[data-testid=queue-m-apply]").await;
+    wait_for_js(
+        &client,
+        &format!("document.querySelectorAll('[data-testid=queue-m-row]').length === 1 && document.querySelector('[data-testid=queue-m-row][data-report=\"{lift}\"]')"),
+        "only the lift report",
+    )
+    .await;
+    click(&client, &format!("label[for=queue-m-check-{lift}]")).await;
+    choose(&client, "[data-testid=bulk-to]", "acknowledged").await;
+    click(&client, "[data-testid=bulk-submit]").await;
+    wait_for_js(
+        &client,
+        "document.querySelector('[data-testid=bulk-row][data-ok=true]')",
+        "the bulk result",
+    )
+    .await;
+    no_axe_violations(&client, "the staff queue after a bulk change").await;
     client
         .goto(&app.url(&format!("/segnalazioni/{id}")))
         .await
@@ -1192,6 +1225,55 @@ async fn maintenance_journey(backend: Backend) {
     .await;
     change_report_status(&client, "resolved", Some("Sostituito il tubo di scarico.")).await;
     no_axe_violations(&client, "the report page (staff)").await;
+    // Planned works announced to the building.
+    client
+        .goto(&app.url("/lavori"))
+        .await
+        .expect("open the works");
+    wait_for_js(
+        &client,
+        "document.querySelector('[data-testid=works-submit]')",
+        "the works form",
+    )
+    .await;
+    let (starts, ends) = (
+        (chrono::Utc::now() + chrono::Duration::days(10)).date_naive(),
+        (chrono::Utc::now() + chrono::Duration::days(12)).date_naive(),
+    );
+    fill(
+        &client,
+        "#works-title",
+        "Rifacimento della colonna di scarico",
+    )
+    .await;
+    fill(
+        &client,
+        "#works-description",
+        "Sostituzione dei tubi nella scala A.",
+    )
+    .await;
+    fill(&client, "#works-buildings", &home.building_id.to_string()).await;
+    choose(
+        &client,
+        "#works-starts",
+        &starts.format("%Y-%m-%d").to_string(),
+    )
+    .await;
+    choose(&client, "#works-ends", &ends.format("%Y-%m-%d").to_string()).await;
+    fill(
+        &client,
+        "#works-disruptions",
+        "Acqua chiusa dalle 8 alle 12",
+    )
+    .await;
+    click(&client, "[data-testid=works-submit]").await;
+    wait_for_js(
+        &client,
+        "[...document.querySelectorAll('[data-testid=works-item]')].some(e => e.textContent.includes('Rifacimento della colonna di scarico'))",
+        "the works announced",
+    )
+    .await;
+    no_axe_violations(&client, "the planned works").await;
     logout(&client).await;
 
     // The reporter says it is still broken, with a reason and a photo.

@@ -231,10 +231,19 @@ pub fn queue_page() -> Html {
                                     if !all.insert(id) { all.remove(&id); }
                                     chosen.set(all);
                                 }) };
-                                let label = i18n.tf("queue_m.choose_one", &[("id", &id.to_string())]);
+                                let label = i18n.t("queue_m.choose_one");
                                 html! {
                                     <tr key={id} data-testid="queue-m-row" data-report={id.to_string()}>
-                                        <td><input type="checkbox" aria-label={label} {checked} {onchange} data-testid="queue-m-check" /></td>
+                                        <td>
+                                            // bootstrap-italia draws the box on the label.
+                                            <div class="form-check m-0">
+                                                <input id={format!("queue-m-check-{id}")} type="checkbox" {checked} {onchange} data-testid="queue-m-check" />
+                                                <label for={format!("queue-m-check-{id}")}>
+                                                    <span class="visually-hidden">{ label }{ " " }</span>
+                                                    { i18n.tf("queue_m.number", &[("id", &id.to_string())]) }
+                                                </label>
+                                            </div>
+                                        </td>
                                         <td>
                                             <Link<Route> to={Route::Report { id }}>
                                                 { format!("#{id} {} · {}", category_text(&i18n, r.category), r.summary) }
