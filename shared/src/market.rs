@@ -29,6 +29,8 @@ pub const MAX_EURO_CENTS: i64 = 1_000_000;
 pub const MAX_ORGANISATION_NAME_LEN: usize = 120;
 /// The farthest distance filter, in metres (50 km).
 pub const MAX_DISTANCE_M: i64 = 50_000;
+/// The most photos a listing may have (the same as a post).
+pub const MAX_LISTING_IMAGES: usize = crate::upload::MAX_POST_IMAGES;
 
 /// A closed set of snake_case words, with `as_str`, `parse` and `ALL`.
 macro_rules! words {
@@ -171,6 +173,12 @@ pub struct ListingInput {
     /// Only when editing: close or reopen.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub status: Option<ListingStatus>,
+    /// Its photos, in order, each an upload of the writer with its alt text (at most
+    /// [`MAX_LISTING_IMAGES`]). Absent when creating: none; absent when editing: unchanged. At
+    /// an edit, the list is what the listing has afterwards (its own images, kept or
+    /// reordered, and new uploads).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub images: Option<Vec<crate::upload::ImageRef>>,
 }
 
 /// An estate, by name.
@@ -232,6 +240,9 @@ pub struct Listing {
     /// Whether the reader may edit and close it (its author, or a member of its organisation).
     #[serde(default)]
     pub can_edit: bool,
+    /// Its photos, in order (the first is the thumbnail in lists).
+    #[serde(default)]
+    pub images: Vec<crate::upload::PostImage>,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
 }

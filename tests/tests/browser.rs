@@ -1053,12 +1053,39 @@ async fn timebank_journey(backend: Backend) {
         "giovedì pomeriggio",
     )
     .await;
+    // A photo of the screen where she is stuck, with its description.
+    let photo = std::env::temp_dir().join(format!("cortile-spid-{}.jpg", uuid::Uuid::new_v4()));
+    std::fs::write(&photo, cortile_tests::images::jpeg(64, 48)).expect("a photo file");
+    element(&client, "[data-testid=listing-images-input]")
+        .await
+        .send_keys(&photo.display().to_string())
+        .await
+        .expect("choose the photo");
+    wait_for_js(
+        &client,
+        "document.querySelector('[data-testid=image-thumb]')",
+        "the photo uploaded",
+    )
+    .await;
+    fill(
+        &client,
+        "[data-testid=image-alt]",
+        "La schermata di accesso allo SPID con un errore",
+    )
+    .await;
     no_axe_violations(&client, "the listing form").await;
     click(&client, "[data-testid=listing-submit]").await;
     wait_for_js(
         &client,
         "(document.querySelector('[data-testid=page-title]') || {}).textContent === 'Aiuto con lo SPID'",
         "the new listing",
+    )
+    .await;
+    let _ = std::fs::remove_file(&photo);
+    wait_for_js(
+        &client,
+        "(document.querySelector('[data-testid=post-image]') || {}).alt === 'La schermata di accesso allo SPID con un errore'",
+        "the photo on the listing's page",
     )
     .await;
     assert!(text_of(&client, "[data-testid=listing-price]")
@@ -1077,6 +1104,12 @@ async fn timebank_journey(backend: Backend) {
         &client,
         "document.querySelectorAll('[data-testid=listing-card]').length === 1",
         "the listing in the catalogue",
+    )
+    .await;
+    wait_for_js(
+        &client,
+        "document.querySelector('[data-testid=listing-thumbnail] img')",
+        "the photo's thumbnail in the catalogue",
     )
     .await;
     wait_for_js(

@@ -42,6 +42,7 @@ use crate::auth::Actor;
 use crate::db::schema::market_listings;
 use crate::db::{write_tx, DbConn};
 use crate::error::{AppError, AppResult};
+use crate::uploads::Attachment;
 use store::ListingRow;
 
 /// Times are stored to the microsecond (PostgreSQL's precision).
@@ -163,6 +164,9 @@ pub fn check_listing(input: &ListingInput) -> AppResult<CheckedListing> {
             Some(c)
         }
     };
+    if let Some(images) = &input.images {
+        crate::uploads::check_refs(images, &mut errors);
+    }
     if let Some(m) = input.estimated_minutes {
         range(
             "estimated_minutes",
@@ -355,7 +359,7 @@ pub fn create_listing(
     let now = stored_time(now);
     let html = crate::communities::markdown::render(&checked.description);
     let id = write_tx(conn, |conn| -> AppResult<i64> {
-        Ok(crate::insert_returning_id!(
+        let id = crate::insert_returning_id!(
             conn,
             market_listings::table,
             market_listings::id,
@@ -382,7 +386,11 @@ pub fn create_listing(
                 market_listings::created_at.eq(now),
                 market_listings::updated_at.eq(now),
             )
-        )?)
+        )?;
+        if let Some(images) = input.images.as_deref().filter(|i| !i.is_empty()) {
+            crate::uploads::attach(conn, me, Attachment::Listing(id), images, now)?;
+        }
+        Ok(id)
     })?;
     get_listing(conn, actor, id)
 }
@@ -440,6 +448,7 @@ pub fn update_listing(
     };
     let placed = place(conn, input, checked.point, home)?;
     check_reach(input.reach, &placed, home)?;
+    let me = actor.require()?.principal.id.0;
     let status = input
         .status
         .unwrap_or(ListingStatus::parse(&row.status).unwrap_or(ListingStatus::Open));
@@ -466,6 +475,9 @@ pub fn update_listing(
                 market_listings::updated_at.eq(now),
             ))
             .execute(conn)?;
+        if let Some(images) = &input.images {
+            crate::uploads::attach(conn, me, Attachment::Listing(id), images, now)?;
+        }
         Ok(())
     })?;
     get_listing(conn, actor, id)
@@ -553,6 +565,8 @@ fn to_listings(
     } else {
         store::memberships(conn, me)?
     };
+    let ids: Vec<i64> = rows.iter().map(|r| r.id).collect();
+    let mut images = crate::uploads::listing_images(conn, &ids)?;
     Ok(rows
         .into_iter()
         .map(|r| {
@@ -608,6 +622,7 @@ fn to_listings(
                 distance_m: distance,
                 mine,
                 can_edit,
+                images: images.remove(&r.id).unwrap_or_default(),
                 created_at: utc(r.created_at),
                 updated_at: utc(r.updated_at),
             }

@@ -1,9 +1,11 @@
 //! The marketplace over HTTP, on both databases: listings and their rules, browsing with
 //! filters and distance, exchanges step by step by the right party only, confirmation paying
 //! through the ledger exactly once (retries and races included), disputes resolved by staff,
-//! reviews one per side, "need → offers", organisations and the monthly report.
+//! reviews one per side, "need → offers", organisations, the monthly report and photos.
 
-use cortile::db::schema::{buildings, household_members, households, persons, units, users};
+use cortile::db::schema::{
+    buildings, household_members, households, listing_images, persons, units, users,
+};
 use cortile_shared::community::{Notification, NotificationKind};
 use cortile_shared::market::{
     Exchange, ExchangeMessage, ExchangeState, Listing, MemberReviews, MonthlyReport, Organisation,
@@ -11,7 +13,9 @@ use cortile_shared::market::{
 };
 use cortile_shared::tenancy::AuditEntry;
 use cortile_shared::timebank::Account;
+use cortile_shared::upload::Upload;
 use cortile_shared::{ErrorCode, Page, Problem};
+use cortile_tests::images::jpeg;
 use cortile_tests::ledger::{self, Member};
 use cortile_tests::{expect_problem, json_of, people_test, Session, TestApp};
 use diesel::prelude::*;
@@ -71,6 +75,10 @@ async fn resident(app: &TestApp, estate: i64, inside: bool) -> Session {
         token,
     })
     .await
+}
+
+async fn upload(s: &Session, bytes: Vec<u8>) -> Upload {
+    json_of(s.upload("image/jpeg", bytes).await, 201, "upload").await
 }
 
 fn estate_of(s: &Session) -> i64 {
@@ -626,5 +634,89 @@ people_test!(
         assert!(empty.estates.iter().all(|x| x.exchanges == 0));
         let p = app.get_problem(&report("2026-13"), 422).await;
         assert_eq!(p.errors[0].field, "month");
+    }
+);
+
+people_test!(
+    async fn listings_take_photos_seen_by_whoever_may_read_them(app) {
+        let (a, b, c) = three(app).await;
+        let mut mine = Vec::new();
+        for i in 0..7 {
+            mine.push(upload(&a, jpeg(16 + i, 12)).await);
+        }
+        let refs = |n: usize| -> Vec<serde_json::Value> {
+            mine.iter()
+                .take(n)
+                .enumerate()
+                .map(|(i, u)| json!({"upload": u.id, "alt": format!("Foto {i} della bici")}))
+                .collect()
+        };
+        let with = |images: Vec<serde_json::Value>| {
+            let mut body = offer("Riparo biciclette", 60, "estate");
+            body["images"] = json!(images);
+            body
+        };
+        // Seven: too many. A missing alt text, with the other bad fields. Someone else's upload.
+        let p = expect_problem(a.post(LISTINGS, with(refs(7))).await, 422).await;
+        assert_eq!(fields(&p), [("images".to_owned(), "too_many".to_owned())]);
+        let mut missing = with(refs(2));
+        missing["images"][1]["alt"] = json!("  ");
+        missing["title"] = json!("x");
+        let p = expect_problem(a.post(LISTINGS, missing).await, 422).await;
+        assert_eq!(fields(&p), [("title".to_owned(), "required".to_owned()), ("images[1].alt".to_owned(), "required".to_owned())]);
+        let theirs = upload(&b, jpeg(10, 10)).await;
+        let mut stolen = refs(1);
+        stolen.push(json!({"upload": theirs.id, "alt": "Non mia"}));
+        let p = expect_problem(a.post(LISTINGS, with(stolen)).await, 422).await;
+        assert_eq!(fields(&p), [("images[1].upload".to_owned(), "not_available".to_owned())]);
+        // Refused: nothing written, nothing attached.
+        let attached: i64 = listing_images::table.count().get_result(&mut app.connect()).expect("count");
+        assert_eq!(attached, 0);
+        assert!(browse(&a, "mine=true").await.is_empty());
+
+        // Three photos, in order; the estate's neighbours see them in the list and the page.
+        let listing = publish(&a, with(refs(3))).await;
+        let alts: Vec<&str> = listing.images.iter().map(|i| i.alt.as_str()).collect();
+        assert_eq!(alts, ["Foto 0 della bici", "Foto 1 della bici", "Foto 2 della bici"]);
+        assert_eq!((listing.images[1].width, listing.images[1].height), (17, 12));
+        let listed = browse(&b, "").await;
+        assert_eq!(listed[0].images, listing.images, "the first is the list's thumbnail");
+        let seen: Listing = b.get_json(&format!("{LISTINGS}/{}", listing.id)).await;
+        assert_eq!(seen.images, listing.images);
+        assert_eq!(b.get(&listing.images[0].url).await.status(), 200);
+        let staff = app.login("staff").await;
+        assert_eq!(staff.get(&listing.images[0].url).await.status(), 200);
+        // Another estate's resident may not read the listing: nor its photos (404).
+        let p = expect_problem(c.get(&listing.images[0].url).await, 404).await;
+        assert_eq!(p.code, ErrorCode::NotFound);
+        // Attached: another listing cannot take it.
+        let p = expect_problem(a.post(LISTINGS, with(vec![json!({"upload": mine[0].id, "alt": "x"})])).await, 422).await;
+        assert_eq!(fields(&p), [("images[0].upload".to_owned(), "not_available".to_owned())]);
+
+        // Editing: reorder, drop one, add one; the dropped one is gone.
+        let path = format!("{LISTINGS}/{}", listing.id);
+        let edit = with(vec![
+            json!({"upload": mine[2].id, "alt": "Foto 2 della bici"}),
+            json!({"upload": mine[3].id, "alt": "La ruota nuova"}),
+            json!({"upload": mine[0].id, "alt": "Foto 0 della bici"}),
+        ]);
+        let edited: Listing = json_of(a.send(Method::PUT, &path, Some(edit)).await, 200, "edit").await;
+        let order: Vec<&str> = edited.images.iter().map(|i| i.upload.0.as_str()).collect();
+        assert_eq!(order, [mine[2].id.0.as_str(), mine[3].id.0.as_str(), mine[0].id.0.as_str()]);
+        expect_problem(a.get(&mine[1].url).await, 404).await;
+        // Not the author: refused, nothing changes.
+        let res = b.send(Method::PUT, &path, Some(with(vec![]))).await;
+        assert_eq!(expect_problem(res, 403).await.code, ErrorCode::Forbidden);
+        // A bad edit changes nothing either.
+        let dup = with(vec![json!({"upload": mine[2].id, "alt": "a"}), json!({"upload": mine[2].id, "alt": "b"})]);
+        let p = expect_problem(a.send(Method::PUT, &path, Some(dup)).await, 422).await;
+        assert_eq!(fields(&p), [("images[1].upload".to_owned(), "duplicate".to_owned())]);
+        // An edit without images keeps them.
+        let kept: Listing = json_of(a.send(Method::PUT, &path, Some(offer("Riparo biciclette", 45, "estate"))).await, 200, "edit").await;
+        assert_eq!((kept.images.clone(), kept.price_amount), (edited.images.clone(), Some(45)));
+        // An empty list removes them all.
+        let bare: Listing = json_of(a.send(Method::PUT, &path, Some(with(vec![]))).await, 200, "edit").await;
+        assert!(bare.images.is_empty());
+        expect_problem(b.get(&mine[0].url).await, 404).await;
     }
 );
