@@ -241,7 +241,30 @@ people_test!(
         assert_eq!(ids(&close_by), [near.id.0]);
         let d = close_by[0].distance_m.expect("a distance");
         assert!((100.0..125.0).contains(&d), "about 111 m: {d}");
-        assert_eq!(ids(&browse(&b, "category=gardening&max_distance_m=50000").await), [far.id.0, near.id.0]);
+        // Nearest first, paginated by (distance, id): one per page, no repeats.
+        assert_eq!(ids(&browse(&b, "category=gardening&max_distance_m=50000").await), [near.id.0, far.id.0]);
+        let farther = publish(&a, json!({"kind": "offer", "category": "gardening", "title": "Orto di periferia",
+            "price_type": "free", "reach": "city", "place": {"kind": "point", "lat": lat + 0.1, "lon": lon}})).await;
+        let mut walked = Vec::new();
+        let mut query = format!("{LISTINGS}?category=gardening&max_distance_m=50000&limit=1");
+        loop {
+            let page: Page<Listing> = b.get_json(&query).await;
+            assert_eq!(page.items.len(), 1);
+            walked.push(page.items[0].id.0);
+            match page.next {
+                Some(next) => query = format!("{LISTINGS}?category=gardening&max_distance_m=50000&limit=1&after={next}"),
+                None => break,
+            }
+        }
+        assert_eq!(walked, [near.id.0, farther.id.0, far.id.0]);
+        // A cursor of the newest-first order does not fit the nearest-first one.
+        let newest: Page<Listing> = b.get_json(&format!("{LISTINGS}?category=gardening&limit=1")).await;
+        let p = expect_problem(
+            b.get(&format!("{LISTINGS}?category=gardening&max_distance_m=50000&after={}", newest.next.expect("more"))).await,
+            422,
+        )
+        .await;
+        assert_eq!(fields(&p), [("after".to_owned(), "invalid_cursor".to_owned())]);
         let p = expect_problem(b.get(&format!("{LISTINGS}?max_distance_m=0")).await, 422).await;
         assert_eq!(fields(&p), [("max_distance_m".to_owned(), "out_of_range".to_owned())]);
         let p = expect_problem(staff.get(&format!("{LISTINGS}?max_distance_m=1000")).await, 422).await;
