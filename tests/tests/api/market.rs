@@ -619,10 +619,10 @@ people_test!(
 );
 
 people_test!(
-    async fn the_monthly_report_counts_hours_and_members_per_estate(app) {
+    async fn the_monthly_report_counts_hours_apart_from_marketplace_contacts(app) {
         let (a, b, c) = three(app).await;
         let report = |month: &str| format!("/api/v1/market/reports/monthly?month={month}");
-        // Paid exchanges this month: a→b 60 and 30 in a's estate; c→a 15 in the city.
+        // Paid exchanges this month: a→b 60 and 30 in a's estate; c→a 15 in c's.
         let mine = publish(&a, offer("Spesa", 60, "estate")).await;
         for minutes in [60, 30] {
             let e = propose(&b, &mine, json!({"minutes": minutes})).await;
@@ -638,23 +638,47 @@ people_test!(
         // A cancelled one counts for nothing.
         let e = propose(&b, &theirs, json!({})).await;
         step_ok(&b, &e, "cancel").await;
+        // A free exchange in a's estate: a marketplace contact, no hours.
+        let free = publish(&b, json!({"kind": "offer", "category": "gardening", "title": "Piantine di basilico",
+            "price_type": "free", "reach": "city"})).await;
+        let e = propose(&c, &free, json!({})).await;
+        step_ok(&b, &e, "accept").await;
+        step_ok(&b, &e, "complete").await;
+        assert_eq!(step_ok(&c, &e, "confirm").await.transfer_id, None);
+        // A direct transfer from b (a's estate) to c: hours, without an exchange.
+        let res = b
+            .post_keyed("/api/v1/timebank/transfers", "report-1", json!({"to": c.me.id, "minutes": 20, "memo": "Grazie"}))
+            .await;
+        assert_eq!(res.status(), 201, "{}", res.text().await.unwrap_or_default());
 
         let now = chrono::Utc::now();
         let this_month = now.format("%Y-%m").to_string();
         // Public: anyone reads it.
         let r: MonthlyReport = app.get_json(&report(&this_month)).await;
         assert_eq!(r.month, this_month);
-        assert_eq!((r.exchanges, r.minutes, r.active_members), (3, 105, 3));
+        assert_eq!(
+            (r.hour_exchanges, r.hour_transfers, r.minutes_exchanged, r.marketplace_contacts, r.active_members),
+            (3, 1, 125, 1, 3)
+        );
         let here = r.estates.iter().find(|x| x.estate.id.0 == estate_of(&a)).expect("a's estate");
-        assert_eq!((here.exchanges, here.minutes, here.active_members), (2, 90, 2));
+        assert_eq!(
+            (here.hour_exchanges, here.hour_transfers, here.minutes_exchanged, here.marketplace_contacts, here.active_members),
+            (2, 1, 110, 1, 3)
+        );
         let there = r.estates.iter().find(|x| x.estate.id.0 == estate_of(&c)).expect("c's estate");
-        assert_eq!((there.exchanges, there.minutes, there.active_members), (1, 15, 2));
-        assert_eq!(r.estates.iter().map(|x| x.exchanges).sum::<i64>(), 3);
+        assert_eq!(
+            (there.hour_exchanges, there.hour_transfers, there.minutes_exchanged, there.marketplace_contacts, there.active_members),
+            (1, 0, 15, 0, 2)
+        );
+        assert_eq!(r.estates.iter().map(|x| x.hour_exchanges).sum::<i64>(), 3);
         let default: MonthlyReport = app.get_json("/api/v1/market/reports/monthly").await;
         assert_eq!(default, r);
         let empty: MonthlyReport = app.get_json(&report("2020-01")).await;
-        assert_eq!((empty.exchanges, empty.minutes, empty.active_members), (0, 0, 0));
-        assert!(empty.estates.iter().all(|x| x.exchanges == 0));
+        assert_eq!(
+            (empty.hour_exchanges, empty.hour_transfers, empty.minutes_exchanged, empty.marketplace_contacts, empty.active_members),
+            (0, 0, 0, 0, 0)
+        );
+        assert!(empty.estates.iter().all(|x| x.hour_exchanges == 0 && x.marketplace_contacts == 0));
         let p = app.get_problem(&report("2026-13"), 422).await;
         assert_eq!(p.errors[0].field, "month");
     }
