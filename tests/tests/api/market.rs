@@ -1,7 +1,8 @@
 //! The marketplace over HTTP, on both databases: listings and their rules, browsing with
 //! filters and distance, exchanges step by step by the right party only, confirmation paying
 //! through the ledger exactly once (retries and races included), disputes resolved by staff,
-//! reviews one per side, "need → offers", organisations, the monthly report and photos.
+//! reviews one per side, "need → offers", organisations, the monthly report, photos, and an
+//! operator acting for a resident.
 
 use cortile::db::schema::{
     buildings, household_members, households, listing_images, persons, units, users,
@@ -681,6 +682,49 @@ people_test!(
         assert!(empty.estates.iter().all(|x| x.hour_exchanges == 0 && x.marketplace_contacts == 0));
         let p = app.get_problem(&report("2026-13"), 422).await;
         assert_eq!(p.errors[0].field, "month");
+    }
+);
+
+people_test!(
+    async fn an_operator_assisting_a_resident_proposes_and_confirms_and_both_are_audited(app) {
+        let (a, b, _c) = three(app).await;
+        let operator = app.login("operatore").await;
+        let listing = publish(&a, offer("Accompagnare dal medico", 60, "city")).await;
+        let me: cortile_shared::auth::Me = json_of(
+            operator
+                .post("/api/v1/assist", json!({"user_id": b.me.id, "purpose": "telefonata: non usa lo smartphone"}))
+                .await,
+            200,
+            "assist",
+        )
+        .await;
+        assert_eq!(me.id, b.me.id);
+        // The operator proposes for b; b is the receiver.
+        let e = propose(&operator, &listing, json!({"message": "Per la signora, martedì"})).await;
+        assert_eq!((e.receiver.id, e.proposed_by), (b.me.id, b.me.id));
+        step_ok(&a, &e, "accept").await;
+        step_ok(&a, &e, "complete").await;
+        // ...and confirms for b: b pays.
+        let (a0, b0) = (balance(&a).await, balance(&b).await);
+        let done = step_ok(&operator, &e, "confirm").await;
+        assert_eq!(done.state, ExchangeState::Confirmed);
+        assert_eq!((balance(&a).await, balance(&b).await), (a0 + 60, b0 - 60));
+        let _: cortile_shared::auth::Me = json_of(operator.delete("/api/v1/assist").await, 200, "stop").await;
+
+        // Both acts are in the audit log with the operator and the resident.
+        let admin = app.login("admin").await;
+        for action in ["market.exchange.propose", "market.exchange.confirm"] {
+            let page: Page<AuditEntry> = admin.get_json(&format!("/api/v1/audit?action={action}")).await;
+            assert_eq!(page.items.len(), 1, "{action}");
+            let entry = &page.items[0];
+            assert_eq!(entry.actor.as_ref().map(|u| u.id), Some(operator.me.id), "{action}");
+            assert_eq!(entry.on_behalf_of.as_ref().map(|u| u.id), Some(b.me.id), "{action}");
+            assert_eq!(entry.object_id, Some(e.id.0), "{action}");
+        }
+        // a acted alone: nothing of a's steps is audited as assisted.
+        let accepted: Page<AuditEntry> = admin.get_json("/api/v1/audit?action=market.exchange.accept").await;
+        assert!(accepted.items.is_empty());
+        check_ledger(app);
     }
 );
 
