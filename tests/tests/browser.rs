@@ -1319,6 +1319,55 @@ async fn timebank_journey(backend: Backend) {
         no_axe_violations(&client, path).await;
     }
 
+    // An adjustment: staff find him by fiscal code, choose him, give him half an hour.
+    client
+        .goto(&app.url("/banca-del-tempo/rettifiche"))
+        .await
+        .expect("open the adjustments");
+    wait_for_js(
+        &client,
+        "document.querySelector('[data-testid=member-search]')",
+        "the member search",
+    )
+    .await;
+    fill(
+        &client,
+        "[data-testid=member-search]",
+        resident.me.fiscal_code.as_deref().expect("his code"),
+    )
+    .await;
+    click(&client, "[data-testid=member-search-submit]").await;
+    wait_for_js(
+        &client,
+        "document.querySelectorAll('[data-testid=member-choose]').length === 1",
+        "him, found",
+    )
+    .await;
+    no_axe_violations(&client, "the adjustments with a search").await;
+    click(&client, "[data-testid=member-choose]").await;
+    wait_for_js(
+        &client,
+        "document.querySelector('[data-testid=adjust-member-name]')",
+        "him, chosen",
+    )
+    .await;
+    fill(&client, "[data-testid=adjust-minutes]", "30").await;
+    fill(
+        &client,
+        "[data-testid=adjust-reason]",
+        "Mezz'ora di aiuto in sede non registrata",
+    )
+    .await;
+    click(&client, "[data-testid=adjust-submit]").await;
+    wait_for_js(
+        &client,
+        "document.querySelector('[data-testid=adjust-done]')",
+        "the adjustment recorded",
+    )
+    .await;
+    let his: Account = resident.get_json("/api/v1/timebank/accounts/me").await;
+    assert_eq!(his.balance_minutes, 90);
+
     client.close().await.expect("close the browser");
     app.shutdown().await;
 }
