@@ -1,5 +1,5 @@
-//! Uploaded images, for every domain that takes photos (posts now; time-bank listings and
-//! maintenance reports later).
+//! Uploaded images, for every domain that takes photos (posts, maintenance reports and
+//! time-bank listings).
 //!
 //! The life of an upload:
 //! 1. `POST /api/v1/uploads` with the image as the body: checked by content, decoded under
