@@ -29,6 +29,8 @@ pub const MAX_EURO_CENTS: i64 = 1_000_000;
 pub const MAX_ORGANISATION_NAME_LEN: usize = 120;
 /// The farthest distance filter, in metres (50 km).
 pub const MAX_DISTANCE_M: i64 = 50_000;
+/// The most photos a listing may have (the same as a post).
+pub const MAX_LISTING_IMAGES: usize = crate::upload::MAX_POST_IMAGES;
 
 /// A closed set of snake_case words, with `as_str`, `parse` and `ALL`.
 macro_rules! words {
@@ -171,6 +173,12 @@ pub struct ListingInput {
     /// Only when editing: close or reopen.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub status: Option<ListingStatus>,
+    /// Its photos, in order, each an upload of the writer with its alt text (at most
+    /// [`MAX_LISTING_IMAGES`]). Absent when creating: none; absent when editing: unchanged. At
+    /// an edit, the list is what the listing has afterwards (its own images, kept or
+    /// reordered, and new uploads).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub images: Option<Vec<crate::upload::ImageRef>>,
 }
 
 /// An estate, by name.
@@ -232,6 +240,9 @@ pub struct Listing {
     /// Whether the reader may edit and close it (its author, or a member of its organisation).
     #[serde(default)]
     pub can_edit: bool,
+    /// Its photos, in order (the first is the thumbnail in lists).
+    #[serde(default)]
+    pub images: Vec<crate::upload::PostImage>,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
 }
@@ -420,30 +431,39 @@ pub struct Organisation {
     pub created_at: DateTime<Utc>,
 }
 
-/// One estate's line of the monthly report.
+/// One estate's line of the monthly report. Hours and marketplace contacts are counted apart:
+/// the time bank moves hours between members; the marketplace (euro or free) only puts people
+/// in touch, and moves nothing.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct EstateMonth {
     pub estate: EstateName,
-    /// Exchanges confirmed in the month.
-    pub exchanges: i64,
-    /// Minutes paid by those exchanges.
-    pub minutes: i64,
-    /// People (providers and receivers) in those exchanges.
+    /// Exchanges priced in hours confirmed in the month (paid through the ledger).
+    pub hour_exchanges: i64,
+    /// Direct time-bank transfers made in the month (by members living in the estate), not
+    /// reversed since.
+    pub hour_transfers: i64,
+    /// Minutes moved between members by those exchanges and transfers.
+    pub minutes_exchanged: i64,
+    /// Marketplace exchanges (in euro or free) confirmed in the month: people put in touch.
+    pub marketplace_contacts: i64,
+    /// People who took part in any of the above (providers, receivers, payers, payees).
     pub active_members: i64,
 }
 
-/// `GET /api/v1/market/reports/monthly?month=YYYY-MM`: the time bank's month per estate, for
-/// the transparency pages.
+/// `GET /api/v1/market/reports/monthly?month=YYYY-MM`: the time bank's and the marketplace's
+/// month per estate, for the transparency pages.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct MonthlyReport {
     /// `YYYY-MM`.
     pub month: String,
     pub estates: Vec<EstateMonth>,
-    /// Totals of the city (exchanges without an estate included).
-    pub exchanges: i64,
-    pub minutes: i64,
+    /// Totals of the city (what has no estate included).
+    pub hour_exchanges: i64,
+    pub hour_transfers: i64,
+    pub minutes_exchanged: i64,
+    pub marketplace_contacts: i64,
     pub active_members: i64,
 }
 

@@ -1490,12 +1490,39 @@ async fn timebank_journey(backend: Backend) {
         "giovedì pomeriggio",
     )
     .await;
+    // A photo of the screen where she is stuck, with its description.
+    let photo = std::env::temp_dir().join(format!("cortile-spid-{}.jpg", uuid::Uuid::new_v4()));
+    std::fs::write(&photo, cortile_tests::images::jpeg(64, 48)).expect("a photo file");
+    element(&client, "[data-testid=listing-images-input]")
+        .await
+        .send_keys(&photo.display().to_string())
+        .await
+        .expect("choose the photo");
+    wait_for_js(
+        &client,
+        "document.querySelector('[data-testid=image-thumb]')",
+        "the photo uploaded",
+    )
+    .await;
+    fill(
+        &client,
+        "[data-testid=image-alt]",
+        "La schermata di accesso allo SPID con un errore",
+    )
+    .await;
     no_axe_violations(&client, "the listing form").await;
     click(&client, "[data-testid=listing-submit]").await;
     wait_for_js(
         &client,
         "(document.querySelector('[data-testid=page-title]') || {}).textContent === 'Aiuto con lo SPID'",
         "the new listing",
+    )
+    .await;
+    let _ = std::fs::remove_file(&photo);
+    wait_for_js(
+        &client,
+        "(document.querySelector('[data-testid=post-image]') || {}).alt === 'La schermata di accesso allo SPID con un errore'",
+        "the photo on the listing's page",
     )
     .await;
     assert!(text_of(&client, "[data-testid=listing-price]")
@@ -1514,6 +1541,12 @@ async fn timebank_journey(backend: Backend) {
         &client,
         "document.querySelectorAll('[data-testid=listing-card]').length === 1",
         "the listing in the catalogue",
+    )
+    .await;
+    wait_for_js(
+        &client,
+        "document.querySelector('[data-testid=listing-thumbnail] img')",
+        "the photo's thumbnail in the catalogue",
     )
     .await;
     wait_for_js(
@@ -1722,6 +1755,55 @@ async fn timebank_journey(backend: Backend) {
         wait_for_js(&client, &format!("document.querySelector('{ready}')"), path).await;
         no_axe_violations(&client, path).await;
     }
+
+    // An adjustment: staff find him by fiscal code, choose him, give him half an hour.
+    client
+        .goto(&app.url("/banca-del-tempo/rettifiche"))
+        .await
+        .expect("open the adjustments");
+    wait_for_js(
+        &client,
+        "document.querySelector('[data-testid=member-search]')",
+        "the member search",
+    )
+    .await;
+    fill(
+        &client,
+        "[data-testid=member-search]",
+        resident.me.fiscal_code.as_deref().expect("his code"),
+    )
+    .await;
+    click(&client, "[data-testid=member-search-submit]").await;
+    wait_for_js(
+        &client,
+        "document.querySelectorAll('[data-testid=member-choose]').length === 1",
+        "him, found",
+    )
+    .await;
+    no_axe_violations(&client, "the adjustments with a search").await;
+    click(&client, "[data-testid=member-choose]").await;
+    wait_for_js(
+        &client,
+        "document.querySelector('[data-testid=adjust-member-name]')",
+        "him, chosen",
+    )
+    .await;
+    fill(&client, "[data-testid=adjust-minutes]", "30").await;
+    fill(
+        &client,
+        "[data-testid=adjust-reason]",
+        "Mezz'ora di aiuto in sede non registrata",
+    )
+    .await;
+    click(&client, "[data-testid=adjust-submit]").await;
+    wait_for_js(
+        &client,
+        "document.querySelector('[data-testid=adjust-done]')",
+        "the adjustment recorded",
+    )
+    .await;
+    let his: Account = resident.get_json("/api/v1/timebank/accounts/me").await;
+    assert_eq!(his.balance_minutes, 90);
 
     client.close().await.expect("close the browser");
     app.shutdown().await;

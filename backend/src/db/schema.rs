@@ -821,6 +821,19 @@ diesel::joinable!(market_exchange_messages -> market_exchanges (exchange_id));
 diesel::joinable!(market_reviews -> market_exchanges (exchange_id));
 diesel::joinable!(market_listings -> estates (estate_id));
 
+diesel::table! {
+    listing_images (id) {
+        id -> BigInt,
+        listing_id -> BigInt,
+        upload_id -> BigInt,
+        position -> Integer,
+        alt -> Text,
+    }
+}
+
+diesel::joinable!(listing_images -> market_listings (listing_id));
+diesel::joinable!(listing_images -> uploads (upload_id));
+
 diesel::allow_tables_to_appear_in_same_query!(
     estates,
     buildings,
@@ -878,4 +891,5 @@ diesel::allow_tables_to_appear_in_same_query!(
     planned_works,
     planned_work_buildings,
     planned_work_ratings,
+    listing_images,
 );

@@ -42,6 +42,7 @@ use crate::auth::Actor;
 use crate::db::schema::market_listings;
 use crate::db::{write_tx, DbConn};
 use crate::error::{AppError, AppResult};
+use crate::uploads::Attachment;
 use store::ListingRow;
 
 /// Times are stored to the microsecond (PostgreSQL's precision).
@@ -163,6 +164,9 @@ pub fn check_listing(input: &ListingInput) -> AppResult<CheckedListing> {
             Some(c)
         }
     };
+    if let Some(images) = &input.images {
+        crate::uploads::check_refs(images, &mut errors);
+    }
     if let Some(m) = input.estimated_minutes {
         range(
             "estimated_minutes",
@@ -355,7 +359,7 @@ pub fn create_listing(
     let now = stored_time(now);
     let html = crate::communities::markdown::render(&checked.description);
     let id = write_tx(conn, |conn| -> AppResult<i64> {
-        Ok(crate::insert_returning_id!(
+        let id = crate::insert_returning_id!(
             conn,
             market_listings::table,
             market_listings::id,
@@ -382,7 +386,11 @@ pub fn create_listing(
                 market_listings::created_at.eq(now),
                 market_listings::updated_at.eq(now),
             )
-        )?)
+        )?;
+        if let Some(images) = input.images.as_deref().filter(|i| !i.is_empty()) {
+            crate::uploads::attach(conn, me, Attachment::Listing(id), images, now)?;
+        }
+        Ok(id)
     })?;
     get_listing(conn, actor, id)
 }
@@ -440,6 +448,7 @@ pub fn update_listing(
     };
     let placed = place(conn, input, checked.point, home)?;
     check_reach(input.reach, &placed, home)?;
+    let me = actor.require()?.principal.id.0;
     let status = input
         .status
         .unwrap_or(ListingStatus::parse(&row.status).unwrap_or(ListingStatus::Open));
@@ -466,6 +475,9 @@ pub fn update_listing(
                 market_listings::updated_at.eq(now),
             ))
             .execute(conn)?;
+        if let Some(images) = &input.images {
+            crate::uploads::attach(conn, me, Attachment::Listing(id), images, now)?;
+        }
         Ok(())
     })?;
     get_listing(conn, actor, id)
@@ -553,6 +565,8 @@ fn to_listings(
     } else {
         store::memberships(conn, me)?
     };
+    let ids: Vec<i64> = rows.iter().map(|r| r.id).collect();
+    let mut images = crate::uploads::listing_images(conn, &ids)?;
     Ok(rows
         .into_iter()
         .map(|r| {
@@ -608,6 +622,7 @@ fn to_listings(
                 distance_m: distance,
                 mine,
                 can_edit,
+                images: images.remove(&r.id).unwrap_or_default(),
                 created_at: utc(r.created_at),
                 updated_at: utc(r.updated_at),
             }
@@ -631,13 +646,36 @@ pub struct Browse {
 /// Rows read per round while filling a page (visibility and distance filter in Rust).
 const BATCH: i64 = 200;
 
-/// `GET /api/v1/market/listings`: open listings the reader may see, newest first, filtered;
-/// keyset-paginated by id.
+/// Where a page of listings starts: after this id (newest first), or, with a distance filter,
+/// after this (distance in metres, id) (nearest first).
+#[derive(Debug, Clone, Copy, PartialEq, serde::Serialize, serde::Deserialize)]
+#[serde(untagged)]
+pub enum ListingCursor {
+    Newest(i64),
+    Nearest(f64, i64),
+}
+
+fn bad_cursor() -> AppError {
+    AppError::invalid(
+        "after",
+        "invalid_cursor",
+        "after must be a `next` value returned by this list, with the same filters",
+    )
+}
+
+/// `GET /api/v1/market/listings`: open listings the reader may see, filtered; newest first,
+/// keyset-paginated by id; with `max_distance_m`, nearest first, keyset-paginated by
+/// (distance, id).
+///
+/// Distances are computed here (Haversine), not in SQL, so the nearest-first order reads every
+/// candidate in the circle's bounding box for each page (at most [`MAX_DISTANCE_M`] around
+/// the home: a city's listings), then sorts them; the cursor keeps pages disjoint and in order
+/// while listings come and go.
 pub fn browse(
     conn: &mut DbConn,
     actor: &Actor,
     filters: &Browse,
-    after: Option<i64>,
+    after: Option<ListingCursor>,
     limit: i64,
 ) -> AppResult<Page<Listing>> {
     let me = actor.require()?.principal.id.0;
@@ -664,33 +702,24 @@ pub fn browse(
         let dlon = dlat / h.lat.to_radians().cos().max(0.01);
         (h.lat - dlat, h.lat + dlat, h.lon - dlon, h.lon + dlon)
     });
+    if let (Some(d), Some(h), Some(bbox)) = (filters.max_distance_m, home, bbox) {
+        let after = match after {
+            None => None,
+            Some(ListingCursor::Nearest(dist, id)) if dist.is_finite() => Some((dist, id)),
+            Some(_) => return Err(bad_cursor()),
+        };
+        return browse_nearest(conn, actor, filters, (d, h, bbox), after, limit);
+    }
+    let after = match after {
+        None => None,
+        Some(ListingCursor::Newest(id)) => Some(id),
+        Some(ListingCursor::Nearest(..)) => return Err(bad_cursor()),
+    };
     let mut found: Vec<ListingRow> = Vec::new();
     let mut cursor = after;
     let want = usize::try_from(limit).unwrap_or(50) + 1;
     loop {
-        let mut q = market_listings::table.into_boxed();
-        if filters.mine {
-            q = q.filter(market_listings::author_id.eq(me));
-        } else {
-            q = q.filter(market_listings::status.eq(ListingStatus::Open.as_str()));
-        }
-        if let Some(k) = filters.kind {
-            q = q.filter(market_listings::kind.eq(k.as_str()));
-        }
-        if let Some(c) = filters.category {
-            q = q.filter(market_listings::category.eq(c.as_str()));
-        }
-        if let Some(p) = filters.price_type {
-            q = q.filter(market_listings::price_type.eq(p.as_str()));
-        }
-        if let Some(r) = filters.reach {
-            q = q.filter(market_listings::reach.eq(r.as_str()));
-        }
-        if let Some((s, n, w, e)) = bbox {
-            q = q
-                .filter(market_listings::lat.between(s, n))
-                .filter(market_listings::lon.between(w, e));
-        }
+        let mut q = filtered(filters, me);
         if let Some(c) = cursor {
             q = q.filter(market_listings::id.lt(c));
         }
@@ -704,14 +733,6 @@ pub fn browse(
         for r in rows {
             if !can(actor, &Action::ViewListing(listing_ctx(&r))) {
                 continue;
-            }
-            if let (Some(d), Some(h)) = (filters.max_distance_m, home) {
-                let near = LatLon::new(r.lat, r.lon)
-                    .map(|p| distance_m(h, p) <= d as f64)
-                    .unwrap_or(false);
-                if !near {
-                    continue;
-                }
             }
             found.push(r);
             if found.len() == want {
@@ -727,11 +748,81 @@ pub fn browse(
     let next = if more {
         found
             .last()
-            .map(|r| crate::pagination::encode_cursor(&r.id))
+            .map(|r| crate::pagination::encode_cursor(&ListingCursor::Newest(r.id)))
     } else {
         None
     };
     let items = to_listings(conn, actor, found, home)?;
+    Ok(Page { items, next })
+}
+
+/// The listings query with the filters of SQL (not the visibility, not the distance).
+fn filtered<'a>(
+    filters: &Browse,
+    me: i64,
+) -> market_listings::BoxedQuery<'a, crate::db::MultiBackend> {
+    let mut q = market_listings::table.into_boxed();
+    if filters.mine {
+        q = q.filter(market_listings::author_id.eq(me));
+    } else {
+        q = q.filter(market_listings::status.eq(ListingStatus::Open.as_str()));
+    }
+    if let Some(k) = filters.kind {
+        q = q.filter(market_listings::kind.eq(k.as_str()));
+    }
+    if let Some(c) = filters.category {
+        q = q.filter(market_listings::category.eq(c.as_str()));
+    }
+    if let Some(p) = filters.price_type {
+        q = q.filter(market_listings::price_type.eq(p.as_str()));
+    }
+    if let Some(r) = filters.reach {
+        q = q.filter(market_listings::reach.eq(r.as_str()));
+    }
+    q
+}
+
+/// A box around the home, and the circle's radius.
+type Circle = (i64, LatLon, (f64, f64, f64, f64));
+
+/// The nearest-first pages of [`browse`]: every candidate in the box, kept when visible and
+/// within the circle, sorted by (distance, id), then the page after the cursor.
+fn browse_nearest(
+    conn: &mut DbConn,
+    actor: &Actor,
+    filters: &Browse,
+    (radius, home, (s, n, w, e)): Circle,
+    after: Option<(f64, i64)>,
+    limit: i64,
+) -> AppResult<Page<Listing>> {
+    let me = actor.require()?.principal.id.0;
+    let rows: Vec<ListingRow> = filtered(filters, me)
+        .filter(market_listings::lat.between(s, n))
+        .filter(market_listings::lon.between(w, e))
+        .select(ListingRow::as_select())
+        .load(conn)?;
+    let mut near: Vec<(f64, ListingRow)> = rows
+        .into_iter()
+        .filter(|r| can(actor, &Action::ViewListing(listing_ctx(r))))
+        .filter_map(|r| {
+            let d = distance_m(home, LatLon::new(r.lat, r.lon).ok()?);
+            (d <= radius as f64).then_some((d, r))
+        })
+        .filter(|(d, r)| after.is_none_or(|(ad, aid)| (*d, r.id) > (ad, aid)))
+        .collect();
+    near.sort_by(|(da, a), (db, b)| da.total_cmp(db).then(a.id.cmp(&b.id)));
+    let want = usize::try_from(limit).unwrap_or(50);
+    let next = (near.len() > want)
+        .then(|| near.get(want - 1))
+        .flatten()
+        .map(|(d, r)| crate::pagination::encode_cursor(&ListingCursor::Nearest(*d, r.id)));
+    near.truncate(want);
+    let items = to_listings(
+        conn,
+        actor,
+        near.into_iter().map(|(_, r)| r).collect(),
+        Some(home),
+    )?;
     Ok(Page { items, next })
 }
 
@@ -758,6 +849,7 @@ mod tests {
             reach: ListingReach::Estate,
             organisation_id: None,
             status: None,
+            images: None,
         }
     }
 

@@ -1,16 +1,19 @@
-//! The monthly report per estate, for the transparency pages: exchanges confirmed in the
-//! month (by their receiver or by staff resolving a dispute), the minutes they paid, and how
-//! many people took part. Public: numbers only, no names. An exchange counts for the estate
-//! of its listing.
+//! The monthly report per estate, for the transparency pages: the hours the time bank moved
+//! in the month (exchanges confirmed by their receiver or by staff resolving a dispute, and
+//! direct transfers), apart from the marketplace's contacts (exchanges in euro or free, which
+//! move nothing), and how many people took part. Public: numbers only, no names.
 
-use std::collections::{BTreeMap, HashSet};
+use std::collections::{BTreeMap, HashMap, HashSet};
 
 use chrono::{Datelike, NaiveDate, NaiveDateTime};
 use cortile_shared::market::{EstateMonth, EstateName, ExchangeState, MonthlyReport};
+use cortile_shared::timebank::TransferKind;
 use cortile_shared::EstateId;
 use diesel::prelude::*;
 
-use crate::db::schema::{estates, market_exchanges};
+use crate::db::schema::{
+    estates, market_exchanges, timebank_accounts, timebank_entries, timebank_transfers, users,
+};
 use crate::db::DbConn;
 use crate::error::{AppError, AppResult};
 
@@ -41,7 +44,27 @@ pub fn month_bounds(raw: &str) -> AppResult<(NaiveDateTime, NaiveDateTime)> {
     ))
 }
 
+/// A confirmed exchange: estate, provider, receiver, minutes, transfer (if paid in hours).
+type ConfirmedRow = (Option<i64>, i64, i64, i64, Option<i64>);
+
+/// What one estate (or the city) did in the month.
+#[derive(Default)]
+struct Acc {
+    hour_exchanges: i64,
+    hour_transfers: i64,
+    minutes: i64,
+    contacts: i64,
+    people: HashSet<i64>,
+}
+
 /// `GET /api/v1/market/reports/monthly?month=YYYY-MM` (default: this month, UTC).
+///
+/// - Confirmed exchanges paid through the ledger (priced in hours) count as hour exchanges,
+///   their minutes as minutes exchanged; the others (euro, free) as marketplace contacts.
+///   An exchange counts for the estate of its listing.
+/// - Direct transfers (kind `transfer`, not reversed) count as hour transfers, the minutes
+///   they credited as minutes exchanged; a transfer counts for the estate where its payer
+///   lives now (the city only, when the registry gives none).
 pub fn monthly(
     conn: &mut DbConn,
     month: Option<&str>,
@@ -52,7 +75,7 @@ pub fn monthly(
         None => format!("{:04}-{:02}", now.year(), now.month()),
     };
     let (start, end) = month_bounds(&label)?;
-    let rows: Vec<(Option<i64>, i64, i64, i64)> = market_exchanges::table
+    let rows: Vec<ConfirmedRow> = market_exchanges::table
         .filter(market_exchanges::state.eq(ExchangeState::Confirmed.as_str()))
         .filter(market_exchanges::confirmed_at.ge(start))
         .filter(market_exchanges::confirmed_at.lt(end))
@@ -61,25 +84,82 @@ pub fn monthly(
             market_exchanges::provider_id,
             market_exchanges::receiver_id,
             market_exchanges::minutes,
+            market_exchanges::transfer_id,
         ))
         .load(conn)?;
-    #[derive(Default)]
-    struct Acc {
-        exchanges: i64,
-        minutes: i64,
-        people: HashSet<i64>,
-    }
     let mut by_estate: BTreeMap<i64, Acc> = BTreeMap::new();
     let mut city = Acc::default();
-    for (estate, provider, receiver, minutes) in rows {
-        city.exchanges += 1;
-        city.minutes += minutes;
-        city.people.extend([provider, receiver]);
-        if let Some(e) = estate {
-            let acc = by_estate.entry(e).or_default();
-            acc.exchanges += 1;
-            acc.minutes += minutes;
+    for (estate, provider, receiver, minutes, transfer) in rows {
+        let add = |acc: &mut Acc| {
+            if transfer.is_some() {
+                acc.hour_exchanges += 1;
+                acc.minutes += minutes;
+            } else {
+                acc.contacts += 1;
+            }
             acc.people.extend([provider, receiver]);
+        };
+        add(&mut city);
+        if let Some(e) = estate {
+            add(by_estate.entry(e).or_default());
+        }
+    }
+    // Direct transfers: one debit (the payer) and one credit per payee.
+    // Reversals are rare corrections by staff: their targets fit in memory.
+    let reversed: HashSet<i64> = timebank_transfers::table
+        .filter(timebank_transfers::kind.eq(TransferKind::Reversal.as_str()))
+        .filter(timebank_transfers::reverses_id.is_not_null())
+        .select(timebank_transfers::reverses_id.assume_not_null())
+        .load::<i64>(conn)?
+        .into_iter()
+        .collect();
+    let entries: Vec<(i64, i64, Option<i64>)> = timebank_transfers::table
+        .inner_join(timebank_entries::table.inner_join(timebank_accounts::table))
+        .filter(timebank_transfers::kind.eq(TransferKind::Transfer.as_str()))
+        .filter(timebank_transfers::created_at.ge(start))
+        .filter(timebank_transfers::created_at.lt(end))
+        .order((timebank_transfers::id, timebank_entries::id))
+        .select((
+            timebank_transfers::id,
+            timebank_entries::minutes,
+            timebank_accounts::user_id,
+        ))
+        .load(conn)?;
+    let mut transfers: BTreeMap<i64, (Option<i64>, i64, Vec<i64>)> = BTreeMap::new();
+    for (transfer, minutes, user) in entries {
+        if reversed.contains(&transfer) {
+            continue;
+        }
+        let t = transfers.entry(transfer).or_default();
+        if minutes < 0 {
+            t.0 = user;
+        } else {
+            t.1 += minutes;
+            t.2.extend(user);
+        }
+    }
+    let mut homes: HashMap<i64, Option<i64>> = HashMap::new();
+    for (payer, minutes, payees) in transfers.into_values() {
+        let estate = match payer {
+            Some(p) => match homes.get(&p) {
+                Some(e) => *e,
+                None => {
+                    let e = home_estate(conn, p)?;
+                    homes.insert(p, e);
+                    e
+                }
+            },
+            None => None,
+        };
+        let add = |acc: &mut Acc| {
+            acc.hour_transfers += 1;
+            acc.minutes += minutes;
+            acc.people.extend(payer);
+            acc.people.extend(payees.iter().copied());
+        };
+        add(&mut city);
+        if let Some(e) = estate {
+            add(by_estate.entry(e).or_default());
         }
     }
     let all: Vec<(i64, String)> = estates::table
@@ -95,8 +175,10 @@ pub fn monthly(
                     id: EstateId(id),
                     name,
                 },
-                exchanges: acc.exchanges,
-                minutes: acc.minutes,
+                hour_exchanges: acc.hour_exchanges,
+                hour_transfers: acc.hour_transfers,
+                minutes_exchanged: acc.minutes,
+                marketplace_contacts: acc.contacts,
                 active_members: acc.people.len() as i64,
             }
         })
@@ -104,10 +186,27 @@ pub fn monthly(
     Ok(MonthlyReport {
         month: label,
         estates,
-        exchanges: city.exchanges,
-        minutes: city.minutes,
+        hour_exchanges: city.hour_exchanges,
+        hour_transfers: city.hour_transfers,
+        minutes_exchanged: city.minutes,
+        marketplace_contacts: city.contacts,
         active_members: city.people.len() as i64,
     })
+}
+
+/// The estate where a user lives now, by the registry.
+fn home_estate(conn: &mut DbConn, user: i64) -> AppResult<Option<i64>> {
+    let code: Option<Option<String>> = users::table
+        .find(user)
+        .select(users::fiscal_code)
+        .first(conn)
+        .optional()?;
+    match code.flatten() {
+        Some(code) => {
+            Ok(crate::auth::store::residence_of(conn, &code)?.map(|r| r.home.estate_id.0))
+        }
+        None => Ok(None),
+    }
 }
 
 #[cfg(test)]

@@ -156,7 +156,7 @@ pub async fn browse_listings(
 ) -> AppResult<HttpResponse> {
     let filters = parse_browse(&query)?;
     let limit = params.limit()?;
-    let after = params.after::<i64>()?;
+    let after = params.after::<super::ListingCursor>()?;
     let page = state
         .db
         .run(move |conn| super::browse(conn, &actor, &filters, after, limit))

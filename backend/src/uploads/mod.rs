@@ -1,5 +1,5 @@
-//! Uploaded images, for every domain that takes photos (posts now; time-bank listings and
-//! maintenance reports later).
+//! Uploaded images, for every domain that takes photos (posts, maintenance reports and
+//! time-bank listings).
 //!
 //! The life of an upload:
 //! 1. `POST /api/v1/uploads` with the image as the body: checked by content, decoded under
@@ -12,7 +12,8 @@
 //!    emptied at once ([`tombstone`]); the row stays for the rate limit's window. Uploads never
 //!    attached are purged after [`UNATTACHED_TTL`].
 //!
-//! Each kind of thing keeps its attachments in a table of its own (`post_images` for posts);
+//! Each kind of thing keeps its attachments in a table of its own (`post_images` for posts,
+//! `report_images` for maintenance reports, `listing_images` for listings);
 //! [`Attachment`] names them, and [`may_read`] and [`attach`] are the only places that know.
 
 pub mod routes;
@@ -54,6 +55,8 @@ pub enum Attachment {
         report: i64,
         step: i64,
     },
+    /// A time-bank or marketplace listing's photos.
+    Listing(i64),
 }
 
 fn hidden() -> AppError {
@@ -135,6 +138,15 @@ fn may_read(conn: &mut DbConn, actor: &Actor, meta: &UploadMeta) -> AppResult<()
                     }
                 })
         }
+        Some(Attachment::Listing(listing)) => crate::market::load_listing(conn, actor, listing)
+            .map(|_| ())
+            .map_err(|e| {
+                if e.code == ErrorCode::NotFound {
+                    hidden()
+                } else {
+                    e
+                }
+            }),
         Some(Attachment::Post(post)) => crate::communities::load_post(conn, actor, post)
             .map(|_| ())
             .map_err(|e| {
@@ -240,8 +252,9 @@ pub fn check_refs(images: &[ImageRef], errors: &mut Vec<FieldError>) {
 }
 
 /// Makes `images` the attachments of `target`, in order, inside the caller's transaction.
-/// Each must be an upload of `owner` that is attached to nothing else (or already to
-/// `target`); otherwise a field error `images[i].upload`. Former attachments left out are
+/// Each must be an upload of `owner` attached to nothing yet, or one already attached to
+/// `target` (kept at an edit, whoever uploaded it: a listing's organisation has several
+/// editors); otherwise a field error `images[i].upload`. Former attachments left out are
 /// deleted. Call [`check_refs`] first.
 pub fn attach(
     conn: &mut DbConn,
@@ -264,7 +277,10 @@ pub fn attach(
         let field = format!("images[{i}].upload");
         let usable = found
             .get(&image.upload.0)
-            .filter(|m| m.owner_id == owner && attached.get(&m.id).is_none_or(|a| *a == target));
+            .filter(|m| match attached.get(&m.id) {
+                Some(a) => *a == target,
+                None => m.owner_id == owner,
+            });
         match usable {
             None => errors.push(FieldError::new(
                 field,
@@ -297,6 +313,25 @@ pub fn post_images(conn: &mut DbConn, posts: &[i64]) -> AppResult<HashMap<i64, V
     for row in store::images_of_posts(conn, posts)? {
         let upload = UploadToken(row.token);
         out.entry(row.post_id).or_default().push(PostImage {
+            url: upload_url(&upload),
+            upload,
+            alt: row.alt,
+            width: u32::try_from(row.width).unwrap_or(0),
+            height: u32::try_from(row.height).unwrap_or(0),
+        });
+    }
+    Ok(out)
+}
+
+/// The images of listings, in order, by listing.
+pub fn listing_images(
+    conn: &mut DbConn,
+    listings: &[i64],
+) -> AppResult<HashMap<i64, Vec<PostImage>>> {
+    let mut out: HashMap<i64, Vec<PostImage>> = HashMap::new();
+    for row in store::images_of_listings(conn, listings)? {
+        let upload = UploadToken(row.token);
+        out.entry(row.listing_id).or_default().push(PostImage {
             url: upload_url(&upload),
             upload,
             alt: row.alt,

@@ -1,5 +1,5 @@
 //! Upload queries (diesel DSL, the same text on SQLite and PostgreSQL), and the attachment
-//! tables of the domains that take images (`post_images`).
+//! tables of the domains that take images (`post_images`, `report_images`, `listing_images`).
 
 use std::collections::HashMap;
 
@@ -8,7 +8,7 @@ use cortile_shared::upload::UploadToken;
 use diesel::prelude::*;
 
 use super::{Attachment, Cleaned};
-use crate::db::schema::{post_images, report_images, uploads};
+use crate::db::schema::{listing_images, post_images, report_images, uploads};
 use crate::db::DbConn;
 use crate::error::AppResult;
 
@@ -98,6 +98,8 @@ pub fn tombstone(conn: &mut DbConn, ids: &[i64], now: NaiveDateTime) -> AppResul
     diesel::delete(post_images::table.filter(post_images::upload_id.eq_any(ids))).execute(conn)?;
     diesel::delete(report_images::table.filter(report_images::upload_id.eq_any(ids)))
         .execute(conn)?;
+    diesel::delete(listing_images::table.filter(listing_images::upload_id.eq_any(ids)))
+        .execute(conn)?;
     diesel::update(uploads::table.filter(uploads::id.eq_any(ids)))
         .set((
             uploads::data.eq(Vec::<u8>::new()),
@@ -123,7 +125,10 @@ pub fn purge(
             ))
             .filter(diesel::dsl::not(
                 uploads::id.eq_any(report_images::table.select(report_images::upload_id)),
-            )),
+            ))
+            .filter(diesel::dsl::not(uploads::id.eq_any(
+                listing_images::table.select(listing_images::upload_id),
+            ))),
     )
     .execute(conn)?;
     diesel::delete(
@@ -146,6 +151,9 @@ pub fn unattached_of(conn: &mut DbConn, owner: i64) -> AppResult<Vec<i64>> {
         .filter(diesel::dsl::not(
             uploads::id.eq_any(report_images::table.select(report_images::upload_id)),
         ))
+        .filter(diesel::dsl::not(uploads::id.eq_any(
+            listing_images::table.select(listing_images::upload_id),
+        )))
         .select(uploads::id)
         .load(conn)?)
 }
@@ -189,6 +197,14 @@ pub fn attachments_of(conn: &mut DbConn, ids: &[i64]) -> AppResult<HashMap<i64, 
                 )
             }),
     );
+    out.extend(
+        listing_images::table
+            .filter(listing_images::upload_id.eq_any(ids))
+            .select((listing_images::upload_id, listing_images::listing_id))
+            .load::<(i64, i64)>(conn)?
+            .into_iter()
+            .map(|(upload, listing)| (upload, Attachment::Listing(listing))),
+    );
     Ok(out)
 }
 
@@ -208,6 +224,10 @@ pub fn attached_to(conn: &mut DbConn, target: Attachment) -> AppResult<Vec<i64>>
             .filter(report_images::history_id.eq(step))
             .select(report_images::upload_id)
             .load(conn)?),
+        Attachment::Listing(listing) => Ok(listing_images::table
+            .filter(listing_images::listing_id.eq(listing))
+            .select(listing_images::upload_id)
+            .load(conn)?),
     }
 }
 
@@ -218,6 +238,20 @@ pub fn set_attachments(
     chosen: &[(i64, String)],
 ) -> AppResult<()> {
     match target {
+        Attachment::Listing(listing) => {
+            diesel::delete(listing_images::table.filter(listing_images::listing_id.eq(listing)))
+                .execute(conn)?;
+            for (position, (upload, alt)) in chosen.iter().enumerate() {
+                diesel::insert_into(listing_images::table)
+                    .values((
+                        listing_images::listing_id.eq(listing),
+                        listing_images::upload_id.eq(upload),
+                        listing_images::position.eq(i32::try_from(position).unwrap_or(i32::MAX)),
+                        listing_images::alt.eq(alt),
+                    ))
+                    .execute(conn)?;
+            }
+        }
         Attachment::Post(post) => {
             diesel::delete(post_images::table.filter(post_images::post_id.eq(post)))
                 .execute(conn)?;
@@ -314,6 +348,36 @@ pub fn images_of_posts(conn: &mut DbConn, posts: &[i64]) -> AppResult<Vec<PostIm
             post_images::post_id,
             uploads::token,
             post_images::alt,
+            uploads::width,
+            uploads::height,
+        ))
+        .load(conn)?)
+}
+
+/// An image of a listing.
+#[derive(Debug, Queryable)]
+pub struct ListingImageRow {
+    pub listing_id: i64,
+    pub token: String,
+    pub alt: String,
+    pub width: i32,
+    pub height: i32,
+}
+
+/// The images of these listings, in order.
+pub fn images_of_listings(conn: &mut DbConn, listings: &[i64]) -> AppResult<Vec<ListingImageRow>> {
+    if listings.is_empty() {
+        return Ok(Vec::new());
+    }
+    Ok(listing_images::table
+        .inner_join(uploads::table)
+        .filter(listing_images::listing_id.eq_any(listings))
+        .filter(uploads::deleted_at.is_null())
+        .order((listing_images::listing_id, listing_images::position))
+        .select((
+            listing_images::listing_id,
+            uploads::token,
+            listing_images::alt,
             uploads::width,
             uploads::height,
         ))

@@ -1,9 +1,12 @@
 //! The marketplace over HTTP, on both databases: listings and their rules, browsing with
 //! filters and distance, exchanges step by step by the right party only, confirmation paying
 //! through the ledger exactly once (retries and races included), disputes resolved by staff,
-//! reviews one per side, "need → offers", organisations and the monthly report.
+//! reviews one per side, "need → offers", organisations, the monthly report, photos, and an
+//! operator acting for a resident.
 
-use cortile::db::schema::{buildings, household_members, households, persons, units, users};
+use cortile::db::schema::{
+    buildings, household_members, households, listing_images, persons, units, users,
+};
 use cortile_shared::community::{Notification, NotificationKind};
 use cortile_shared::market::{
     Exchange, ExchangeMessage, ExchangeState, Listing, MemberReviews, MonthlyReport, Organisation,
@@ -11,7 +14,9 @@ use cortile_shared::market::{
 };
 use cortile_shared::tenancy::AuditEntry;
 use cortile_shared::timebank::Account;
+use cortile_shared::upload::Upload;
 use cortile_shared::{ErrorCode, Page, Problem};
+use cortile_tests::images::jpeg;
 use cortile_tests::ledger::{self, Member};
 use cortile_tests::{expect_problem, json_of, people_test, Session, TestApp};
 use diesel::prelude::*;
@@ -71,6 +76,10 @@ async fn resident(app: &TestApp, estate: i64, inside: bool) -> Session {
         token,
     })
     .await
+}
+
+async fn upload(s: &Session, bytes: Vec<u8>) -> Upload {
+    json_of(s.upload("image/jpeg", bytes).await, 201, "upload").await
 }
 
 fn estate_of(s: &Session) -> i64 {
@@ -233,7 +242,30 @@ people_test!(
         assert_eq!(ids(&close_by), [near.id.0]);
         let d = close_by[0].distance_m.expect("a distance");
         assert!((100.0..125.0).contains(&d), "about 111 m: {d}");
-        assert_eq!(ids(&browse(&b, "category=gardening&max_distance_m=50000").await), [far.id.0, near.id.0]);
+        // Nearest first, paginated by (distance, id): one per page, no repeats.
+        assert_eq!(ids(&browse(&b, "category=gardening&max_distance_m=50000").await), [near.id.0, far.id.0]);
+        let farther = publish(&a, json!({"kind": "offer", "category": "gardening", "title": "Orto di periferia",
+            "price_type": "free", "reach": "city", "place": {"kind": "point", "lat": lat + 0.1, "lon": lon}})).await;
+        let mut walked = Vec::new();
+        let mut query = format!("{LISTINGS}?category=gardening&max_distance_m=50000&limit=1");
+        loop {
+            let page: Page<Listing> = b.get_json(&query).await;
+            assert_eq!(page.items.len(), 1);
+            walked.push(page.items[0].id.0);
+            match page.next {
+                Some(next) => query = format!("{LISTINGS}?category=gardening&max_distance_m=50000&limit=1&after={next}"),
+                None => break,
+            }
+        }
+        assert_eq!(walked, [near.id.0, farther.id.0, far.id.0]);
+        // A cursor of the newest-first order does not fit the nearest-first one.
+        let newest: Page<Listing> = b.get_json(&format!("{LISTINGS}?category=gardening&limit=1")).await;
+        let p = expect_problem(
+            b.get(&format!("{LISTINGS}?category=gardening&max_distance_m=50000&after={}", newest.next.expect("more"))).await,
+            422,
+        )
+        .await;
+        assert_eq!(fields(&p), [("after".to_owned(), "invalid_cursor".to_owned())]);
         let p = expect_problem(b.get(&format!("{LISTINGS}?max_distance_m=0")).await, 422).await;
         assert_eq!(fields(&p), [("max_distance_m".to_owned(), "out_of_range".to_owned())]);
         let p = expect_problem(staff.get(&format!("{LISTINGS}?max_distance_m=1000")).await, 422).await;
@@ -588,10 +620,10 @@ people_test!(
 );
 
 people_test!(
-    async fn the_monthly_report_counts_hours_and_members_per_estate(app) {
+    async fn the_monthly_report_counts_hours_apart_from_marketplace_contacts(app) {
         let (a, b, c) = three(app).await;
         let report = |month: &str| format!("/api/v1/market/reports/monthly?month={month}");
-        // Paid exchanges this month: a→b 60 and 30 in a's estate; c→a 15 in the city.
+        // Paid exchanges this month: a→b 60 and 30 in a's estate; c→a 15 in c's.
         let mine = publish(&a, offer("Spesa", 60, "estate")).await;
         for minutes in [60, 30] {
             let e = propose(&b, &mine, json!({"minutes": minutes})).await;
@@ -607,24 +639,175 @@ people_test!(
         // A cancelled one counts for nothing.
         let e = propose(&b, &theirs, json!({})).await;
         step_ok(&b, &e, "cancel").await;
+        // A free exchange in a's estate: a marketplace contact, no hours.
+        let free = publish(&b, json!({"kind": "offer", "category": "gardening", "title": "Piantine di basilico",
+            "price_type": "free", "reach": "city"})).await;
+        let e = propose(&c, &free, json!({})).await;
+        step_ok(&b, &e, "accept").await;
+        step_ok(&b, &e, "complete").await;
+        assert_eq!(step_ok(&c, &e, "confirm").await.transfer_id, None);
+        // A direct transfer from b (a's estate) to c: hours, without an exchange.
+        let res = b
+            .post_keyed("/api/v1/timebank/transfers", "report-1", json!({"to": c.me.id, "minutes": 20, "memo": "Grazie"}))
+            .await;
+        assert_eq!(res.status(), 201, "{}", res.text().await.unwrap_or_default());
 
         let now = chrono::Utc::now();
         let this_month = now.format("%Y-%m").to_string();
         // Public: anyone reads it.
         let r: MonthlyReport = app.get_json(&report(&this_month)).await;
         assert_eq!(r.month, this_month);
-        assert_eq!((r.exchanges, r.minutes, r.active_members), (3, 105, 3));
+        assert_eq!(
+            (r.hour_exchanges, r.hour_transfers, r.minutes_exchanged, r.marketplace_contacts, r.active_members),
+            (3, 1, 125, 1, 3)
+        );
         let here = r.estates.iter().find(|x| x.estate.id.0 == estate_of(&a)).expect("a's estate");
-        assert_eq!((here.exchanges, here.minutes, here.active_members), (2, 90, 2));
+        assert_eq!(
+            (here.hour_exchanges, here.hour_transfers, here.minutes_exchanged, here.marketplace_contacts, here.active_members),
+            (2, 1, 110, 1, 3)
+        );
         let there = r.estates.iter().find(|x| x.estate.id.0 == estate_of(&c)).expect("c's estate");
-        assert_eq!((there.exchanges, there.minutes, there.active_members), (1, 15, 2));
-        assert_eq!(r.estates.iter().map(|x| x.exchanges).sum::<i64>(), 3);
+        assert_eq!(
+            (there.hour_exchanges, there.hour_transfers, there.minutes_exchanged, there.marketplace_contacts, there.active_members),
+            (1, 0, 15, 0, 2)
+        );
+        assert_eq!(r.estates.iter().map(|x| x.hour_exchanges).sum::<i64>(), 3);
         let default: MonthlyReport = app.get_json("/api/v1/market/reports/monthly").await;
         assert_eq!(default, r);
         let empty: MonthlyReport = app.get_json(&report("2020-01")).await;
-        assert_eq!((empty.exchanges, empty.minutes, empty.active_members), (0, 0, 0));
-        assert!(empty.estates.iter().all(|x| x.exchanges == 0));
+        assert_eq!(
+            (empty.hour_exchanges, empty.hour_transfers, empty.minutes_exchanged, empty.marketplace_contacts, empty.active_members),
+            (0, 0, 0, 0, 0)
+        );
+        assert!(empty.estates.iter().all(|x| x.hour_exchanges == 0 && x.marketplace_contacts == 0));
         let p = app.get_problem(&report("2026-13"), 422).await;
         assert_eq!(p.errors[0].field, "month");
+    }
+);
+
+people_test!(
+    async fn an_operator_assisting_a_resident_proposes_and_confirms_and_both_are_audited(app) {
+        let (a, b, _c) = three(app).await;
+        let operator = app.login("operatore").await;
+        let listing = publish(&a, offer("Accompagnare dal medico", 60, "city")).await;
+        let me: cortile_shared::auth::Me = json_of(
+            operator
+                .post("/api/v1/assist", json!({"user_id": b.me.id, "purpose": "telefonata: non usa lo smartphone"}))
+                .await,
+            200,
+            "assist",
+        )
+        .await;
+        assert_eq!(me.id, b.me.id);
+        // The operator proposes for b; b is the receiver.
+        let e = propose(&operator, &listing, json!({"message": "Per la signora, martedì"})).await;
+        assert_eq!((e.receiver.id, e.proposed_by), (b.me.id, b.me.id));
+        step_ok(&a, &e, "accept").await;
+        step_ok(&a, &e, "complete").await;
+        // ...and confirms for b: b pays.
+        let (a0, b0) = (balance(&a).await, balance(&b).await);
+        let done = step_ok(&operator, &e, "confirm").await;
+        assert_eq!(done.state, ExchangeState::Confirmed);
+        assert_eq!((balance(&a).await, balance(&b).await), (a0 + 60, b0 - 60));
+        let _: cortile_shared::auth::Me = json_of(operator.delete("/api/v1/assist").await, 200, "stop").await;
+
+        // Both acts are in the audit log with the operator and the resident.
+        let admin = app.login("admin").await;
+        for action in ["market.exchange.propose", "market.exchange.confirm"] {
+            let page: Page<AuditEntry> = admin.get_json(&format!("/api/v1/audit?action={action}")).await;
+            assert_eq!(page.items.len(), 1, "{action}");
+            let entry = &page.items[0];
+            assert_eq!(entry.actor.as_ref().map(|u| u.id), Some(operator.me.id), "{action}");
+            assert_eq!(entry.on_behalf_of.as_ref().map(|u| u.id), Some(b.me.id), "{action}");
+            assert_eq!(entry.object_id, Some(e.id.0), "{action}");
+        }
+        // a acted alone: nothing of a's steps is audited as assisted.
+        let accepted: Page<AuditEntry> = admin.get_json("/api/v1/audit?action=market.exchange.accept").await;
+        assert!(accepted.items.is_empty());
+        check_ledger(app);
+    }
+);
+
+people_test!(
+    async fn listings_take_photos_seen_by_whoever_may_read_them(app) {
+        let (a, b, c) = three(app).await;
+        let mut mine = Vec::new();
+        for i in 0..7 {
+            mine.push(upload(&a, jpeg(16 + i, 12)).await);
+        }
+        let refs = |n: usize| -> Vec<serde_json::Value> {
+            mine.iter()
+                .take(n)
+                .enumerate()
+                .map(|(i, u)| json!({"upload": u.id, "alt": format!("Foto {i} della bici")}))
+                .collect()
+        };
+        let with = |images: Vec<serde_json::Value>| {
+            let mut body = offer("Riparo biciclette", 60, "estate");
+            body["images"] = json!(images);
+            body
+        };
+        // Seven: too many. A missing alt text, with the other bad fields. Someone else's upload.
+        let p = expect_problem(a.post(LISTINGS, with(refs(7))).await, 422).await;
+        assert_eq!(fields(&p), [("images".to_owned(), "too_many".to_owned())]);
+        let mut missing = with(refs(2));
+        missing["images"][1]["alt"] = json!("  ");
+        missing["title"] = json!("x");
+        let p = expect_problem(a.post(LISTINGS, missing).await, 422).await;
+        assert_eq!(fields(&p), [("title".to_owned(), "required".to_owned()), ("images[1].alt".to_owned(), "required".to_owned())]);
+        let theirs = upload(&b, jpeg(10, 10)).await;
+        let mut stolen = refs(1);
+        stolen.push(json!({"upload": theirs.id, "alt": "Non mia"}));
+        let p = expect_problem(a.post(LISTINGS, with(stolen)).await, 422).await;
+        assert_eq!(fields(&p), [("images[1].upload".to_owned(), "not_available".to_owned())]);
+        // Refused: nothing written, nothing attached.
+        let attached: i64 = listing_images::table.count().get_result(&mut app.connect()).expect("count");
+        assert_eq!(attached, 0);
+        assert!(browse(&a, "mine=true").await.is_empty());
+
+        // Three photos, in order; the estate's neighbours see them in the list and the page.
+        let listing = publish(&a, with(refs(3))).await;
+        let alts: Vec<&str> = listing.images.iter().map(|i| i.alt.as_str()).collect();
+        assert_eq!(alts, ["Foto 0 della bici", "Foto 1 della bici", "Foto 2 della bici"]);
+        assert_eq!((listing.images[1].width, listing.images[1].height), (17, 12));
+        let listed = browse(&b, "").await;
+        assert_eq!(listed[0].images, listing.images, "the first is the list's thumbnail");
+        let seen: Listing = b.get_json(&format!("{LISTINGS}/{}", listing.id)).await;
+        assert_eq!(seen.images, listing.images);
+        assert_eq!(b.get(&listing.images[0].url).await.status(), 200);
+        let staff = app.login("staff").await;
+        assert_eq!(staff.get(&listing.images[0].url).await.status(), 200);
+        // Another estate's resident may not read the listing: nor its photos (404).
+        let p = expect_problem(c.get(&listing.images[0].url).await, 404).await;
+        assert_eq!(p.code, ErrorCode::NotFound);
+        // Attached: another listing cannot take it.
+        let p = expect_problem(a.post(LISTINGS, with(vec![json!({"upload": mine[0].id, "alt": "x"})])).await, 422).await;
+        assert_eq!(fields(&p), [("images[0].upload".to_owned(), "not_available".to_owned())]);
+
+        // Editing: reorder, drop one, add one; the dropped one is gone.
+        let path = format!("{LISTINGS}/{}", listing.id);
+        let edit = with(vec![
+            json!({"upload": mine[2].id, "alt": "Foto 2 della bici"}),
+            json!({"upload": mine[3].id, "alt": "La ruota nuova"}),
+            json!({"upload": mine[0].id, "alt": "Foto 0 della bici"}),
+        ]);
+        let edited: Listing = json_of(a.send(Method::PUT, &path, Some(edit)).await, 200, "edit").await;
+        let order: Vec<&str> = edited.images.iter().map(|i| i.upload.0.as_str()).collect();
+        assert_eq!(order, [mine[2].id.0.as_str(), mine[3].id.0.as_str(), mine[0].id.0.as_str()]);
+        expect_problem(a.get(&mine[1].url).await, 404).await;
+        // Not the author: refused, nothing changes.
+        let res = b.send(Method::PUT, &path, Some(with(vec![]))).await;
+        assert_eq!(expect_problem(res, 403).await.code, ErrorCode::Forbidden);
+        // A bad edit changes nothing either.
+        let dup = with(vec![json!({"upload": mine[2].id, "alt": "a"}), json!({"upload": mine[2].id, "alt": "b"})]);
+        let p = expect_problem(a.send(Method::PUT, &path, Some(dup)).await, 422).await;
+        assert_eq!(fields(&p), [("images[1].upload".to_owned(), "duplicate".to_owned())]);
+        // An edit without images keeps them.
+        let kept: Listing = json_of(a.send(Method::PUT, &path, Some(offer("Riparo biciclette", 45, "estate"))).await, 200, "edit").await;
+        assert_eq!((kept.images.clone(), kept.price_amount), (edited.images.clone(), Some(45)));
+        // An empty list removes them all.
+        let bare: Listing = json_of(a.send(Method::PUT, &path, Some(with(vec![]))).await, 200, "edit").await;
+        assert!(bare.images.is_empty());
+        expect_problem(b.get(&mine[0].url).await, 404).await;
     }
 );

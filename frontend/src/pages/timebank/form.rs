@@ -15,6 +15,7 @@ use crate::app::Route;
 use crate::components::{Breadcrumb, ErrorState, FormAlert, Loading, SelectField, TextField};
 use crate::hooks::{spawn, use_document_title, use_remote, Remote};
 use crate::i18n::use_i18n;
+use crate::pages::community::images::{ImageList, ImagePicker, NotReady};
 use crate::session::use_session;
 
 /// The form's fields as typed.
@@ -106,6 +107,7 @@ impl Draft {
             reach: self.reach,
             organisation_id: self.organisation.parse().ok().map(OrganisationId),
             status: editing.map(|_| self.status),
+            images: None,
         }
     }
 }
@@ -169,6 +171,14 @@ fn listing_form(props: &ListingFormProps) -> Html {
     };
     let error = use_state(|| None::<ApiError>);
     let busy = use_state(|| false);
+    let images = {
+        let own = editing
+            .as_deref()
+            .map(|l| l.images.clone())
+            .unwrap_or_default();
+        use_reducer(move || ImageList::of_post(&own))
+    };
+    let not_ready = use_state(|| None::<NotReady>);
     let organisations = {
         let api = session.api();
         use_remote(api, |api| async move { api.organisations().await })
@@ -184,14 +194,25 @@ fn listing_form(props: &ListingFormProps) -> Html {
     };
     let onsubmit = {
         let (api, draft, error, busy) = (session.api(), draft.clone(), error.clone(), busy.clone());
+        let (images, not_ready) = (images.clone(), not_ready.clone());
         let editing = editing.clone();
         Callback::from(move |e: SubmitEvent| {
             e.prevent_default();
             if *busy {
                 return;
             }
+            // Photos still uploading, or without a description, hold the form back.
+            let refs = match images.refs() {
+                Ok(refs) => refs,
+                Err(why) => {
+                    not_ready.set(Some(why));
+                    return;
+                }
+            };
+            not_ready.set(None);
             busy.set(true);
-            let input = draft.input(editing.as_deref());
+            let mut input = draft.input(editing.as_deref());
+            input.images = Some(refs);
             let (api, error, busy, navigator) =
                 (api.clone(), error.clone(), busy.clone(), navigator.clone());
             let editing = editing.clone();
@@ -314,6 +335,7 @@ fn listing_form(props: &ListingFormProps) -> Html {
                             onchange={set(|d, v| d.status = ListingStatus::parse(&v).unwrap_or(ListingStatus::Open))}
                             testid="listing-status" />
                     }
+                    <ImagePicker list={images.clone()} id="listing" error={(*error).clone()} not_ready={*not_ready} />
                     <button type="submit" class="btn btn-primary" disabled={*busy} data-testid="listing-submit">
                         { i18n.t(if *busy { "market.saving" } else if editing.is_some() { "market.save" } else { "market.publish" }) }
                     </button>

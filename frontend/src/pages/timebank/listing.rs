@@ -16,6 +16,7 @@ use crate::app::Route;
 use crate::components::{Breadcrumb, ErrorState, Loading, TextField};
 use crate::hooks::{spawn, use_document_title, use_remote, Remote};
 use crate::i18n::use_i18n;
+use crate::pages::community::images::PostImages;
 use crate::pages::community::PostBody;
 use crate::session::use_session;
 
@@ -188,6 +189,7 @@ pub fn listing_page(props: &ListingPageProps) -> Html {
                 if !l.description_html.is_empty() {
                     <PostBody html={AttrValue::from(l.description_html.clone())} />
                 }
+                <PostImages images={l.images.clone()} />
             </article>
             <div aria-live="polite">
                 if let Some(e) = &*error {

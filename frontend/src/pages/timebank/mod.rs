@@ -101,12 +101,19 @@ pub fn step_error_key(error: &ApiError) -> &'static str {
     }
 }
 
-/// A listing in a list: title (link), kind, category, price, place, distance.
+/// A listing in a list: title (link), kind, category, price, place, distance, and its first
+/// photo as a thumbnail.
 pub fn listing_card(i18n: &I18n, l: &Listing) -> Html {
     let heading = format!("listing-{}-title", l.id);
     html! {
         <li class="card card-bg shadow-sm mb-3 cortile-card" data-testid="listing-card" key={l.id.0}>
             <article class="card-body" aria-labelledby={heading.clone()}>
+                if !l.images.is_empty() {
+                    <div class="float-end ms-3" data-testid="listing-thumbnail">
+                        <crate::pages::community::images::PostImages
+                            images={l.images.iter().take(1).cloned().collect::<Vec<_>>()} compact=true />
+                    </div>
+                }
                 <p class="mb-1">
                     <span class="badge bg-primary me-2">{ kind_text(i18n, l.kind) }</span>
                     <span class="badge bg-dark me-2">{ category_text(i18n, l.category) }</span>

@@ -2,6 +2,7 @@
 //! member's balance (with a reason, audited), and organisations (register one; staff verify).
 
 use cortile_shared::market::{NewOrganisation, OrganisationKind};
+use cortile_shared::tenancy::PersonHit;
 use cortile_shared::timebank::NewAdjustment;
 use cortile_shared::UserId;
 use yew::prelude::*;
@@ -61,22 +62,68 @@ pub fn disputes_page() -> Html {
     }
 }
 
-/// `/banca-del-tempo/rettifiche`.
+/// A person of the registry with an account, chosen for an adjustment.
+#[derive(Clone, PartialEq)]
+struct Chosen {
+    id: UserId,
+    name: String,
+}
+
+/// A local field error with a stable code.
+fn field_problem(field: &str, code: &str) -> ApiError {
+    ApiError::Problem(
+        cortile_shared::Problem::new(cortile_shared::ErrorCode::ValidationFailed).with_errors(
+            vec![cortile_shared::FieldError::new(
+                field,
+                code,
+                field.to_owned(),
+            )],
+        ),
+    )
+}
+
+/// `/banca-del-tempo/rettifiche`: find the member (by name or fiscal code, in the registry),
+/// then the minutes and the reason.
 #[function_component(AdjustmentsPage)]
 pub fn adjustments_page() -> Html {
     let i18n = use_i18n();
     let session = use_session();
     let title = i18n.t("staff_tb.adjustments");
     use_document_title(Some(title.clone()));
-    let user = use_state(String::new);
+    let query = use_state(String::new);
+    let hits = use_state(|| None::<Result<Vec<PersonHit>, ApiError>>);
+    let searching = use_state(|| false);
+    let chosen = use_state(|| None::<Chosen>);
     let minutes = use_state(String::new);
     let reason = use_state(String::new);
     let error = use_state(|| None::<ApiError>);
     let done = use_state(|| None::<String>);
-    let onsubmit = {
-        let (api, user, minutes, reason, error, done) = (
+    let onsearch = {
+        let (api, query, hits, searching) = (
             session.api(),
-            user.clone(),
+            query.clone(),
+            hits.clone(),
+            searching.clone(),
+        );
+        Callback::from(move |e: SubmitEvent| {
+            e.prevent_default();
+            let q = query.trim().to_owned();
+            if q.is_empty() || *searching {
+                return;
+            }
+            searching.set(true);
+            let (api, hits, searching) = (api.clone(), hits.clone(), searching.clone());
+            spawn(async move {
+                let result = api.search_registry(&q).await;
+                searching.set(false);
+                hits.set(Some(result));
+            });
+        })
+    };
+    let onsubmit = {
+        let (api, chosen, minutes, reason, error, done) = (
+            session.api(),
+            chosen.clone(),
             minutes.clone(),
             reason.clone(),
             error.clone(),
@@ -85,15 +132,8 @@ pub fn adjustments_page() -> Html {
         let i18n = i18n.clone();
         Callback::from(move |e: SubmitEvent| {
             e.prevent_default();
-            let Ok(id) = user.trim().parse::<i64>() else {
-                error.set(Some(ApiError::Problem(
-                    cortile_shared::Problem::new(cortile_shared::ErrorCode::ValidationFailed)
-                        .with_errors(vec![cortile_shared::FieldError::new(
-                            "user_id",
-                            "invalid_format",
-                            "a user id",
-                        )]),
-                )));
+            let Some(member) = (*chosen).clone() else {
+                error.set(Some(field_problem("user_id", "required")));
                 return;
             };
             let adj = NewAdjustment {
@@ -103,7 +143,7 @@ pub fn adjustments_page() -> Html {
             let (api, error, done) = (api.clone(), error.clone(), done.clone());
             let i18n = i18n.clone();
             spawn(async move {
-                match api.adjust(UserId(id), &adj).await {
+                match api.adjust(member.id, &adj).await {
                     Ok(t) => {
                         error.set(None);
                         let m = t
@@ -117,6 +157,7 @@ pub fn adjustments_page() -> Html {
                             &[
                                 ("time", &duration_text(&i18n, m)),
                                 ("id", &t.id.to_string()),
+                                ("name", &member.name),
                             ],
                         )));
                     }
@@ -129,6 +170,46 @@ pub fn adjustments_page() -> Html {
         })
     };
     let failed = (*error).as_ref();
+    let results = match &*hits {
+        None => html! {},
+        Some(Err(e)) => html! { <FormAlert error={Some(e.clone())} /> },
+        Some(Ok(list)) if list.is_empty() => html! {
+            <p data-testid="member-no-hits">{ i18n.t("staff_tb.no_hits") }</p>
+        },
+        Some(Ok(list)) => html! {
+            <ul class="list-group mb-3" data-testid="member-hits" aria-label={i18n.t("staff_tb.hits")}>
+                { for list.iter().map(|hit| {
+                    let name = format!("{} {}", hit.given_name, hit.surname);
+                    let detail = hit.fiscal_code.clone().unwrap_or_default();
+                    let pick = hit.user_id.map(|id| {
+                        let (chosen, name, error) = (chosen.clone(), name.clone(), error.clone());
+                        Callback::from(move |_: MouseEvent| {
+                            chosen.set(Some(Chosen { id, name: name.clone() }));
+                            error.set(None);
+                        })
+                    });
+                    html! {
+                        <li class="list-group-item d-flex justify-content-between align-items-center"
+                            key={hit.person_id.0} data-testid="member-hit">
+                            <span>
+                                <strong>{ name.clone() }</strong>
+                                if !detail.is_empty() {
+                                    { " · " }<span class="text-muted">{ detail }</span>
+                                }
+                            </span>
+                            if let Some(onclick) = pick {
+                                <button type="button" class="btn btn-outline-primary btn-sm" {onclick}
+                                    aria-label={i18n.tf("staff_tb.choose_named", &[("name", &name)])}
+                                    data-testid="member-choose">{ i18n.t("staff_tb.choose") }</button>
+                            } else {
+                                <span class="text-muted">{ i18n.t("staff_tb.no_account") }</span>
+                            }
+                        </li>
+                    }
+                }) }
+            </ul>
+        },
+    };
     html! {
         <>
             <Breadcrumb current={title.clone()} />
@@ -141,12 +222,27 @@ pub fn adjustments_page() -> Html {
                         <p class="alert alert-success" data-testid="adjust-done">{ text.clone() }</p>
                     }
                 </div>
+                <form role="search" onsubmit={onsearch} novalidate=true class="mb-3">
+                    <TextField id="member-search" label={i18n.t("staff_tb.member_search")}
+                        help={i18n.t("staff_tb.member_search_help")} value={(*query).clone()}
+                        oninput={let s = query.clone(); Callback::from(move |v| s.set(v))}
+                        testid="member-search" />
+                    <button type="submit" class="btn btn-outline-primary" disabled={*searching}
+                        data-testid="member-search-submit">{ i18n.t("staff_tb.search") }</button>
+                </form>
+                <div aria-live="polite">{ results }</div>
                 <FormAlert error={(*error).clone()} />
                 <form {onsubmit} novalidate=true>
-                    <TextField id="adjust-user" kind="number" label={i18n.t("staff_tb.user_id")}
-                        help={i18n.t("staff_tb.user_id_help")} value={(*user).clone()}
-                        oninput={let s = user.clone(); Callback::from(move |v| s.set(v))}
-                        error={market_field_error(&i18n, failed, "user_id")} testid="adjust-user" />
+                    <div class="mb-3" data-testid="adjust-member">
+                        <strong>{ i18n.t("staff_tb.member") }{ ": " }</strong>
+                        { match &*chosen {
+                            Some(c) => html! { <span data-testid="adjust-member-name">{ c.name.clone() }</span> },
+                            None => html! { <span class="text-muted">{ i18n.t("staff_tb.member_none") }</span> },
+                        } }
+                        if let Some(msg) = market_field_error(&i18n, failed, "user_id") {
+                            <div class="text-danger" role="alert">{ msg }</div>
+                        }
+                    </div>
                     <TextField id="adjust-minutes" kind="number" label={i18n.t("staff_tb.minutes")}
                         help={i18n.t("staff_tb.minutes_help")} value={(*minutes).clone()}
                         oninput={let s = minutes.clone(); Callback::from(move |v| s.set(v))}
