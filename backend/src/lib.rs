@@ -6,6 +6,7 @@
 
 pub mod audit;
 pub mod auth;
+pub mod chat;
 pub mod communities;
 pub mod config;
 pub mod db;
@@ -14,6 +15,7 @@ pub mod http;
 pub mod notifications;
 pub mod outbox;
 pub mod pagination;
+pub mod realtime;
 pub mod registry;
 pub mod telemetry;
 pub mod tenancy;

@@ -15,6 +15,7 @@ pub mod locale;
 pub mod meta;
 pub mod page;
 pub mod profile;
+pub mod realtime;
 pub mod registry;
 pub mod tenancy;
 pub mod upload;
