@@ -6,6 +6,7 @@
 
 pub mod audit;
 pub mod auth;
+pub mod chat;
 pub mod communities;
 pub mod config;
 pub mod db;
@@ -18,6 +19,7 @@ pub mod notifications;
 pub mod open311;
 pub mod outbox;
 pub mod pagination;
+pub mod realtime;
 pub mod registry;
 pub mod telemetry;
 pub mod tenancy;

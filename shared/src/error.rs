@@ -39,6 +39,10 @@ pub enum ErrorCode {
     InvalidCredentials,
     /// The caller is known but not allowed to do this.
     Forbidden,
+    /// The person has blocked the caller (no direct messages between them).
+    Blocked,
+    /// The caller is muted in this room for a while.
+    Muted,
     /// A state-changing request lacked the session's CSRF token, or came from another site.
     CsrfFailed,
     /// The request conflicts with the current state (duplicate, stale version…).
@@ -81,7 +85,10 @@ impl ErrorCode {
             ErrorCode::UploadUnsupportedType => 415,
             ErrorCode::UploadUnreadable => 422,
             ErrorCode::Unauthenticated | ErrorCode::InvalidCredentials => 401,
-            ErrorCode::Forbidden | ErrorCode::CsrfFailed => 403,
+            ErrorCode::Forbidden
+            | ErrorCode::CsrfFailed
+            | ErrorCode::Blocked
+            | ErrorCode::Muted => 403,
             ErrorCode::Conflict | ErrorCode::InvalidTransition => 409,
             ErrorCode::RateLimited => 429,
             ErrorCode::IdempotencyKeyMissing => 400,
@@ -111,6 +118,8 @@ impl ErrorCode {
             ErrorCode::InvalidCredentials => "invalid_credentials",
             ErrorCode::Forbidden => "forbidden",
             ErrorCode::CsrfFailed => "csrf_failed",
+            ErrorCode::Blocked => "blocked",
+            ErrorCode::Muted => "muted",
             ErrorCode::Conflict => "conflict",
             ErrorCode::InvalidTransition => "invalid_transition",
             ErrorCode::RateLimited => "rate_limited",
@@ -142,6 +151,8 @@ impl ErrorCode {
             ErrorCode::InvalidCredentials => "Wrong username or password",
             ErrorCode::Forbidden => "Not allowed",
             ErrorCode::CsrfFailed => "Request not verified",
+            ErrorCode::Blocked => "Blocked",
+            ErrorCode::Muted => "Muted",
             ErrorCode::Conflict => "Conflict",
             ErrorCode::InvalidTransition => "Not allowed in the current status",
             ErrorCode::RateLimited => "Too many requests",

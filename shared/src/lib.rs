@@ -17,6 +17,7 @@ pub mod market;
 pub mod meta;
 pub mod page;
 pub mod profile;
+pub mod realtime;
 pub mod registry;
 pub mod tenancy;
 pub mod timebank;

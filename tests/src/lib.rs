@@ -25,6 +25,7 @@ pub mod io_server;
 pub mod ledger;
 pub mod oidc;
 pub mod smtp;
+pub mod ws;
 
 pub use cortile;
 pub use cortile_shared;
@@ -88,6 +89,19 @@ impl TestDatabase {
         }
     }
 
+    /// Another's database (a folder of its own, nothing dropped at the end).
+    pub fn borrow(backend: Backend, url: DatabaseUrl) -> TestDatabase {
+        let id = uuid::Uuid::new_v4().simple().to_string();
+        let dir = std::env::temp_dir().join(format!("cortile-test-{id}"));
+        std::fs::create_dir_all(&dir).expect("create the test folder");
+        TestDatabase {
+            backend,
+            url,
+            dir,
+            pg_name: None,
+        }
+    }
+
     /// The URL as `DATABASE_URL` would spell it.
     pub fn url_string(&self) -> String {
         match &self.url {
@@ -131,6 +145,8 @@ pub struct TestAppBuilder {
     people: bool,
     web_dir: Option<PathBuf>,
     configure: Option<ConfigEdit>,
+    /// Run on this (existing) database instead of a fresh one.
+    shared_db: Option<DatabaseUrl>,
 }
 
 impl TestAppBuilder {
@@ -159,6 +175,15 @@ impl TestAppBuilder {
         self
     }
 
+    /// Start a second server on the database of `other` (several processes, one site). Its
+    /// database stays `other`'s: dropped when `other` is. Nothing is seeded again.
+    pub fn same_database(mut self, other: &TestApp) -> Self {
+        self.shared_db = Some(other.db.url.clone());
+        self.seed = None;
+        self.people = false;
+        self
+    }
+
     /// Serve this folder as the web app.
     pub fn web_dir(mut self, dir: impl Into<PathBuf>) -> Self {
         self.web_dir = Some(dir.into());
@@ -166,7 +191,10 @@ impl TestAppBuilder {
     }
 
     pub async fn spawn(self) -> TestApp {
-        let db = TestDatabase::create(self.backend);
+        let db = match self.shared_db {
+            Some(url) => TestDatabase::borrow(self.backend, url),
+            None => TestDatabase::create(self.backend),
+        };
         let web_dir = match self.web_dir {
             Some(dir) => dir,
             None => {
@@ -221,6 +249,7 @@ impl TestApp {
             people: false,
             web_dir: None,
             configure: None,
+            shared_db: None,
         }
     }
 
@@ -265,8 +294,9 @@ impl TestApp {
 
     /// Logs in with a username and password, which must succeed.
     pub async fn login_with(&self, username: &str, password: &str) -> Session {
+        let jar = std::sync::Arc::new(reqwest::cookie::Jar::default());
         let client = reqwest::Client::builder()
-            .cookie_store(true)
+            .cookie_provider(jar.clone())
             .redirect(reqwest::redirect::Policy::none())
             .build()
             .expect("http client");
@@ -285,24 +315,24 @@ impl TestApp {
             csrf: me.csrf_token.clone(),
             me,
             base: self.address.clone(),
+            jar,
         }
     }
 
     /// A session for a member made straight in the database ([`ledger::residents_with_sessions`]).
     pub async fn session_for(&self, member: &ledger::Member) -> Session {
-        let mut headers = reqwest::header::HeaderMap::new();
-        headers.insert(
-            reqwest::header::COOKIE,
-            format!(
-                "{}={}",
+        let jar = std::sync::Arc::new(reqwest::cookie::Jar::default());
+        let url = reqwest::Url::parse(&self.address).expect("the server's address");
+        jar.add_cookie_str(
+            &format!(
+                "{}={}; Path=/",
                 cortile::auth::session::SESSION_COOKIE,
                 member.token
-            )
-            .parse()
-            .expect("a cookie header"),
+            ),
+            &url,
         );
         let client = reqwest::Client::builder()
-            .default_headers(headers)
+            .cookie_provider(jar.clone())
             .redirect(reqwest::redirect::Policy::none())
             .build()
             .expect("http client");
@@ -317,14 +347,17 @@ impl TestApp {
             csrf: member.csrf.clone(),
             me,
             base: self.address.clone(),
+            jar,
         }
     }
 
     /// A client with an empty cookie jar (an anonymous visitor who keeps cookies).
     pub fn anonymous(&self) -> Session {
+        let jar = std::sync::Arc::new(reqwest::cookie::Jar::default());
         Session {
+            jar: jar.clone(),
             client: reqwest::Client::builder()
-                .cookie_store(true)
+                .cookie_provider(jar)
                 .redirect(reqwest::redirect::Policy::none())
                 .build()
                 .expect("http client"),
@@ -370,11 +403,33 @@ pub struct Session {
     /// What login answered (empty for an anonymous session).
     pub me: Me,
     base: String,
+    jar: std::sync::Arc<reqwest::cookie::Jar>,
 }
 
 impl Session {
     pub fn url(&self, path: &str) -> String {
         format!("{}{path}", self.base)
+    }
+
+    /// The `Cookie` header this session sends to its server.
+    pub fn cookie_header(&self) -> Option<String> {
+        use reqwest::cookie::CookieStore;
+        let url = reqwest::Url::parse(&self.base).ok()?;
+        self.jar
+            .cookies(&url)
+            .and_then(|v| v.to_str().ok().map(str::to_owned))
+    }
+
+    /// Opens the realtime socket from the site's own origin (see [`ws::WsClient`]).
+    pub async fn ws(&self) -> ws::WsClient {
+        self.ws_from(Some(ws::TEST_ORIGIN))
+            .await
+            .unwrap_or_else(|status| panic!("the socket answered {status}"))
+    }
+
+    /// Opens the realtime socket with this `Origin` (or none); `Err(status)` when refused.
+    pub async fn ws_from(&self, origin: Option<&str>) -> Result<ws::WsClient, u16> {
+        ws::WsClient::connect(&self.base, self.cookie_header().as_deref(), origin).await
     }
 
     /// Sends a request; JSON body if given; the CSRF header on anything but GET.

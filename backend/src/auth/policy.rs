@@ -14,6 +14,7 @@
 use cortile_shared::auth::{Role, Scope};
 use cortile_shared::community::{CommunityAbilities, CommunityKind, JoinPolicy, MemberStatus};
 use cortile_shared::maintenance::ReportStatus;
+use cortile_shared::realtime::{RoomAbilities, RoomKind};
 use cortile_shared::ErrorCode;
 
 use super::{Actor, Principal};
@@ -117,6 +118,35 @@ pub enum Action {
     VerifyOrganisation,
     /// Add members to an organisation (`visible`: verified, or the reader is a member).
     ManageOrganisation { member: bool, visible: bool },
+    /// Read a chat room's messages and events (subscribe on the socket, history).
+    ReadRoom(RoomCtx),
+    /// Send, edit my messages, mark read, type in a chat room.
+    SendIn(RoomCtx),
+    /// Delete others' messages, mute or remove people in a chat room.
+    ModerateRoom(RoomCtx),
+    /// Create a group room, open a direct room, ask for help.
+    StartChat,
+    /// See the help rooms waiting for an operator and take one.
+    AnswerHelp,
+}
+
+/// What the permission check needs to know about a chat room and the reader's place in it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RoomCtx {
+    pub kind: RoomKind,
+    /// A community room: the community and the reader's place in it (its membership is the
+    /// community's, derived, never copied).
+    pub community: Option<CommunityCtx>,
+    /// The reader has a row in `room_members` (group, direct and help rooms).
+    pub member: bool,
+    /// … as the room's moderator (the creator of a group).
+    pub room_moderator: bool,
+    /// Help rooms: the reader is the resident who asked.
+    pub help_owner: bool,
+    /// A moderator removed the reader from this room.
+    pub removed: bool,
+    /// A moderator muted the reader here, for now.
+    pub muted: bool,
 }
 
 /// Who a listing reaches, and where.
@@ -541,6 +571,71 @@ pub fn authorize(actor: &Actor, action: &Action) -> AppResult<Detail> {
                 Err(hidden())
             }
         }
+        Action::ReadRoom(ctx) => allowed(room_abilities(actor, ctx).read, hidden()),
+        Action::SendIn(ctx) | Action::ModerateRoom(ctx) => {
+            let a = room_abilities(actor, ctx);
+            let ok = match action {
+                Action::SendIn(_) => a.send,
+                _ => a.moderate,
+            };
+            if ok {
+                Ok(Detail::Full)
+            } else if !a.read {
+                Err(hidden())
+            } else if matches!(action, Action::SendIn(_)) && ctx.muted {
+                Err(AppError::new(ErrorCode::Muted)
+                    .with_detail("a moderator has muted you in this room for a while"))
+            } else {
+                Err(forbidden("do this in this room"))
+            }
+        }
+        // Anyone signed in chats; who with is checked by the chat (blocks, membership).
+        Action::StartChat => Ok(Detail::Full),
+        Action::AnswerHelp => allowed(
+            holds_anywhere(p, HELPERS),
+            forbidden("answer residents' requests for help"),
+        ),
+    }
+}
+
+/// Roles on duty for "talk to a person": they see the help rooms and take them.
+const HELPERS: &[Role] = &[Role::Operator, Role::Staff];
+
+/// Everything the reader may do in a chat room. The one source of chat permissions.
+pub fn room_abilities(actor: &Actor, ctx: &RoomCtx) -> RoomAbilities {
+    let Some(p) = actor.principal() else {
+        return RoomAbilities::default();
+    };
+    let global_mod = holds_globally(p, GLOBAL_MODERATORS);
+    let (read, send, moderate) = match ctx.kind {
+        RoomKind::Community => match &ctx.community {
+            // The community decides; a community ban also keeps one out of its chat.
+            Some(c) => {
+                let a = community_abilities(actor, c);
+                let read = a.read && !c.banned && !ctx.removed;
+                (read, read && a.post && !ctx.muted, read && a.moderate)
+            }
+            None => (false, false, false),
+        },
+        RoomKind::Group => {
+            let read = ctx.member && !ctx.removed;
+            (
+                read,
+                read && !ctx.muted,
+                read && (ctx.room_moderator || global_mod),
+            )
+        }
+        RoomKind::Direct => (ctx.member, ctx.member, false),
+        RoomKind::Help => {
+            let helper = holds_anywhere(p, HELPERS);
+            let read = ctx.help_owner || helper || ctx.member;
+            (read, read, helper)
+        }
+    };
+    RoomAbilities {
+        read,
+        send,
+        moderate,
     }
 }
 

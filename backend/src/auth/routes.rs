@@ -115,10 +115,19 @@ pub async fn login(
 pub async fn logout(state: web::Data<AppState>, req: HttpRequest) -> AppResult<HttpResponse> {
     if let Some(token) = session_token(&req) {
         let now = Utc::now().naive_utc();
-        state
+        let t = token.clone();
+        let user = state
             .db
-            .run(move |conn| super::session::revoke_token(conn, &token, now))
+            .run(move |conn| {
+                let user = super::session::load_live(conn, &t, now)?.map(|(_, u)| u.id);
+                super::session::revoke_token(conn, &t, now)?;
+                Ok(user)
+            })
             .await?;
+        // The session's sockets close (they find it ended when they re-read it).
+        if let Some(user) = user {
+            state.realtime.recheck_user(user);
+        }
     }
     Ok(HttpResponse::NoContent()
         .cookie(expired_cookie(&state.config))

@@ -168,10 +168,15 @@ pub async fn leave_community(
 ) -> AppResult<HttpResponse> {
     let id = parse_id(&id, "id")?;
     let now = Utc::now().naive_utc();
+    let me = actor.principal().map(|p| p.id.0);
     state
         .db
         .run(move |conn| super::leave(conn, &actor, id, now))
         .await?;
+    // Their sockets leave the community's chat room.
+    if let Some(me) = me {
+        state.realtime.recheck_user(me);
+    }
     Ok(HttpResponse::NoContent().finish())
 }
 
@@ -520,11 +525,14 @@ pub async fn ban_user(
 ) -> AppResult<HttpResponse> {
     let id = parse_id(&id, "id")?;
     let new = body.into_inner();
+    let banned = new.user_id.0;
     let now = Utc::now().naive_utc();
     state
         .db
         .run(move |conn| super::moderation::ban(conn, &actor, id, &new, now))
         .await?;
+    // A ban also keeps them out of the community's chat: their sockets leave it now.
+    state.realtime.recheck_user(banned);
     Ok(HttpResponse::NoContent().finish())
 }
 
@@ -568,6 +576,7 @@ pub async fn unban_user(
         .db
         .run(move |conn| super::moderation::unban(conn, &actor, id, user, now))
         .await?;
+    state.realtime.recheck_user(user);
     Ok(HttpResponse::NoContent().finish())
 }
 

@@ -834,6 +834,95 @@ diesel::table! {
 diesel::joinable!(listing_images -> market_listings (listing_id));
 diesel::joinable!(listing_images -> uploads (upload_id));
 
+diesel::table! {
+    rooms (id) {
+        id -> BigInt,
+        kind -> Text,
+        room_key -> Nullable<Text>,
+        name -> Text,
+        community_id -> Nullable<BigInt>,
+        created_by -> Nullable<BigInt>,
+        help_user_id -> Nullable<BigInt>,
+        assignee_id -> Nullable<BigInt>,
+        waiting_since -> Nullable<Timestamp>,
+        last_seq -> BigInt,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    room_members (id) {
+        id -> BigInt,
+        room_id -> BigInt,
+        user_id -> BigInt,
+        moderator -> Bool,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    room_events (room_id, seq) {
+        room_id -> BigInt,
+        seq -> BigInt,
+        kind -> Text,
+        message_id -> BigInt,
+        payload -> Text,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    messages (id) {
+        id -> BigInt,
+        room_id -> BigInt,
+        seq -> BigInt,
+        sender_id -> BigInt,
+        client_msg_id -> Text,
+        body -> Text,
+        html -> Text,
+        reply_to -> Nullable<BigInt>,
+        created_at -> Timestamp,
+        edited_at -> Nullable<Timestamp>,
+        deleted_at -> Nullable<Timestamp>,
+        deleted_by -> Nullable<BigInt>,
+    }
+}
+
+diesel::table! {
+    read_markers (room_id, user_id) {
+        room_id -> BigInt,
+        user_id -> BigInt,
+        seq -> BigInt,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    user_blocks (blocker_id, blocked_id) {
+        blocker_id -> BigInt,
+        blocked_id -> BigInt,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    room_sanctions (id) {
+        id -> BigInt,
+        room_id -> BigInt,
+        user_id -> BigInt,
+        kind -> Text,
+        until -> Nullable<Timestamp>,
+        reason -> Text,
+        created_by -> Nullable<BigInt>,
+        created_at -> Timestamp,
+        lifted_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::joinable!(room_members -> rooms (room_id));
+diesel::joinable!(messages -> rooms (room_id));
+diesel::joinable!(messages -> users (sender_id));
+
 diesel::allow_tables_to_appear_in_same_query!(
     estates,
     buildings,
@@ -869,6 +958,13 @@ diesel::allow_tables_to_appear_in_same_query!(
     notification_preferences,
     timebank_banks,
     timebank_accounts,
+    rooms,
+    room_members,
+    room_events,
+    messages,
+    read_markers,
+    user_blocks,
+    room_sanctions,
     timebank_transfers,
     timebank_entries,
     idempotency_keys,

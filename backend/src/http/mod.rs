@@ -36,6 +36,8 @@ pub struct AppState {
     pub oidc: tokio::sync::OnceCell<crate::auth::oidc::OidcClient>,
     /// Images being decoded at once (each may take a few hundred MB and a core for a while).
     pub image_permits: tokio::sync::Semaphore,
+    /// Sockets, the hub and the broker (chat and live updates).
+    pub realtime: crate::realtime::Realtime,
 }
 
 /// Parses a numeric path id, reporting the field when it is not one.
@@ -68,6 +70,7 @@ pub fn parse_id(raw: &str, field: &str) -> Result<i64, AppError> {
         (name = "timebank", description = "The time bank's ledger: transfers, accounts, statements, staff corrections"),
         (name = "market", description = "Listings, exchanges, messages, reviews, organisations, the monthly report"),
         (name = "moderation", description = "Flags, the moderation queue, hiding, locking, bans"),
+        (name = "chat", description = "Chat rooms, messages, blocks, help; the realtime socket `/ws`"),
         (name = "notifications", description = "In-app notifications"),
         (name = "uploads", description = "Images: uploaded, cleaned of metadata, attached to posts"),
         (name = "maintenance", description = "Maintenance reports, their thread and status, the views of residents, committees and staff, planned works"),
@@ -121,6 +124,7 @@ fn openapi_and_routes(
                 .configure(crate::auth::routes::configure)
                 .configure(crate::timebank::routes::configure)
                 .configure(crate::market::routes::configure)
+                .configure(crate::chat::routes::configure)
                 .configure(crate::tenancy::routes::configure)
                 .configure(crate::audit::routes::configure)
                 .configure(crate::communities::routes::configure)
@@ -242,7 +246,9 @@ impl Application {
             message: e.to_string(),
         })?;
         let workers = config.workers;
+        let realtime = crate::realtime::Realtime::start(db.clone(), &config.database);
         let state = web::Data::new(AppState {
+            realtime,
             db: db.clone(),
             config: Arc::new(config),
             oidc: tokio::sync::OnceCell::new(),

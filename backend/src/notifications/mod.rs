@@ -40,6 +40,19 @@ pub fn notify(
             notifications::created_at.eq(now),
         )
     )?;
+    // Open pages hear of it when this transaction commits.
+    crate::realtime::notify_in_tx(
+        conn,
+        user_id,
+        &Notification {
+            id,
+            kind,
+            data: data.clone(),
+            link: link.to_owned(),
+            created_at: crate::auth::account::utc(now),
+            read_at: None,
+        },
+    )?;
     // Other channels: only those the person chose, with their consent. Who chose the daily
     // digest gets this email in it instead (see `digest`).
     let settings = settings_of(conn, user_id)?;

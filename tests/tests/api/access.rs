@@ -60,6 +60,10 @@ struct Foreign {
     notification: i64,
     /// A time bank transfer by the other estate's resident.
     transfer: i64,
+    /// The other estate's chat room, a message its resident sent there, their help room.
+    room: i64,
+    message: i64,
+    help_room: i64,
     /// The other estate's resident's listing (for their estate), an exchange on it with a
     /// neighbour of theirs, and their organisation (verified).
     listing: i64,
@@ -159,6 +163,29 @@ async fn arrange(app: &TestApp) -> Foreign {
             .await,
         201,
         "comment",
+    )
+    .await;
+    let room =
+        cortile::chat::room_of_community(&mut conn, community, chrono::Utc::now().naive_utc())
+            .expect("the room")
+            .expect("a room");
+    let mut ws = neighbour.ws().await;
+    let message = match ws
+        .say(
+            cortile_shared::realtime::RoomId(room),
+            "matrix",
+            "Ci vediamo in cortile",
+        )
+        .await
+    {
+        cortile_shared::realtime::ServerMsg::Ack { message, .. } => message.0,
+        other => panic!("not sent: {other:?}"),
+    };
+    ws.close().await;
+    let help: cortile_shared::realtime::Room = json_of(
+        neighbour.post("/api/v1/chat/help", json!({})).await,
+        200,
+        "help",
     )
     .await;
     let notification: i64 = cortile::db::schema::notifications::table
@@ -298,6 +325,9 @@ async fn arrange(app: &TestApp) -> Foreign {
         comment: comment.id.0,
         notification,
         image: photo.url,
+        room,
+        message,
+        help_room: help.id.0,
     }
 }
 
@@ -1428,6 +1458,127 @@ fn cases(f: &Foreign) -> Vec<Case> {
             "/api/v1/market/reports/monthly".into(),
             None,
             public,
+        ),
+        // Chat. The socket refuses a request without the site's Origin before anything else.
+        c(Method::GET, "/api/v1/ws", "/api/v1/ws".into(), None, |_| {
+            403
+        }),
+        c(
+            Method::GET,
+            "/api/v1/chat/rooms",
+            "/api/v1/chat/rooms".into(),
+            None,
+            |r| signed(200)(r),
+        ),
+        c(
+            Method::POST,
+            "/api/v1/chat/rooms",
+            "/api/v1/chat/rooms".into(),
+            Some(json!({"name": ""})),
+            |r| signed(422)(r),
+        ),
+        // The other estate's room: its community's readers read it.
+        c(
+            Method::GET,
+            "/api/v1/chat/rooms/{id}",
+            format!("/api/v1/chat/rooms/{}", f.room),
+            None,
+            reader,
+        ),
+        c(
+            Method::GET,
+            "/api/v1/chat/rooms/{id}/messages",
+            format!("/api/v1/chat/rooms/{}/messages", f.room),
+            None,
+            reader,
+        ),
+        // The first global moderator deletes the message; those after find it deleted.
+        c(
+            Method::DELETE,
+            "/api/v1/chat/rooms/{id}/messages/{message_id}",
+            format!("/api/v1/chat/rooms/{}/messages/{}", f.room, f.message),
+            None,
+            |r| match r {
+                R::Staff => 204,
+                R::Moderator | R::Admin => 409,
+                other => match reader(other) {
+                    200 => 403,
+                    x => x,
+                },
+            },
+        ),
+        c(
+            Method::POST,
+            "/api/v1/chat/rooms/{id}/mutes",
+            format!("/api/v1/chat/rooms/{}/mutes", f.room),
+            Some(json!({"user_id": f.user, "minutes": 0})),
+            moderator(422),
+        ),
+        c(
+            Method::POST,
+            "/api/v1/chat/rooms/{id}/removals",
+            format!("/api/v1/chat/rooms/{}/removals", f.room),
+            Some(json!({"user_id": i64::MAX})),
+            moderator(422),
+        ),
+        c(
+            Method::POST,
+            "/api/v1/chat/direct",
+            "/api/v1/chat/direct".into(),
+            Some(json!({"user_id": f.user})),
+            |r| signed(200)(r),
+        ),
+        c(
+            Method::GET,
+            "/api/v1/chat/blocks",
+            "/api/v1/chat/blocks".into(),
+            None,
+            |r| signed(200)(r),
+        ),
+        c(
+            Method::PUT,
+            "/api/v1/chat/blocks/{user_id}",
+            format!("/api/v1/chat/blocks/{}", f.user),
+            None,
+            |r| signed(204)(r),
+        ),
+        c(
+            Method::DELETE,
+            "/api/v1/chat/blocks/{user_id}",
+            format!("/api/v1/chat/blocks/{}", f.user),
+            None,
+            |r| signed(204)(r),
+        ),
+        c(
+            Method::POST,
+            "/api/v1/chat/help",
+            "/api/v1/chat/help".into(),
+            None,
+            |r| signed(200)(r),
+        ),
+        c(
+            Method::GET,
+            "/api/v1/chat/help",
+            "/api/v1/chat/help".into(),
+            None,
+            |r| match r {
+                Anon => 401,
+                Operator | Staff => 200,
+                _ => 403,
+            },
+        ),
+        // The other estate's resident asked for help: the operator takes it, staff is late.
+        c(
+            Method::POST,
+            "/api/v1/chat/help/{id}/take",
+            format!("/api/v1/chat/help/{}/take", f.help_room),
+            None,
+            |r| match r {
+                Anon => 401,
+                Operator => 200,
+                Staff => 409,
+                _ => 403,
+            },
         ),
         // Last: it ends the session.
         c(

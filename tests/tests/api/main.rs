@@ -12,6 +12,7 @@ mod moderation;
 mod oidc_client;
 mod oidc_login;
 mod outbox;
+mod realtime;
 mod registry;
 mod schema;
 mod support;

@@ -1,0 +1,770 @@
+//! `/api/v1/ws`: one task per socket.
+//!
+//! The handshake checks the `Origin` against `CORTILE_PUBLIC_URL` (403 otherwise, before any
+//! upgrade: another site's page cannot ride the person's cookie) and resolves the session
+//! cookie (401 without one). The task then selects over: frames from the client, its queue
+//! from the hub, its signals (lagged, recheck), the heartbeat, and a timer for sequence gaps.
+//!
+//! Ordering: per room the socket remembers the highest `seq` delivered. An event at
+//! `delivered + 1` goes out at once (and any buffered successors after it); an older one is a
+//! duplicate and is dropped; a newer one waits in a small buffer — two processes (or two
+//! threads) may publish the events of one room out of commit order — and if the gap is not
+//! filled within [`GAP_WAIT`] the socket reads the missing events from `room_events`.
+//! Subscribing registers with the hub first and reads the missed events second, so an event
+//! committed in between arrives both ways and is sent once.
+
+use std::collections::{BTreeMap, HashMap};
+use std::sync::atomic::Ordering;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use actix_web::http::header;
+use actix_web::{get, web, HttpRequest, HttpResponse};
+use actix_ws::{AggregatedMessage, AggregatedMessageStream, Session};
+use chrono::Utc;
+use cortile_shared::auth::{Role, UserRef};
+use cortile_shared::realtime::{
+    ClientMsg, RoomCursor, RoomId, ServerMsg, CLIENT_TIMEOUT_SECS, HEARTBEAT_SECS,
+};
+use cortile_shared::{ErrorCode, Problem};
+use futures_util::StreamExt;
+use tokio::sync::mpsc;
+
+use super::hub::{Channel, Out, Signals};
+use crate::auth::policy::{room_abilities, Action};
+use crate::auth::{resolve_session, session_token, Actor};
+use crate::error::{AppError, AppResult};
+use crate::http::AppState;
+
+/// Queue of events waiting to be written to one socket.
+const QUEUE: usize = 64;
+/// How long an out-of-order event waits for the ones before it.
+const GAP_WAIT: Duration = Duration::from_millis(250);
+/// Re-read the session (and the person's grants) before acting when older than this.
+const ACTOR_TTL: Duration = Duration::from_secs(30);
+/// Largest frame a client may send.
+const MAX_FRAME: usize = 16 * 1024;
+/// Rooms per subscribe frame.
+const MAX_ROOMS_PER_FRAME: usize = 100;
+/// Typing indicators per room and socket.
+const TYPING_EVERY: Duration = Duration::from_secs(2);
+
+/// Whether `origin` is the site's own (scheme, host and port of `CORTILE_PUBLIC_URL`).
+pub fn same_origin(origin: &str, public_url: &str) -> bool {
+    match (url::Url::parse(origin), url::Url::parse(public_url)) {
+        (Ok(a), Ok(b)) => {
+            a.scheme() == b.scheme()
+                && a.host_str().map(str::to_ascii_lowercase)
+                    == b.host_str().map(str::to_ascii_lowercase)
+                && a.port_or_known_default() == b.port_or_known_default()
+        }
+        _ => false,
+    }
+}
+
+/// The realtime socket (chat and live updates). See `cortile_shared::realtime` for the protocol.
+#[utoipa::path(
+    tag = "chat",
+    responses(
+        (status = 101, description = "Switching to the WebSocket protocol of `cortile_shared::realtime`"),
+        (status = 400, description = "Not a WebSocket handshake", body = Problem, content_type = "application/problem+json"),
+        (status = 401, description = "No live session", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "The Origin is not the site's own", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[get("/ws")]
+pub async fn socket(
+    req: HttpRequest,
+    body: web::Payload,
+    state: web::Data<AppState>,
+) -> AppResult<HttpResponse> {
+    let origin = req
+        .headers()
+        .get(header::ORIGIN)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("");
+    if !same_origin(origin, &state.config.public_url) {
+        return Err(AppError::new(ErrorCode::Forbidden).with_detail(format!(
+            "the socket is only for pages of {} (Origin {origin:?})",
+            state.config.public_url
+        )));
+    }
+    let unauthenticated = || {
+        AppError::new(ErrorCode::Unauthenticated)
+            .with_detail("log in first (or your session has expired)")
+    };
+    let token = session_token(&req).ok_or_else(unauthenticated)?;
+    let now = Utc::now().naive_utc();
+    let t = token.clone();
+    let signed = state
+        .db
+        .run(move |conn| resolve_session(conn, &t, now))
+        .await?
+        .ok_or_else(unauthenticated)?;
+    let (res, session, stream) = actix_ws::handle(&req, body)
+        .map_err(|e| AppError::bad_request(format!("not a WebSocket handshake: {e}")))?;
+    let stream = stream
+        .max_frame_size(MAX_FRAME)
+        .aggregate_continuations()
+        .max_continuation_size(MAX_FRAME);
+    let actor = Actor {
+        signed_in: Some(Box::new(signed)),
+        request_id: None,
+        ip: crate::auth::client_ip(&req),
+    };
+    actix_web::rt::spawn(run(state.into_inner(), token, actor, session, stream));
+    Ok(res)
+}
+
+/// One subscribed room.
+struct Sub {
+    delivered: i64,
+    pending: BTreeMap<i64, Arc<str>>,
+    gap_since: Option<Instant>,
+    can_send: bool,
+    typed_at: Option<Instant>,
+}
+
+struct Socket {
+    state: Arc<AppState>,
+    id: u64,
+    token: String,
+    actor: Actor,
+    actor_at: Instant,
+    rooms: HashMap<i64, Sub>,
+    session: Session,
+}
+
+/// Why the loop ends.
+struct Closed;
+
+async fn run(
+    state: Arc<AppState>,
+    token: String,
+    actor: Actor,
+    session: Session,
+    mut stream: AggregatedMessageStream,
+) {
+    let user = actor.principal().map(|p| p.id.0).unwrap_or_default();
+    let helper = actor
+        .principal()
+        .is_some_and(|p| p.has_role(Role::Operator) || p.has_role(Role::Staff));
+    let (tx, mut rx) = mpsc::channel(QUEUE);
+    let signals = Arc::new(Signals::default());
+    let rt = state.realtime.clone();
+    let id = rt.hub().connect(user, tx, signals.clone());
+    if helper {
+        rt.hub().subscribe(id, Channel::Help);
+    }
+    let mut s = Socket {
+        state,
+        id,
+        token,
+        actor,
+        actor_at: Instant::now(),
+        rooms: HashMap::new(),
+        session,
+    };
+    let mut heartbeat = tokio::time::interval_at(
+        tokio::time::Instant::now() + Duration::from_secs(HEARTBEAT_SECS),
+        Duration::from_secs(HEARTBEAT_SECS),
+    );
+    let mut last_heard = Instant::now();
+    let mut ok = s
+        .send(&ServerMsg::Hello {
+            user: cortile_shared::UserId(user),
+            heartbeat_secs: HEARTBEAT_SECS,
+        })
+        .await
+        .is_ok();
+    while ok {
+        let gap_deadline = s.next_gap_deadline();
+        let step = tokio::select! {
+            m = stream.next() => {
+                last_heard = Instant::now();
+                match m {
+                    Some(Ok(AggregatedMessage::Text(text))) => s.handle_text(&text).await,
+                    Some(Ok(AggregatedMessage::Ping(b))) => s.session.pong(&b).await.map_err(|_| Closed),
+                    Some(Ok(AggregatedMessage::Pong(_))) => Ok(()),
+                    Some(Ok(AggregatedMessage::Binary(_))) => {
+                        s.error(ErrorCode::BadRequest, "frames are JSON text", None, None).await
+                    }
+                    Some(Ok(AggregatedMessage::Close(_))) | None => Err(Closed),
+                    Some(Err(e)) => {
+                        let _ = s.error(ErrorCode::BadRequest, &format!("protocol error: {e}"), None, None).await;
+                        Err(Closed)
+                    }
+                }
+            }
+            out = rx.recv() => match out {
+                Some(out) => s.handle_out(out).await,
+                None => Err(Closed),
+            },
+            _ = signals.wake.notified() => {
+                let mut r = Ok(());
+                if signals.recheck.swap(false, Ordering::AcqRel) {
+                    r = s.recheck().await;
+                }
+                if r.is_ok() && signals.lagged.swap(false, Ordering::AcqRel) {
+                    // Whatever is still queued is older than what the database has.
+                    while rx.try_recv().is_ok() {}
+                    let rooms: Vec<i64> = s.rooms.keys().copied().collect();
+                    for room in rooms {
+                        if r.is_ok() {
+                            r = s.fill(room).await;
+                        }
+                    }
+                }
+                r
+            }
+            _ = heartbeat.tick() => {
+                if last_heard.elapsed() > Duration::from_secs(CLIENT_TIMEOUT_SECS) {
+                    Err(Closed)
+                } else {
+                    s.session.ping(b"").await.map_err(|_| Closed)
+                }
+            }
+            _ = sleep_until(gap_deadline) => {
+                let late: Vec<i64> = s
+                    .rooms
+                    .iter()
+                    .filter(|(_, sub)| sub.gap_since.is_some_and(|t| t.elapsed() >= GAP_WAIT))
+                    .map(|(room, _)| *room)
+                    .collect();
+                let mut r = Ok(());
+                for room in late {
+                    if r.is_ok() {
+                        r = s.fill(room).await;
+                    }
+                }
+                r
+            }
+        };
+        ok = step.is_ok();
+    }
+    rt.hub().disconnect(s.id);
+    let _ = s.session.close(None).await;
+}
+
+async fn sleep_until(deadline: Option<Instant>) {
+    match deadline {
+        Some(d) => tokio::time::sleep_until(tokio::time::Instant::from_std(d)).await,
+        None => std::future::pending().await,
+    }
+}
+
+impl Socket {
+    fn next_gap_deadline(&self) -> Option<Instant> {
+        self.rooms
+            .values()
+            .filter_map(|s| s.gap_since)
+            .min()
+            .map(|t| t + GAP_WAIT)
+    }
+
+    async fn send(&mut self, msg: &ServerMsg) -> Result<(), Closed> {
+        let json = serde_json::to_string(msg).map_err(|_| Closed)?;
+        self.session.text(json).await.map_err(|_| Closed)
+    }
+
+    async fn send_frame(&mut self, frame: &str) -> Result<(), Closed> {
+        self.session
+            .text(frame.to_owned())
+            .await
+            .map_err(|_| Closed)
+    }
+
+    async fn error(
+        &mut self,
+        code: ErrorCode,
+        message: &str,
+        room: Option<RoomId>,
+        client_msg_id: Option<String>,
+    ) -> Result<(), Closed> {
+        self.send(&ServerMsg::Error {
+            code,
+            message: message.to_owned(),
+            room,
+            client_msg_id,
+        })
+        .await
+    }
+
+    async fn app_error(
+        &mut self,
+        e: AppError,
+        room: Option<RoomId>,
+        client_msg_id: Option<String>,
+    ) -> Result<(), Closed> {
+        if e.code == ErrorCode::Internal || e.code == ErrorCode::ServiceUnavailable {
+            tracing::warn!(error = ?e.source, "realtime socket");
+        }
+        let message = e
+            .detail
+            .clone()
+            .unwrap_or_else(|| e.code.title().to_owned());
+        self.error(e.code, &message, room, client_msg_id).await
+    }
+
+    /// The actor, re-read from the session when older than [`ACTOR_TTL`]; `Err` closes the
+    /// socket (the session ended).
+    async fn actor(&mut self) -> Result<Actor, Closed> {
+        if self.actor_at.elapsed() > ACTOR_TTL {
+            self.refresh_actor().await?;
+        }
+        Ok(self.actor.clone())
+    }
+
+    async fn refresh_actor(&mut self) -> Result<(), Closed> {
+        let token = self.token.clone();
+        let now = Utc::now().naive_utc();
+        match self
+            .state
+            .db
+            .run(move |conn| resolve_session(conn, &token, now))
+            .await
+        {
+            Ok(Some(signed)) => {
+                self.actor.signed_in = Some(Box::new(signed));
+                self.actor_at = Instant::now();
+                Ok(())
+            }
+            Ok(None) => {
+                let _ = self
+                    .error(
+                        ErrorCode::Unauthenticated,
+                        "your session has ended",
+                        None,
+                        None,
+                    )
+                    .await;
+                Err(Closed)
+            }
+            // The database is briefly unreachable: keep what we knew.
+            Err(_) => Ok(()),
+        }
+    }
+
+    async fn handle_text(&mut self, text: &str) -> Result<(), Closed> {
+        let msg: ClientMsg = match serde_json::from_str(text) {
+            Ok(m) => m,
+            Err(e) => {
+                return self
+                    .error(
+                        ErrorCode::BadRequest,
+                        &format!("not a client message: {e}"),
+                        None,
+                        None,
+                    )
+                    .await
+            }
+        };
+        match msg {
+            ClientMsg::Ping { nonce } => self.send(&ServerMsg::Pong { nonce }).await,
+            ClientMsg::Subscribe { rooms } => {
+                if rooms.len() > MAX_ROOMS_PER_FRAME {
+                    return self
+                        .error(
+                            ErrorCode::BadRequest,
+                            "at most 100 rooms per subscribe",
+                            None,
+                            None,
+                        )
+                        .await;
+                }
+                for cursor in rooms {
+                    self.subscribe(cursor).await?;
+                }
+                Ok(())
+            }
+            ClientMsg::Unsubscribe { rooms } => {
+                for room in rooms {
+                    if self.rooms.remove(&room.0).is_some() {
+                        self.state
+                            .realtime
+                            .hub()
+                            .unsubscribe(self.id, Channel::Room(room.0));
+                    }
+                }
+                Ok(())
+            }
+            ClientMsg::Send {
+                room,
+                client_msg_id,
+                text,
+                reply_to,
+            } => {
+                self.send_message(room, client_msg_id, text, reply_to.map(|m| m.0))
+                    .await
+            }
+            ClientMsg::Edit {
+                room,
+                message,
+                text,
+            } => {
+                let actor = self.actor().await?;
+                let now = Utc::now().naive_utc();
+                let r = self
+                    .state
+                    .db
+                    .run(move |conn| crate::chat::edit(conn, &actor, room.0, message.0, &text, now))
+                    .await;
+                self.publish_or_error(room, r).await
+            }
+            ClientMsg::Delete { room, message } => {
+                let actor = self.actor().await?;
+                let now = Utc::now().naive_utc();
+                let r = self
+                    .state
+                    .db
+                    .run(move |conn| crate::chat::delete(conn, &actor, room.0, message.0, now))
+                    .await;
+                self.publish_or_error(room, r).await
+            }
+            ClientMsg::Typing { room } => {
+                let Some(sub) = self.rooms.get_mut(&room.0) else {
+                    return self
+                        .error(
+                            ErrorCode::NotFound,
+                            "subscribe to the room first",
+                            Some(room),
+                            None,
+                        )
+                        .await;
+                };
+                if !sub.can_send || sub.typed_at.is_some_and(|t| t.elapsed() < TYPING_EVERY) {
+                    return Ok(());
+                }
+                sub.typed_at = Some(Instant::now());
+                let user = self.actor.principal().map(|p| UserRef {
+                    id: p.id,
+                    display_name: p.display_name.clone(),
+                });
+                if let Some(user) = user {
+                    self.state
+                        .realtime
+                        .publish(Channel::Room(room.0), ServerMsg::Typing { room, user });
+                }
+                Ok(())
+            }
+            ClientMsg::Read { room, seq } => {
+                let actor = self.actor().await?;
+                let now = Utc::now().naive_utc();
+                let r = self
+                    .state
+                    .db
+                    .run(move |conn| crate::chat::mark_read(conn, &actor, room.0, seq, now))
+                    .await;
+                self.publish_or_error(room, r).await
+            }
+        }
+    }
+
+    async fn publish_or_error(
+        &mut self,
+        room: RoomId,
+        r: AppResult<ServerMsg>,
+    ) -> Result<(), Closed> {
+        match r {
+            Ok(event) => {
+                self.state.realtime.publish(Channel::Room(room.0), event);
+                Ok(())
+            }
+            Err(e) => self.app_error(e, Some(room), None).await,
+        }
+    }
+
+    async fn send_message(
+        &mut self,
+        room: RoomId,
+        client_msg_id: String,
+        text: String,
+        reply_to: Option<i64>,
+    ) -> Result<(), Closed> {
+        let actor = self.actor().await?;
+        let user = actor.principal().map(|p| p.id.0).unwrap_or_default();
+        if let Err(wait) = self.state.realtime.take_send_token(user) {
+            return self
+                .error(
+                    ErrorCode::RateLimited,
+                    &format!("too many messages: wait {wait} s"),
+                    Some(room),
+                    Some(client_msg_id),
+                )
+                .await;
+        }
+        let now = Utc::now().naive_utc();
+        let id = client_msg_id.clone();
+        let r = self
+            .state
+            .db
+            .run(move |conn| crate::chat::send(conn, &actor, room.0, &id, &text, reply_to, now))
+            .await;
+        match r {
+            Ok(sent) => {
+                self.send(&ServerMsg::Ack {
+                    client_msg_id,
+                    room,
+                    seq: sent.message.seq,
+                    message: sent.message.id,
+                })
+                .await?;
+                if let Some(event) = sent.event {
+                    self.state.realtime.publish(Channel::Room(room.0), event);
+                }
+                Ok(())
+            }
+            Err(e) => self.app_error(e, Some(room), Some(client_msg_id)).await,
+        }
+    }
+
+    async fn subscribe(&mut self, cursor: RoomCursor) -> Result<(), Closed> {
+        let room = cursor.room;
+        let actor = self.actor().await?;
+        let now = Utc::now().naive_utc();
+        let rid = room.0;
+        let allowed = self
+            .state
+            .db
+            .run(move |conn| {
+                let (_, c) = crate::chat::load_readable(conn, &actor, rid, now)?;
+                Ok(room_abilities(&actor, &c).send)
+            })
+            .await;
+        let can_send = match allowed {
+            Ok(s) => s,
+            Err(e) => return self.app_error(e, Some(room), None).await,
+        };
+        // Listen first, read second: what commits in between comes both ways, is sent once.
+        self.state
+            .realtime
+            .hub()
+            .subscribe(self.id, Channel::Room(rid));
+        let after = cursor.last_seq.unwrap_or(i64::MAX);
+        let read = self
+            .state
+            .db
+            .run(move |conn| crate::chat::events_after(conn, rid, after))
+            .await;
+        let crate::chat::Replay { last, from, events } = match read {
+            Ok(r) => r,
+            Err(e) => {
+                self.state
+                    .realtime
+                    .hub()
+                    .unsubscribe(self.id, Channel::Room(rid));
+                return self.app_error(e, Some(room), None).await;
+            }
+        };
+        let online = self.state.realtime.hub().online(rid);
+        self.send(&ServerMsg::Subscribed {
+            room,
+            last_seq: last,
+            after: from,
+            truncated: cursor.last_seq.is_some_and(|c| c < from),
+            online,
+        })
+        .await?;
+        let mut delivered = from;
+        for (seq, payload) in events {
+            self.send_frame(&payload).await?;
+            delivered = seq;
+        }
+        let prior = self.rooms.insert(
+            rid,
+            Sub {
+                delivered,
+                pending: BTreeMap::new(),
+                gap_since: None,
+                can_send,
+                typed_at: None,
+            },
+        );
+        // A second subscribe resumes from the client's cursor: keep nothing of the first.
+        drop(prior);
+        Ok(())
+    }
+
+    async fn handle_out(&mut self, out: Out) -> Result<(), Closed> {
+        match out {
+            Out::Frame { room, frame } => {
+                // Queued before the socket left the room: not for it any more.
+                if room.is_some_and(|r| !self.rooms.contains_key(&r)) {
+                    return Ok(());
+                }
+                self.send_frame(&frame).await
+            }
+            Out::Event { room, seq, frame } => {
+                let Some(sub) = self.rooms.get_mut(&room) else {
+                    return Ok(());
+                };
+                if seq <= sub.delivered {
+                    return Ok(());
+                }
+                if seq > sub.delivered + 1 {
+                    sub.pending.insert(seq, frame);
+                    sub.gap_since.get_or_insert_with(Instant::now);
+                    return Ok(());
+                }
+                sub.delivered = seq;
+                self.send_frame(&frame).await?;
+                self.drain(room).await
+            }
+            Out::Gap { room, seq } => {
+                let behind = self.rooms.get(&room).is_some_and(|s| s.delivered < seq);
+                if behind {
+                    self.fill(room).await
+                } else {
+                    Ok(())
+                }
+            }
+        }
+    }
+
+    /// Sends buffered events that are next in line.
+    async fn drain(&mut self, room: i64) -> Result<(), Closed> {
+        loop {
+            let Some(sub) = self.rooms.get_mut(&room) else {
+                return Ok(());
+            };
+            while sub
+                .pending
+                .first_key_value()
+                .is_some_and(|(s, _)| *s <= sub.delivered)
+            {
+                sub.pending.pop_first();
+            }
+            let next = sub.delivered + 1;
+            match sub.pending.remove(&next) {
+                Some(frame) => {
+                    sub.delivered = next;
+                    self.send_frame(&frame).await?;
+                }
+                None => {
+                    if sub.pending.is_empty() {
+                        sub.gap_since = None;
+                    }
+                    return Ok(());
+                }
+            }
+        }
+    }
+
+    /// Reads what the socket missed in a room from the database.
+    async fn fill(&mut self, room: i64) -> Result<(), Closed> {
+        let Some(after) = self.rooms.get(&room).map(|s| s.delivered) else {
+            return Ok(());
+        };
+        let read = self
+            .state
+            .db
+            .run(move |conn| crate::chat::events_after(conn, room, after))
+            .await;
+        let Ok(crate::chat::Replay { events, .. }) = read else {
+            return Ok(());
+        };
+        for (seq, payload) in events {
+            let Some(sub) = self.rooms.get_mut(&room) else {
+                return Ok(());
+            };
+            if seq <= sub.delivered {
+                continue;
+            }
+            sub.delivered = seq;
+            self.send_frame(&payload).await?;
+        }
+        if let Some(sub) = self.rooms.get_mut(&room) {
+            sub.gap_since = None;
+        }
+        self.drain(room).await?;
+        if let Some(sub) = self.rooms.get_mut(&room) {
+            if !sub.pending.is_empty() {
+                sub.gap_since = Some(Instant::now());
+            }
+        }
+        Ok(())
+    }
+
+    /// The person's rights may have changed: re-read the session, authorize every room again,
+    /// and leave those no longer readable.
+    async fn recheck(&mut self) -> Result<(), Closed> {
+        self.refresh_actor().await?;
+        let actor = self.actor.clone();
+        let rooms: Vec<i64> = self.rooms.keys().copied().collect();
+        let now = Utc::now().naive_utc();
+        let verdicts = self
+            .state
+            .db
+            .run(move |conn| {
+                let mut out = Vec::with_capacity(rooms.len());
+                for room in rooms {
+                    let v = match crate::chat::get_row(conn, room)? {
+                        Some(row) => {
+                            let c = crate::chat::ctx_of(conn, &actor, &row, now)?;
+                            crate::auth::policy::authorize(&actor, &Action::ReadRoom(c))
+                                .ok()
+                                .map(|_| room_abilities(&actor, &c).send)
+                        }
+                        None => None,
+                    };
+                    out.push((room, v));
+                }
+                Ok(out)
+            })
+            .await;
+        let Ok(verdicts) = verdicts else {
+            return Ok(());
+        };
+        for (room, verdict) in verdicts {
+            match verdict {
+                Some(can_send) => {
+                    if let Some(sub) = self.rooms.get_mut(&room) {
+                        sub.can_send = can_send;
+                    }
+                }
+                None => {
+                    self.rooms.remove(&room);
+                    self.state
+                        .realtime
+                        .hub()
+                        .unsubscribe(self.id, Channel::Room(room));
+                    self.send(&ServerMsg::Removed { room: RoomId(room) })
+                        .await?;
+                }
+            }
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::same_origin;
+
+    #[test]
+    fn origins_match_by_scheme_host_and_port() {
+        assert!(same_origin("http://127.0.0.1", "http://127.0.0.1"));
+        assert!(same_origin(
+            "https://Cortile.example.org",
+            "https://cortile.example.org"
+        ));
+        assert!(same_origin(
+            "https://cortile.example.org:443",
+            "https://cortile.example.org"
+        ));
+        assert!(!same_origin(
+            "http://cortile.example.org",
+            "https://cortile.example.org"
+        ));
+        assert!(!same_origin(
+            "https://evil.example",
+            "https://cortile.example.org"
+        ));
+        assert!(!same_origin(
+            "http://127.0.0.1:9000",
+            "http://127.0.0.1:8080"
+        ));
+        assert!(!same_origin("", "http://127.0.0.1"));
+        assert!(!same_origin("null", "http://127.0.0.1"));
+    }
+}
