@@ -1,0 +1,2 @@
+DROP INDEX open311_requests_key;
+DROP INDEX reports_due;
