@@ -43,6 +43,10 @@ Configuration (environment variables):
   CORTILE_IO_URL, CORTILE_IO_API_KEY  app IO messages (IO's API and the service's key);
                            unset: no IO messages
   CORTILE_OUTBOX_POLL_MS   how often due deliveries are looked for [default: 5000]
+  CORTILE_MAINTENANCE_AUTOCLOSE_EVERY_S  how often resolved reports left without an answer
+                           for 14 days are closed, in seconds [default: 600]
+  CORTILE_OPEN311_MAX_PER_HOUR  reports one Open311 partner key may submit in an hour
+                           [default: 120]
   CORTILE_OIDC_FISCAL_CODE_CLAIM  claim holding the fiscal code
                            [default: https://attributes.eid.gov.it/fiscal_number]
 
@@ -212,6 +216,11 @@ pub struct Config {
     pub outbox_poll: std::time::Duration,
     /// The hour (UTC, 0–23) at which daily digests are composed (`CORTILE_DIGEST_HOUR`).
     pub digest_hour: u32,
+    /// How often resolved reports without an answer are closed
+    /// (`CORTILE_MAINTENANCE_AUTOCLOSE_EVERY_S`).
+    pub maintenance_autoclose_every: std::time::Duration,
+    /// Reports one Open311 partner key may submit in an hour (`CORTILE_OPEN311_MAX_PER_HOUR`).
+    pub open311_max_per_hour: i64,
 }
 
 impl Config {
@@ -345,6 +354,30 @@ impl Config {
                 }
             },
         };
+        let maintenance_autoclose_every = match get("CORTILE_MAINTENANCE_AUTOCLOSE_EVERY_S") {
+            None => std::time::Duration::from_secs(600),
+            Some(raw) => match raw.trim().parse::<u64>() {
+                Ok(s @ 1..=86_400) => std::time::Duration::from_secs(s),
+                _ => {
+                    return Err(ConfigError::new(
+                        "CORTILE_MAINTENANCE_AUTOCLOSE_EVERY_S",
+                        format!("{raw:?} is not a number of seconds from 1 to 86400"),
+                    ))
+                }
+            },
+        };
+        let open311_max_per_hour = match get("CORTILE_OPEN311_MAX_PER_HOUR") {
+            None => 120,
+            Some(raw) => match raw.trim().parse::<i64>() {
+                Ok(n @ 1..=100_000) => n,
+                _ => {
+                    return Err(ConfigError::new(
+                        "CORTILE_OPEN311_MAX_PER_HOUR",
+                        format!("{raw:?} is not a number from 1 to 100000"),
+                    ))
+                }
+            },
+        };
 
         Ok(Config {
             database,
@@ -364,6 +397,8 @@ impl Config {
             io,
             outbox_poll,
             digest_hour,
+            maintenance_autoclose_every,
+            open311_max_per_hour,
         })
     }
 
@@ -388,6 +423,8 @@ impl Config {
             io: None,
             outbox_poll: std::time::Duration::from_millis(100),
             digest_hour: 6,
+            maintenance_autoclose_every: std::time::Duration::from_secs(600),
+            open311_max_per_hour: 120,
         }
     }
 
@@ -500,6 +537,26 @@ mod tests {
     }
 
     #[test]
+    fn maintenance_settings_have_defaults_and_are_read() {
+        let c = config(&[]).expect("defaults");
+        assert_eq!(
+            c.maintenance_autoclose_every,
+            std::time::Duration::from_secs(600)
+        );
+        assert_eq!(c.open311_max_per_hour, 120);
+        let c = config(&[
+            ("CORTILE_MAINTENANCE_AUTOCLOSE_EVERY_S", " 30 "),
+            ("CORTILE_OPEN311_MAX_PER_HOUR", "5"),
+        ])
+        .expect("set");
+        assert_eq!(
+            c.maintenance_autoclose_every,
+            std::time::Duration::from_secs(30)
+        );
+        assert_eq!(c.open311_max_per_hour, 5);
+    }
+
+    #[test]
     fn data_dir_moves_the_default_database() {
         let c = config(&[("CORTILE_DATA_DIR", "/srv/cortile")]).expect("config");
         assert_eq!(
@@ -554,6 +611,18 @@ mod tests {
                 "CORTILE_MAP_TILES",
             ),
             (vec![("CORTILE_LOG", "cortile=loud")], "CORTILE_LOG"),
+            (
+                vec![("CORTILE_MAINTENANCE_AUTOCLOSE_EVERY_S", "0")],
+                "CORTILE_MAINTENANCE_AUTOCLOSE_EVERY_S",
+            ),
+            (
+                vec![("CORTILE_MAINTENANCE_AUTOCLOSE_EVERY_S", "ten")],
+                "CORTILE_MAINTENANCE_AUTOCLOSE_EVERY_S",
+            ),
+            (
+                vec![("CORTILE_OPEN311_MAX_PER_HOUR", "-1")],
+                "CORTILE_OPEN311_MAX_PER_HOUR",
+            ),
         ] {
             let e = config(&vars).expect_err("must fail");
             assert_eq!(e.setting, setting, "{e}");

@@ -370,3 +370,101 @@ fn user_create_from_the_command_line() {
     );
     std::fs::remove_dir_all(dir).ok();
 }
+
+/// `open311-key create` prints the key once (stdout, the key alone) and stores only its
+/// digest; a second key for the same partner is refused; `revoke` revokes it once.
+fn open311_keys(database_url: &str, data_dir: &PathBuf) {
+    use cortile::db::schema::open311_keys;
+    use diesel::prelude::*;
+    let run = |args: &[&str]| {
+        cortile()
+            .env("DATABASE_URL", database_url)
+            .env("CORTILE_DATA_DIR", data_dir)
+            .args(args)
+            .output()
+            .expect("run")
+    };
+    let out = run(&["migrate"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let out = run(&["open311-key", "create", "--name", "Comune di Milano"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
+    let key = stdout.trim();
+    assert_eq!(
+        stdout.lines().count(),
+        1,
+        "the key alone on stdout: {stdout}"
+    );
+    assert!(key.len() >= 32, "a long random key: {key}");
+    assert!(stderr(&out).contains("only time"), "{}", stderr(&out));
+
+    let url = cortile::config::DatabaseUrl::parse(database_url).expect("url");
+    let mut conn = cortile::db::Manager::new(url).open().expect("connect");
+    let stored: Vec<(String, String, Option<chrono::NaiveDateTime>)> = open311_keys::table
+        .select((
+            open311_keys::name,
+            open311_keys::key_hash,
+            open311_keys::revoked_at,
+        ))
+        .load(&mut conn)
+        .expect("keys");
+    assert_eq!(stored.len(), 1);
+    assert_eq!(stored[0].0, "Comune di Milano");
+    assert_eq!(
+        stored[0].1,
+        cortile::open311::key_hash(key),
+        "only the digest"
+    );
+    assert_ne!(stored[0].1, key);
+    assert!(stored[0].2.is_none());
+
+    let out = run(&["open311-key", "create", "--name", "Comune di Milano"]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        stderr(&out).contains("already has a key"),
+        "{}",
+        stderr(&out)
+    );
+    assert!(out.stdout.is_empty(), "no key printed on failure");
+
+    let out = run(&["open311-key", "revoke", "--name", "Comune di Milano"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(String::from_utf8_lossy(&out.stdout).contains("revoked"));
+    let revoked: Option<chrono::NaiveDateTime> = open311_keys::table
+        .select(open311_keys::revoked_at)
+        .first(&mut conn)
+        .expect("key");
+    assert!(revoked.is_some());
+    let out = run(&["open311-key", "revoke", "--name", "Comune di Milano"]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(stderr(&out).contains("no live key"), "{}", stderr(&out));
+    let out = run(&["open311-key", "revoke", "--name", "Nessuno"]);
+    assert_eq!(out.status.code(), Some(1));
+    // A name is required.
+    let out = run(&["open311-key", "create"]);
+    assert_eq!(out.status.code(), Some(2), "usage error: {}", stderr(&out));
+}
+
+#[test]
+fn open311_keys_on_sqlite() {
+    let dir = temp_dir();
+    open311_keys(&format!("sqlite://{}/cortile.db", dir.display()), &dir);
+    std::fs::remove_dir_all(dir).ok();
+}
+
+#[test]
+fn open311_keys_on_postgres() {
+    let base = std::env::var("CORTILE_TEST_POSTGRES")
+        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432".into());
+    let name = format!("cortile_cli_{}", uuid::Uuid::new_v4().simple());
+    let mut admin = PgConnection::establish(&format!("{base}/postgres")).expect("PostgreSQL");
+    admin
+        .batch_execute(&format!("CREATE DATABASE {name}"))
+        .expect("create");
+    let dir = temp_dir();
+    open311_keys(&format!("{base}/{name}"), &dir);
+    admin
+        .batch_execute(&format!("DROP DATABASE {name} WITH (FORCE)"))
+        .expect("drop");
+    std::fs::remove_dir_all(dir).ok();
+}

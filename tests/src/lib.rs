@@ -20,6 +20,7 @@ use diesel::{Connection, PgConnection};
 use serde::de::DeserializeOwned;
 
 pub use cortile::registry::demo_export as export;
+pub mod bench;
 pub mod images;
 pub mod io_server;
 pub mod ledger;

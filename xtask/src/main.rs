@@ -3,7 +3,8 @@
 //! - `cargo xtask run`   build the web app and the server, start it with demo data on :8080
 //! - `cargo xtask test`  every test: unit, integration on SQLite and PostgreSQL, browser journeys
 //! - `cargo xtask dist`  release binary and optimised web bundle, without running them
-//! - `cargo xtask bench` the benchmarks (estates API, registry import, feed, time bank ledger), release build, both databases
+//! - `cargo xtask bench` the benchmarks (estates API, registry import, feed, time bank ledger,
+//!   maintenance queue and board), release build, both databases
 //!
 //! `test` installs or starts what it needs (the wasm target, npm packages, also those of the test
 //! OpenID provider, a PostgreSQL server, Chromium and chromedriver) or stops at once with one line
@@ -24,7 +25,8 @@ commands:
   test    run every test (unit, integration on SQLite and PostgreSQL, browser journeys)
   dist    build the release binary (target/release/cortile) and the web app (dist/)
   web     build only the web app (debug) into dist/, for working on the front end
-  bench   run the benchmarks (estates API, registry import, feed, time bank ledger) on SQLite and PostgreSQL";
+  bench   run the benchmarks (estates API, registry import, feed, time bank ledger, maintenance
+          queue and board) on SQLite and PostgreSQL";
 
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
@@ -224,6 +226,7 @@ fn bench(root: &Path, extra: &[String]) -> Result<()> {
         "bench-import",
         "bench-feed",
         "bench-ledger",
+        "bench-maintenance",
     ] {
         let mut cmd = cargo();
         cmd.args([

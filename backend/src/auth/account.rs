@@ -393,6 +393,7 @@ pub fn export(
     let my_profile = crate::communities::targeting::profiles_of(conn, &[me_id])?.remove(&me_id);
     let content = my_content(conn, me_id)?;
     let notification_settings = crate::notifications::settings_of(conn, me_id)?;
+    let maintenance = crate::maintenance::reports::export_of(conn, me_id)?;
     Ok(json!({
         "generated_at": utc(now),
         "profile": my_profile,
@@ -412,6 +413,7 @@ pub fn export(
         "posts": content.0,
         "comments": content.1,
         "photos": content.2,
+        "maintenance": maintenance,
     }))
 }
 

@@ -3,7 +3,7 @@
 //! At most [`MAX_FAILURES_PER_USER`] failed logins per username and [`MAX_FAILURES_PER_IP`] per
 //! address within [`WINDOW`]; failures before the username's last successful login do not count.
 //! Beyond that, login answers 429 with `Retry-After` until the oldest counted failure leaves the
-//! window.
+//! window. [`wait_for`] is that window, also used for Open311 partner keys.
 
 use chrono::{Duration, NaiveDateTime};
 use diesel::prelude::*;
@@ -38,12 +38,7 @@ pub fn retry_after(
         .limit(MAX_FAILURES_PER_USER)
         .select(login_attempts::at)
         .load(conn)?;
-    let wait = |times: &[NaiveDateTime], max: i64| -> Option<i64> {
-        (times.len() as i64 >= max)
-            .then(|| times.last().copied())
-            .flatten()
-            .map(|oldest| (oldest + WINDOW - now).num_seconds().max(1))
-    };
+    let wait = |times: &[NaiveDateTime], max: i64| wait_for(times, max, WINDOW, now);
     if let Some(secs) = wait(&user_failures, MAX_FAILURES_PER_USER) {
         return Ok(Some(secs));
     }
@@ -56,6 +51,22 @@ pub fn retry_after(
         .select(login_attempts::at)
         .load(conn)?;
     Ok(wait(&ip_failures, MAX_FAILURES_PER_IP))
+}
+
+/// The sliding window shared by the database rate limits (failed logins here, Open311
+/// submissions per partner key): given the times of the latest counted events, newest first
+/// (at most `max` of them, those within `window`), the seconds to wait until the oldest leaves
+/// the window when `max` are already counted; `None` when one more is allowed.
+pub fn wait_for(
+    latest: &[NaiveDateTime],
+    max: i64,
+    window: Duration,
+    now: NaiveDateTime,
+) -> Option<i64> {
+    (latest.len() as i64 >= max)
+        .then(|| latest.last().copied())
+        .flatten()
+        .map(|oldest| (oldest + window - now).num_seconds().max(1))
 }
 
 pub fn record(
@@ -77,4 +88,21 @@ pub fn record(
     diesel::delete(login_attempts::table.filter(login_attempts::at.lt(now - Duration::days(1))))
         .execute(conn)?;
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_window_opens_when_the_oldest_counted_event_leaves_it() {
+        let now = chrono::DateTime::UNIX_EPOCH.naive_utc() + Duration::days(1);
+        let window = Duration::minutes(60);
+        let times = [now - Duration::minutes(1), now - Duration::minutes(50)];
+        assert_eq!(wait_for(&times, 3, window, now), None);
+        assert_eq!(wait_for(&times, 2, window, now), Some(600));
+        assert_eq!(wait_for(&[], 1, window, now), None);
+        // Never "wait 0 seconds".
+        assert_eq!(wait_for(&[now - window], 1, window, now), Some(1));
+    }
 }

@@ -230,7 +230,7 @@ impl Application {
                 std::time::Duration::from_secs(60),
             );
         }
-        crate::maintenance::spawn_auto_close(db.clone(), std::time::Duration::from_secs(600));
+        crate::maintenance::spawn_auto_close(db.clone(), config.maintenance_autoclose_every);
         crate::outbox::spawn_worker(
             db.clone(),
             crate::outbox::Adapters { email, io },

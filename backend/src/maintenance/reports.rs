@@ -1399,3 +1399,166 @@ pub fn auto_close(conn: &mut DbConn, now: NaiveDateTime) -> AppResult<usize> {
     }
     Ok(closed)
 }
+
+/// A person's maintenance data for their GDPR export: the reports they made (with the steps
+/// of each, without who took them unless it was the person, and their rating), the reports
+/// they said "me too" on, their public comments on reports and their ratings of works. Never
+/// others' comments, internal notes (not even the person's own, as staff), nor reports an
+/// operator wrote for someone else.
+pub fn export_of(conn: &mut DbConn, me: i64) -> AppResult<serde_json::Value> {
+    use crate::db::schema::planned_work_ratings;
+    #[allow(clippy::type_complexity)]
+    let mine: Vec<(
+        i64,
+        String,
+        String,
+        i64,
+        Option<i64>,
+        Option<i64>,
+        Option<String>,
+        String,
+        bool,
+        bool,
+        String,
+        Option<String>,
+        NaiveDateTime,
+    )> = reports::table
+        .filter(reports::reporter_id.eq(me))
+        .order(reports::id)
+        .select((
+            reports::id,
+            reports::category,
+            reports::place,
+            reports::estate_id,
+            reports::building_id,
+            reports::unit_id,
+            reports::staircase,
+            reports::description_md,
+            reports::blocks_access,
+            reports::danger,
+            reports::status,
+            reports::status_note,
+            reports::created_at,
+        ))
+        .load(conn)?;
+    let ids: Vec<i64> = mine.iter().map(|r| r.0).collect();
+    let mut steps: HashMap<i64, Vec<serde_json::Value>> = HashMap::new();
+    for (report, from, to, by, reason, scheduled, at) in report_status_history::table
+        .filter(report_status_history::report_id.eq_any(&ids))
+        .order(report_status_history::id)
+        .select((
+            report_status_history::report_id,
+            report_status_history::from_status,
+            report_status_history::to_status,
+            report_status_history::by_user_id,
+            report_status_history::reason,
+            report_status_history::scheduled_for,
+            report_status_history::at,
+        ))
+        .load::<(
+            i64,
+            Option<String>,
+            String,
+            Option<i64>,
+            Option<String>,
+            Option<chrono::NaiveDate>,
+            NaiveDateTime,
+        )>(conn)?
+    {
+        steps.entry(report).or_default().push(json!({
+            "from": from, "to": to, "by_you": by == Some(me), "reason": reason,
+            "scheduled_for": scheduled, "at": utc(at),
+        }));
+    }
+    let ratings: HashMap<i64, serde_json::Value> = report_ratings::table
+        .filter(report_ratings::report_id.eq_any(&ids))
+        .select((
+            report_ratings::report_id,
+            report_ratings::rating,
+            report_ratings::comment,
+            report_ratings::created_at,
+        ))
+        .load::<(i64, i32, Option<String>, NaiveDateTime)>(conn)?
+        .into_iter()
+        .map(|(report, rating, comment, at)| {
+            (
+                report,
+                json!({"rating": rating, "comment": comment, "at": utc(at)}),
+            )
+        })
+        .collect();
+    let reports_: Vec<serde_json::Value> = mine
+        .into_iter()
+        .map(
+            |(
+                id,
+                category,
+                place,
+                estate,
+                building,
+                unit,
+                staircase,
+                description,
+                blocks,
+                danger,
+                status,
+                note,
+                at,
+            )| {
+                json!({
+                    "id": id, "category": category, "place": place, "estate_id": estate,
+                    "building_id": building, "unit_id": unit, "staircase": staircase,
+                    "description": description, "blocks_access": blocks, "danger": danger,
+                    "status": status, "status_note": note, "created_at": utc(at),
+                    "history": steps.remove(&id).unwrap_or_default(),
+                    "rating": ratings.get(&id),
+                })
+            },
+        )
+        .collect();
+    let supported: Vec<serde_json::Value> = report_supporters::table
+        .filter(report_supporters::user_id.eq(me))
+        .order(report_supporters::id)
+        .select((report_supporters::report_id, report_supporters::created_at))
+        .load::<(i64, NaiveDateTime)>(conn)?
+        .into_iter()
+        .map(|(report, at)| json!({"report_id": report, "at": utc(at)}))
+        .collect();
+    let comments: Vec<serde_json::Value> = report_comments::table
+        .filter(report_comments::author_id.eq(me))
+        .filter(report_comments::visibility.eq(Visibility::Public.as_str()))
+        .order(report_comments::id)
+        .select((
+            report_comments::id,
+            report_comments::report_id,
+            report_comments::body_md,
+            report_comments::created_at,
+        ))
+        .load::<(i64, i64, String, NaiveDateTime)>(conn)?
+        .into_iter()
+        .map(|(id, report, body, at)| {
+            json!({"id": id, "report_id": report, "body": body, "created_at": utc(at)})
+        })
+        .collect();
+    let works: Vec<serde_json::Value> = planned_work_ratings::table
+        .filter(planned_work_ratings::user_id.eq(me))
+        .order(planned_work_ratings::id)
+        .select((
+            planned_work_ratings::works_id,
+            planned_work_ratings::rating,
+            planned_work_ratings::comment,
+            planned_work_ratings::created_at,
+        ))
+        .load::<(i64, i32, Option<String>, NaiveDateTime)>(conn)?
+        .into_iter()
+        .map(|(works, rating, comment, at)| {
+            json!({"works_id": works, "rating": rating, "comment": comment, "at": utc(at)})
+        })
+        .collect();
+    Ok(json!({
+        "reports": reports_,
+        "supported_reports": supported,
+        "report_comments": comments,
+        "works_ratings": works,
+    }))
+}

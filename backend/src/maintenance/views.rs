@@ -493,7 +493,13 @@ pub fn queue(
     }
     match f.status {
         Some(None) => q = q.filter(reports::is_open.eq(true)),
-        Some(Some(s)) => q = q.filter(reports::status.eq(s.as_str())),
+        // `is_open` follows from the status; saying it lets the queue's indexes, which start
+        // with it, serve the order.
+        Some(Some(s)) => {
+            q = q
+                .filter(reports::status.eq(s.as_str()))
+                .filter(reports::is_open.eq(s.is_open()))
+        }
         None => {}
     }
     if let Some(e) = f.estate_id {

@@ -41,6 +41,8 @@ use crate::maintenance::round_point;
 pub struct Open311Error {
     pub code: u16,
     pub description: String,
+    /// Seconds to wait before trying again (sent as `Retry-After` with a 429).
+    pub retry_after: Option<i64>,
 }
 
 impl Open311Error {
@@ -48,7 +50,37 @@ impl Open311Error {
         Open311Error {
             code,
             description: description.into(),
+            retry_after: None,
         }
+    }
+
+    pub fn rate_limited(seconds: i64) -> Self {
+        Open311Error {
+            retry_after: Some(seconds),
+            ..Open311Error::new(
+                429,
+                format!("too many requests with this api_key: try again in {seconds} s"),
+            )
+        }
+    }
+}
+
+/// The window of the per-key limit on submissions (`Config::open311_max_per_hour`).
+pub const SUBMIT_WINDOW: chrono::Duration = chrono::Duration::hours(1);
+
+/// Refuses a submission when the partner's key already submitted `max` in the last hour
+/// (counted from `open311_requests`, so every process sees the same count).
+fn rate_limit(conn: &mut DbConn, key: i64, max: i64, now: NaiveDateTime) -> Open311Result<()> {
+    let latest: Vec<NaiveDateTime> = open311_requests::table
+        .filter(open311_requests::key_id.eq(key))
+        .filter(open311_requests::created_at.gt(now - SUBMIT_WINDOW))
+        .order(open311_requests::created_at.desc())
+        .limit(max)
+        .select(open311_requests::created_at)
+        .load(conn)?;
+    match crate::auth::ratelimit::wait_for(&latest, max, SUBMIT_WINDOW, now) {
+        Some(seconds) => Err(Open311Error::rate_limited(seconds)),
+        None => Ok(()),
     }
 }
 
@@ -462,9 +494,11 @@ pub struct Submitted {
 }
 
 /// `POST requests.json`: a partner submits a report at a point.
+/// `max_per_hour`: the submissions a key may make in [`SUBMIT_WINDOW`]; beyond, a 429.
 pub fn submit(
     conn: &mut DbConn,
     form: &HashMap<String, String>,
+    max_per_hour: i64,
     now: NaiveDateTime,
 ) -> Open311Result<Submitted> {
     let get = |k: &str| form.get(k).map(|v| v.trim()).filter(|v| !v.is_empty());
@@ -548,8 +582,10 @@ pub fn submit(
         None => None,
     };
     let token = uuid::Uuid::new_v4().to_string();
-    let id = write_tx(conn, |conn| -> AppResult<i64> {
-        crate::maintenance::reports::insert(
+    // Counted inside the write transaction: on SQLite writers queue, so the count is exact.
+    let id = write_tx(conn, |conn| -> Open311Result<i64> {
+        rate_limit(conn, partner_id, max_per_hour, now)?;
+        Ok(crate::maintenance::reports::insert(
             conn,
             &crate::maintenance::reports::Draft {
                 category,
@@ -569,7 +605,7 @@ pub fn submit(
                 token: Some(token.clone()),
             },
             now,
-        )
+        )?)
     })?;
     Ok(Submitted {
         service_request_id: id.to_string(),

@@ -33,7 +33,11 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
 fn error(e: Open311Error) -> HttpResponse {
     let status = actix_web::http::StatusCode::from_u16(e.code)
         .unwrap_or(actix_web::http::StatusCode::INTERNAL_SERVER_ERROR);
-    HttpResponse::build(status).json(json!([{"code": e.code, "description": e.description}]))
+    let mut res = HttpResponse::build(status);
+    if let Some(seconds) = e.retry_after {
+        res.insert_header(("retry-after", seconds.to_string()));
+    }
+    res.json(json!([{"code": e.code, "description": e.description}]))
 }
 
 fn respond<T: serde::Serialize>(r: Result<T, Open311Error>) -> HttpResponse {
@@ -114,9 +118,10 @@ async fn submit(
 ) -> HttpResponse {
     let form = form.into_inner();
     let now = Utc::now().naive_utc();
+    let max_per_hour = state.config.open311_max_per_hour;
     let result = state
         .db
-        .run(move |conn| Ok(super::submit(conn, &form, now)))
+        .run(move |conn| Ok(super::submit(conn, &form, max_per_hour, now)))
         .await;
     match result {
         Ok(Ok(s)) => HttpResponse::Created().json([s]),

@@ -31,16 +31,13 @@ use cortile::db::schema::{
 };
 use cortile::db::{write_tx, DbConn};
 use cortile::registry::demo::Scale;
+use cortile_tests::bench::{figures, load_average, name, Figures, Rng, Weighted, CHUNK, TX_ROWS};
 use cortile_tests::{Backend, TestApp};
 use diesel::connection::SimpleConnection;
 use diesel::prelude::*;
 
 /// The password of the bench accounts (long enough for the password rules).
 const PASSWORD: &str = "bench-feed-password";
-/// Rows per multi-row INSERT (well under SQLite's and PostgreSQL's parameter limits).
-const CHUNK: usize = 500;
-/// Rows per transaction.
-const TX_ROWS: usize = 10_000;
 /// The goal of issue 4.
 const GOAL_P99_MS: f64 = 50.0;
 
@@ -81,61 +78,6 @@ fn options() -> Options {
         warmup: number("--warmup", 500),
         second_page_every: number("--second-page-every", 4),
         analyze_sqlite: args.iter().any(|a| a == "--analyze-sqlite"),
-    }
-}
-
-/// A small deterministic generator (SplitMix64): the same data on both databases.
-struct Rng(u64);
-
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-        z ^ (z >> 31)
-    }
-
-    /// A number in `0..n` (`n > 0`).
-    fn below(&mut self, n: usize) -> usize {
-        (self.next() % n as u64) as usize
-    }
-
-    /// True with probability `p`.
-    fn chance(&mut self, p: f64) -> bool {
-        (self.next() >> 11) as f64 / (1u64 << 53) as f64 > 1.0 - p
-    }
-}
-
-/// Picks indexes in proportion to weights.
-struct Weighted {
-    cumulative: Vec<u64>,
-}
-
-impl Weighted {
-    fn new(weights: impl IntoIterator<Item = u64>) -> Weighted {
-        let mut total = 0;
-        let cumulative = weights
-            .into_iter()
-            .map(|w| {
-                total += w.max(1);
-                total
-            })
-            .collect();
-        Weighted { cumulative }
-    }
-
-    fn pick(&self, rng: &mut Rng) -> usize {
-        let total = self.cumulative.last().copied().unwrap_or(1);
-        let x = rng.next() % total;
-        self.cumulative.partition_point(|&c| c <= x)
-    }
-}
-
-fn name(backend: Backend) -> &'static str {
-    match backend {
-        Backend::Sqlite => "sqlite",
-        Backend::Postgres => "postgres",
     }
 }
 
@@ -564,35 +506,6 @@ struct Reader {
     base: String,
 }
 
-#[derive(Default, Clone)]
-struct Figures {
-    requests: usize,
-    per_second: f64,
-    p50_ms: f64,
-    p95_ms: f64,
-    p99_ms: f64,
-    max_ms: f64,
-}
-
-fn figures(mut all: Vec<Duration>, elapsed: f64) -> Figures {
-    if all.is_empty() {
-        return Figures::default();
-    }
-    all.sort_unstable();
-    let pct = |p: f64| -> f64 {
-        let i = ((all.len() as f64 * p).ceil() as usize).clamp(1, all.len()) - 1;
-        all[i].as_secs_f64() * 1000.0
-    };
-    Figures {
-        requests: all.len(),
-        per_second: all.len() as f64 / elapsed,
-        p50_ms: pct(0.50),
-        p95_ms: pct(0.95),
-        p99_ms: pct(0.99),
-        max_ms: pct(1.0),
-    }
-}
-
 /// One feed page: latency (until the whole body arrived) and its `next` cursor.
 async fn feed_page(
     reader: &Reader,
@@ -689,13 +602,6 @@ async fn drive(
         empty_pages,
         items,
     })
-}
-
-fn load_average() -> String {
-    std::fs::read_to_string("/proc/loadavg")
-        .ok()
-        .and_then(|s| s.split_whitespace().next().map(str::to_owned))
-        .unwrap_or_else(|| "?".into())
 }
 
 async fn bench(backend: Backend, opts: &Options) -> anyhow::Result<(Seeded, Run)> {

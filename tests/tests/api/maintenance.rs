@@ -618,3 +618,147 @@ people_test!(
         assert_eq!(row, ("urgent".to_owned(), None));
     }
 );
+
+async fn comment(s: &Session, id: i64, body: &str, visibility: &str) {
+    let res = s
+        .post(
+            &format!("/api/v1/maintenance/reports/{id}/comments"),
+            json!({"body": body, "visibility": visibility}),
+        )
+        .await;
+    let _: Value = json_of(res, 201, body).await;
+}
+
+people_test!(
+    async fn my_data_export_holds_my_reports_and_comments_only(app) {
+        let inquilino = app.login("inquilino").await;
+        let vicina = neighbour(app, &inquilino, "vicina").await;
+        let staff = app.login("staff").await;
+        let mine = new_report(&inquilino, json!({"category": "heating", "place": "building",
+            "description": "Termosifoni freddi in tutta la scala"})).await;
+        let id = mine.summary.id;
+        let theirs = new_report(&vicina, json!({"category": "pests", "place": "building",
+            "description": "Topi nelle cantine della vicina"})).await;
+        comment(&inquilino, id, "Anche al terzo piano", "public").await;
+        comment(&inquilino, theirs.summary.id, "Confermo, li ho visti anch'io", "public").await;
+        comment(&vicina, id, "Commento della vicina", "public").await;
+        comment(&staff, id, "Risposta pubblica del tecnico", "public").await;
+        comment(&staff, id, "Nota interna: caldaia da sostituire", "internal").await;
+        let res = status(&staff, id, json!({"to": "acknowledged"})).await;
+        assert_eq!(res.status(), 200);
+
+        let data: Value = inquilino.get_json("/api/v1/me/export").await;
+        let m = &data["maintenance"];
+        let reports_ = m["reports"].as_array().expect("reports");
+        assert_eq!(reports_.len(), 1, "{m}");
+        assert_eq!(reports_[0]["id"], id);
+        assert_eq!(reports_[0]["description"], "Termosifoni freddi in tutta la scala");
+        assert_eq!(reports_[0]["status"], "acknowledged");
+        let steps = reports_[0]["history"].as_array().expect("history");
+        assert_eq!(steps.len(), 2);
+        assert_eq!(steps[0]["by_you"], true);
+        assert_eq!(steps[1]["by_you"], false);
+        let comments: Vec<&str> = m["report_comments"]
+            .as_array()
+            .expect("comments")
+            .iter()
+            .filter_map(|c| c["body"].as_str())
+            .collect();
+        assert_eq!(comments, ["Anche al terzo piano", "Confermo, li ho visti anch'io"]);
+        let text = data.to_string();
+        for other in [
+            "Commento della vicina",
+            "Risposta pubblica del tecnico",
+            "caldaia da sostituire",
+            "Topi nelle cantine",
+        ] {
+            assert!(!text.contains(other), "{other:?} is not the resident's data");
+        }
+
+        // Staff never take away internal notes (they are the manager's, not the person's).
+        let data: Value = staff.get_json("/api/v1/me/export").await;
+        let comments = data["maintenance"]["report_comments"].as_array().expect("comments");
+        assert_eq!(comments.len(), 1, "{comments:?}");
+        assert_eq!(comments[0]["body"], "Risposta pubblica del tecnico");
+
+        // The neighbour's export has her report and comment, not the resident's.
+        let data: Value = vicina.get_json("/api/v1/me/export").await;
+        let m = &data["maintenance"];
+        assert_eq!(m["reports"][0]["id"], theirs.summary.id);
+        assert_eq!(m["reports"].as_array().map(Vec::len), Some(1));
+        assert_eq!(m["report_comments"][0]["body"], "Commento della vicina");
+        assert!(!data.to_string().contains("Termosifoni freddi"));
+    }
+);
+
+/// Open311 submissions are limited per partner key (here 2 an hour), on both databases.
+async fn open311_submissions_are_rate_limited_per_key(backend: cortile_tests::Backend) {
+    use cortile::db::schema::{buildings, open311_requests};
+    let app = TestApp::builder(backend)
+        .configure(|c| c.open311_max_per_hour = 2)
+        .spawn()
+        .await;
+    let mut conn = app.connect();
+    let (lat, lon): (f64, f64) = buildings::table
+        .order(buildings::id)
+        .select((buildings::lat, buildings::lon))
+        .first(&mut conn)
+        .expect("a building");
+    let now = Utc::now().naive_utc();
+    let a = cortile::open311::create_key(&mut conn, "Comune di Milano", now).expect("key a");
+    let b = cortile::open311::create_key(&mut conn, "App Quartiere", now).expect("key b");
+    let post = |key: &str| {
+        app.client
+            .post(app.url("/open311/v2/requests.json"))
+            .form(&[
+                ("api_key", key.to_owned()),
+                ("service_code", "green_areas".to_owned()),
+                ("lat", lat.to_string()),
+                ("long", lon.to_string()),
+                ("description", "Albero caduto sul vialetto".to_owned()),
+            ])
+            .send()
+    };
+    for _ in 0..2 {
+        assert_eq!(post(&a).await.expect("post").status(), 201);
+    }
+    let count = |conn: &mut cortile::db::DbConn| -> i64 {
+        reports::table.count().get_result(conn).expect("count")
+    };
+    let before = count(&mut conn);
+    let res = post(&a).await.expect("post");
+    assert_eq!(res.status(), 429);
+    let wait: i64 = res
+        .headers()
+        .get("retry-after")
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse().ok())
+        .expect("Retry-After in seconds");
+    assert!((1..=3600).contains(&wait), "{wait}");
+    let body: Value = res.json().await.expect("json");
+    assert_eq!(body[0]["code"], 429, "a GeoReport error: {body}");
+    assert!(body[0]["description"].is_string());
+    assert_eq!(count(&mut conn), before, "nothing written");
+    // Another partner's key has its own count.
+    assert_eq!(post(&b).await.expect("post").status(), 201);
+    // An hour later the window has moved on.
+    diesel::update(open311_requests::table)
+        .set(open311_requests::created_at.eq(now - Duration::minutes(61)))
+        .execute(&mut conn)
+        .expect("age the submissions");
+    assert_eq!(post(&a).await.expect("post").status(), 201);
+    drop(conn);
+    app.shutdown().await;
+}
+
+mod open311_rate_limit {
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn sqlite() {
+        super::open311_submissions_are_rate_limited_per_key(cortile_tests::Backend::Sqlite).await;
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn postgres() {
+        super::open311_submissions_are_rate_limited_per_key(cortile_tests::Backend::Postgres).await;
+    }
+}
