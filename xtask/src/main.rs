@@ -3,7 +3,8 @@
 //! - `cargo xtask run`   build the web app and the server, start it with demo data on :8080
 //! - `cargo xtask test`  every test: unit, integration on SQLite and PostgreSQL, browser journeys
 //! - `cargo xtask dist`  release binary and optimised web bundle, without running them
-//! - `cargo xtask bench` the benchmarks (estates API, registry import, feed), release build, both databases
+//! - `cargo xtask bench` the benchmarks (estates API, registry import, feed on both databases;
+//!   realtime sockets on PostgreSQL), release build
 //!
 //! `test` installs or starts what it needs (the wasm target, npm packages, also those of the test
 //! OpenID provider, a PostgreSQL server, Chromium and chromedriver) or stops at once with one line
@@ -24,7 +25,7 @@ commands:
   test    run every test (unit, integration on SQLite and PostgreSQL, browser journeys)
   dist    build the release binary (target/release/cortile) and the web app (dist/)
   web     build only the web app (debug) into dist/, for working on the front end
-  bench   run the benchmarks (estates API, registry import, feed) on SQLite and PostgreSQL";
+  bench   run the benchmarks (estates API, registry import, feed; realtime sockets)";
 
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
@@ -218,8 +219,23 @@ impl TestTotals {
 
 fn bench(root: &Path, extra: &[String]) -> Result<()> {
     let postgres = prereq::postgres(root)?;
+    // bench-realtime runs the real `cortile` binary as separate processes (so that their
+    // memory is measured apart from the clients'): build it first.
+    status(cargo().args([
+        "build",
+        "--release",
+        "--package",
+        "cortile",
+        "--bin",
+        "cortile",
+    ]))?;
     let mut result = Ok(());
-    for bin in ["bench-estates", "bench-import", "bench-feed"] {
+    for bin in [
+        "bench-estates",
+        "bench-import",
+        "bench-feed",
+        "bench-realtime",
+    ] {
         let mut cmd = cargo();
         cmd.args([
             "run",
