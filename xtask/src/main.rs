@@ -4,7 +4,7 @@
 //! - `cargo xtask test`  every test: unit, integration on SQLite and PostgreSQL, browser journeys
 //! - `cargo xtask dist`  release binary and optimised web bundle, without running them
 //! - `cargo xtask bench` the benchmarks (estates API, registry import, feed, time bank ledger,
-//!   maintenance queue and board), release build, both databases
+//!   maintenance queue and board on both databases; realtime sockets on PostgreSQL), release build
 //!
 //! `test` installs or starts what it needs (the wasm target, npm packages, also those of the test
 //! OpenID provider, a PostgreSQL server, Chromium and chromedriver) or stops at once with one line
@@ -26,7 +26,7 @@ commands:
   dist    build the release binary (target/release/cortile) and the web app (dist/)
   web     build only the web app (debug) into dist/, for working on the front end
   bench   run the benchmarks (estates API, registry import, feed, time bank ledger, maintenance
-          queue and board) on SQLite and PostgreSQL";
+          queue and board on SQLite and PostgreSQL; realtime sockets)";
 
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
@@ -220,6 +220,16 @@ impl TestTotals {
 
 fn bench(root: &Path, extra: &[String]) -> Result<()> {
     let postgres = prereq::postgres(root)?;
+    // bench-realtime runs the real `cortile` binary as separate processes (so that their
+    // memory is measured apart from the clients'): build it first.
+    status(cargo().args([
+        "build",
+        "--release",
+        "--package",
+        "cortile",
+        "--bin",
+        "cortile",
+    ]))?;
     let mut result = Ok(());
     for bin in [
         "bench-estates",
@@ -227,6 +237,7 @@ fn bench(root: &Path, extra: &[String]) -> Result<()> {
         "bench-feed",
         "bench-ledger",
         "bench-maintenance",
+        "bench-realtime",
     ] {
         let mut cmd = cargo();
         cmd.args([
