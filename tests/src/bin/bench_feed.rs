@@ -54,22 +54,10 @@ struct Options {
 }
 
 fn options() -> Options {
-    let args: Vec<String> = std::env::args().skip(1).collect();
-    let value = |flag: &str| -> Option<String> {
-        args.iter()
-            .position(|a| a == flag)
-            .and_then(|i| args.get(i + 1).cloned())
-    };
-    let number = |flag: &str, default: usize| -> usize {
-        value(flag).and_then(|v| v.parse().ok()).unwrap_or(default)
-    };
-    let backends = match value("--backend").as_deref() {
-        Some("sqlite") => vec![Backend::Sqlite],
-        Some("postgres") => vec![Backend::Postgres],
-        _ => vec![Backend::Sqlite, Backend::Postgres],
-    };
+    let args = cortile_tests::bench::Args::from_env();
+    let number = |flag: &str, default: usize| args.number(flag, default);
     Options {
-        backends,
+        backends: args.backends(),
         accounts: number("--accounts", 3000).max(1),
         posts: number("--posts", 100_000),
         sessions: number("--sessions", 256).max(1),
@@ -77,7 +65,7 @@ fn options() -> Options {
         requests: number("--requests", 5000).max(1),
         warmup: number("--warmup", 500),
         second_page_every: number("--second-page-every", 4),
-        analyze_sqlite: args.iter().any(|a| a == "--analyze-sqlite"),
+        analyze_sqlite: args.flag("--analyze-sqlite"),
     }
 }
 

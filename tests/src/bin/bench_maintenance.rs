@@ -55,30 +55,18 @@ struct Options {
 }
 
 fn options() -> Options {
-    let args: Vec<String> = std::env::args().skip(1).collect();
-    let value = |flag: &str| -> Option<String> {
-        args.iter()
-            .position(|a| a == flag)
-            .and_then(|i| args.get(i + 1).cloned())
-    };
-    let number = |flag: &str, default: usize| -> usize {
-        value(flag).and_then(|v| v.parse().ok()).unwrap_or(default)
-    };
-    let backends = match value("--backend").as_deref() {
-        Some("sqlite") => vec![Backend::Sqlite],
-        Some("postgres") => vec![Backend::Postgres],
-        _ => vec![Backend::Sqlite, Backend::Postgres],
-    };
+    let args = cortile_tests::bench::Args::from_env();
+    let number = |flag: &str, default: usize| args.number(flag, default);
     Options {
-        backends,
+        backends: args.backends(),
         reports: number("--reports", 50_000),
         reporters: number("--reporters", 4000).max(1),
         concurrency: number("--concurrency", 16).max(1),
         requests: number("--requests", 5000).max(1),
         warmup: number("--warmup", 500),
         second_page_every: number("--second-page-every", 4),
-        analyze_sqlite: args.iter().any(|a| a == "--analyze-sqlite"),
-        explain: args.iter().any(|a| a == "--explain"),
+        analyze_sqlite: args.flag("--analyze-sqlite"),
+        explain: args.flag("--explain"),
     }
 }
 
