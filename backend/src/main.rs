@@ -210,7 +210,11 @@ async fn serve(config: Config) -> ExitCode {
 
 fn open_db(config: &Config) -> Result<cortile::db::Db, ExitCode> {
     config.prepare_data_dir().map_err(startup_failure)?;
-    cortile::db::Db::open(&config.database, 2).map_err(startup_failure)
+    // One connection: every command uses one at a time. With two, taking the first makes the
+    // pool open the second on a background thread, and a quick command (a second `seed` that
+    // finds data) returned from `main` while libpq was still connecting there: the process
+    // died in the exit handlers, with a failure status and nothing on stderr.
+    cortile::db::Db::open(&config.database, 1).map_err(startup_failure)
 }
 
 fn migrate(config: &Config) -> ExitCode {
