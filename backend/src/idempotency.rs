@@ -21,7 +21,7 @@ use serde::Serialize;
 use sha2::{Digest, Sha256};
 
 use crate::db::schema::idempotency_keys;
-use crate::db::DbConn;
+use crate::db::{cached, DbConn};
 use crate::error::{AppError, AppResult};
 
 /// The longest key accepted.
@@ -107,7 +107,8 @@ pub fn claim(
     hash: &str,
     now: NaiveDateTime,
 ) -> AppResult<Claim> {
-    let inserted: Option<i64> = crate::on_backend!(conn, c => diesel::insert_into(idempotency_keys::table)
+    // Kept prepared (see `db::cached`): it runs at every retryable write.
+    let inserted: Option<i64> = crate::on_backend!(conn, c => cached(diesel::insert_into(idempotency_keys::table)
         .values((
             idempotency_keys::user_id.eq(user_id),
             idempotency_keys::key.eq(key.as_str()),
@@ -117,7 +118,7 @@ pub fn claim(
         ))
         .on_conflict((idempotency_keys::user_id, idempotency_keys::key))
         .do_nothing()
-        .returning(idempotency_keys::id)
+        .returning(idempotency_keys::id))
         .get_result::<i64>(c)
         .optional())?;
     if let Some(id) = inserted {
@@ -161,13 +162,12 @@ pub fn complete(
     body: &str,
     resource_id: Option<i64>,
 ) -> AppResult<Stored> {
-    diesel::update(idempotency_keys::table.find(claim_id))
-        .set((
-            idempotency_keys::response_status.eq(i32::from(status)),
-            idempotency_keys::response_body.eq(body),
-            idempotency_keys::resource_id.eq(resource_id),
-        ))
-        .execute(conn)?;
+    cached(diesel::update(idempotency_keys::table.find(claim_id)).set((
+        idempotency_keys::response_status.eq(i32::from(status)),
+        idempotency_keys::response_body.eq(body),
+        idempotency_keys::resource_id.eq(resource_id),
+    )))
+    .execute(conn)?;
     Ok(Stored {
         status,
         body: body.to_owned(),

@@ -9,7 +9,10 @@
 //! - Migrations are embedded (one tree per backend) and run at start under a PostgreSQL advisory
 //!   lock, so several processes starting together migrate once.
 
+mod cached;
 pub mod schema;
+
+pub use cached::{cached, Cached};
 
 use std::time::Duration;
 

@@ -8,7 +8,7 @@ use diesel::prelude::*;
 use crate::db::schema::{
     timebank_accounts, timebank_banks, timebank_entries, timebank_transfers, users,
 };
-use crate::db::DbConn;
+use crate::db::{cached, DbConn};
 use crate::error::{AppError, AppResult};
 
 #[derive(Debug, Clone, Queryable, Selectable)]
@@ -140,18 +140,19 @@ pub fn apply(
 ) -> AppResult<Option<i64>> {
     let target = timebank_accounts::table.filter(timebank_accounts::id.eq(account_id));
     let balance = timebank_accounts::balance_minutes;
+    // Both statements run at every payment: kept prepared (see `db::cached`).
     Ok(if limited && minutes < 0 {
-        crate::on_backend!(conn, c => diesel::update(
+        crate::on_backend!(conn, c => cached(diesel::update(
                 target.filter((balance + minutes).ge(timebank_accounts::credit_limit_minutes)),
             )
             .set(balance.eq(balance + minutes))
-            .returning(balance)
+            .returning(balance))
             .get_result::<i64>(c)
             .optional())?
     } else {
-        crate::on_backend!(conn, c => diesel::update(target)
+        crate::on_backend!(conn, c => cached(diesel::update(target)
             .set(balance.eq(balance + minutes))
-            .returning(balance)
+            .returning(balance))
             .get_result::<i64>(c)
             .optional())?
     })
@@ -168,11 +169,9 @@ pub struct NewTransferRow<'a> {
 }
 
 pub fn insert_transfer(conn: &mut DbConn, t: &NewTransferRow<'_>) -> AppResult<i64> {
-    Ok(crate::insert_returning_id!(
-        conn,
-        timebank_transfers::table,
-        timebank_transfers::id,
-        (
+    Ok(
+        crate::on_backend!(conn, c => cached(diesel::insert_into(timebank_transfers::table)
+        .values((
             timebank_transfers::bank_id.eq(t.bank_id),
             timebank_transfers::kind.eq(t.kind),
             timebank_transfers::initiated_by.eq(t.initiated_by),
@@ -180,8 +179,10 @@ pub fn insert_transfer(conn: &mut DbConn, t: &NewTransferRow<'_>) -> AppResult<i
             timebank_transfers::memo.eq(t.memo),
             timebank_transfers::reverses_id.eq(t.reverses_id),
             timebank_transfers::created_at.eq(t.created_at),
-        )
-    )?)
+        ))
+        .returning(timebank_transfers::id))
+        .get_result::<i64>(c))?,
+    )
 }
 
 /// Writes the entries of a transfer: (account, minutes, balance after).
@@ -201,9 +202,19 @@ pub fn insert_entries(
             )
         })
         .collect();
-    crate::on_backend!(conn, c => diesel::insert_into(timebank_entries::table)
-        .values(&rows)
-        .execute(c))?;
+    match conn {
+        // One statement (one round trip); one text per number of entries, and a group
+        // payment has a few: kept prepared.
+        DbConn::Postgres(c) => {
+            cached(diesel::insert_into(timebank_entries::table).values(&rows)).execute(c)?;
+        }
+        // No round trips to save: one prepared single-row statement per entry.
+        DbConn::Sqlite(c) => {
+            for row in rows {
+                cached(diesel::insert_into(timebank_entries::table).values(row)).execute(c)?;
+            }
+        }
+    }
     Ok(())
 }
 
