@@ -94,21 +94,29 @@ pub async fn pay(
     key: &str,
     body: &serde_json::Value,
 ) -> Result<Answer, reqwest::Error> {
-    let res = client
-        .post(format!("{base}/api/v1/timebank/transfers"))
-        .header(
-            "cookie",
-            format!(
-                "{}={}",
-                cortile::auth::session::SESSION_COOKIE,
-                member.token
-            ),
-        )
-        .header("x-csrf-token", &member.csrf)
-        .header("idempotency-key", key)
-        .json(body)
-        .send()
-        .await?;
+    let send = || {
+        client
+            .post(format!("{base}/api/v1/timebank/transfers"))
+            .header(
+                "cookie",
+                format!(
+                    "{}={}",
+                    cortile::auth::session::SESSION_COOKIE,
+                    member.token
+                ),
+            )
+            .header("x-csrf-token", &member.csrf)
+            .header("idempotency-key", key)
+            .json(body)
+            .send()
+    };
+    let res = match send().await {
+        // A pooled keep-alive connection that the server closed (idle timeout) just as the
+        // request went out on it: on a loaded machine this happens now and then. A real
+        // client retries, with the same key, which is what the key is for; retry once.
+        Err(e) if format!("{e:?}").contains("IncompleteMessage") => send().await?,
+        other => other?,
+    };
     let status = res.status().as_u16();
     let replayed = res.headers().contains_key("idempotent-replayed");
     let body = res.text().await?;
