@@ -18,10 +18,12 @@ use cortile_shared::community::{
     NewComment, NewCommunity, NewFlag, NewPost, Notification, NotificationSettings, Post,
     PostRevision, PostThread, ReactionKind, Reactions, UnreadCount,
 };
+use cortile_shared::geo::LatLon;
 use cortile_shared::import::{ImportReport, ImportSummary};
 use cortile_shared::maintenance::{
-    Assign, Board, BulkResult, BulkStatus, Category, Escalate, Merge, NewReport, NewReportComment,
-    NewWorks, Rating, Report, ReportComment, ReportSummary, StatusUpdate, Works,
+    Assign, AssigneeCount, Board, BulkResult, BulkStatus, Category, Escalate, Merge, NewReport,
+    NewReportComment, NewWorks, PointEstate, Rating, Report, ReportComment, ReportSummary,
+    StatusUpdate, Works,
 };
 use cortile_shared::market::{
     Exchange, ExchangeMessage, ExchangeState, Listing, ListingInput, MemberReviews, NewExchange,
@@ -1162,6 +1164,31 @@ impl Api {
 
     pub async fn announce_works(&self, works: &NewWorks) -> Result<Works, ApiError> {
         self.send(Method::POST, "/maintenance/works", works).await
+    }
+
+    /// A resident rates the outcome of works that are over (1–5, optional comment).
+    pub async fn rate_works(&self, id: i64, rating: &Rating) -> Result<Works, ApiError> {
+        self.send(
+            Method::POST,
+            &format!("/maintenance/works/{id}/rating"),
+            rating,
+        )
+        .await
+    }
+
+    /// The estate whose boundary holds a point (what a point on the map will be filed under).
+    pub async fn estate_at(&self, point: LatLon) -> Result<PointEstate, ApiError> {
+        let (lat, lon) = (point.lat.to_string(), point.lon.to_string());
+        self.get(
+            "/maintenance/estate-at",
+            &[("lat", lat.as_str()), ("lon", lon.as_str())],
+        )
+        .await
+    }
+
+    /// The people with open reports assigned in the reader's reach (the queue's filter).
+    pub async fn maintenance_assignees(&self) -> Result<Vec<AssigneeCount>, ApiError> {
+        self.get("/maintenance/assignees", &[]).await
     }
 }
 

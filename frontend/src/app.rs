@@ -21,7 +21,11 @@ use crate::pages::community::{
     post::PostPage, queue::ModerationQueuePage,
 };
 use crate::pages::maintenance::{
-    board::BoardPage, lists::ReportsPage, new::NewReportPage, queue::QueuePage, report::ReportPage,
+    board::{BoardPage, BoardsPage},
+    lists::ReportsPage,
+    new::NewReportPage,
+    queue::QueuePage,
+    report::ReportPage,
     works::WorksPage,
 };
 use crate::pages::not_found::NotFound;
@@ -80,6 +84,8 @@ pub enum Route {
     NewReport,
     #[at("/segnalazioni/coda")]
     MaintenanceQueue,
+    #[at("/segnalazioni/quadro")]
+    Boards,
     #[at("/segnalazioni/quadro/:id")]
     Board { id: EstateId },
     #[at("/segnalazioni/:id")]
@@ -149,6 +155,7 @@ fn switch(route: Route) -> Html {
         Route::Reports => html! { <RequireLogin><ReportsPage /></RequireLogin> },
         Route::NewReport => html! { <RequireLogin><NewReportPage /></RequireLogin> },
         Route::MaintenanceQueue => html! { <RequireLogin><QueuePage /></RequireLogin> },
+        Route::Boards => html! { <RequireLogin><BoardsPage /></RequireLogin> },
         Route::Board { id } => html! { <RequireLogin><BoardPage {id} /></RequireLogin> },
         Route::Report { id } => html! { <RequireLogin><ReportPage {id} /></RequireLogin> },
         Route::Works => html! { <RequireLogin><WorksPage /></RequireLogin> },
@@ -348,6 +355,7 @@ mod tests {
             ("/segnalazioni", Route::Reports),
             ("/segnalazioni/nuova", Route::NewReport),
             ("/segnalazioni/coda", Route::MaintenanceQueue),
+            ("/segnalazioni/quadro", Route::Boards),
             ("/segnalazioni/quadro/3", Route::Board { id: EstateId(3) }),
             ("/segnalazioni/12", Route::Report { id: 12 }),
             ("/lavori", Route::Works),

@@ -426,6 +426,26 @@ pub struct Report {
     pub abilities: ReportAbilities,
 }
 
+/// The estate whose boundary holds a point
+/// (`GET /api/v1/maintenance/estate-at?lat=…&lon=…`): where a report on that point is filed.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct PointEstate {
+    pub estate_id: EstateId,
+    pub estate_name: String,
+    /// The point, as received.
+    pub point: LatLon,
+}
+
+/// Someone with open reports assigned, and how many, in the reader's reach
+/// (`GET /api/v1/maintenance/assignees`, the queue's filter by assignee).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct AssigneeCount {
+    pub user: UserRef,
+    pub open: i64,
+}
+
 /// The reporter's satisfaction with the repair.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]

@@ -1149,8 +1149,38 @@ async fn maintenance_journey(backend: Backend) {
     )
     .await;
     no_axe_violations(&client, "the staff queue").await;
-    // Filtered by estate and category: the report stays, and the estate's map shows it.
-    fill(&client, "#qf-estate", &home.estate_id.to_string()).await;
+    // Filtered by estate, building (chosen from lists) and category: the report stays, and
+    // the estate's map shows it.
+    wait_for_js(
+        &client,
+        &format!(
+            "document.querySelector('[data-testid=qf-estate] option[value=\"{}\"]')",
+            home.estate_id
+        ),
+        "the estates to choose from",
+    )
+    .await;
+    choose(
+        &client,
+        "[data-testid=qf-estate]",
+        &home.estate_id.to_string(),
+    )
+    .await;
+    wait_for_js(
+        &client,
+        &format!(
+            "document.querySelector('[data-testid=qf-building] option[value=\"{}\"]')",
+            home.building_id
+        ),
+        "the estate's buildings to choose from",
+    )
+    .await;
+    choose(
+        &client,
+        "[data-testid=qf-building]",
+        &home.building_id.to_string(),
+    )
+    .await;
     choose(&client, "[data-testid=qf-category]", "water").await;
     click(&client, "[data-testid=queue-m-apply]").await;
     wait_for_js(
@@ -1225,6 +1255,31 @@ async fn maintenance_journey(backend: Backend) {
     .await;
     change_report_status(&client, "resolved", Some("Sostituito il tubo di scarico.")).await;
     no_axe_violations(&client, "the report page (staff)").await;
+    // Staff open any estate's board from the menu.
+    click(&client, "a[href='/segnalazioni/quadro']").await;
+    wait_for_js(
+        &client,
+        &format!(
+            "document.querySelector('[data-testid=boards-estate] option[value=\"{}\"]')",
+            home.estate_id
+        ),
+        "the estates' boards to choose from",
+    )
+    .await;
+    no_axe_violations(&client, "the boards index").await;
+    choose(
+        &client,
+        "[data-testid=boards-estate]",
+        &home.estate_id.to_string(),
+    )
+    .await;
+    click(&client, "[data-testid=boards-open]").await;
+    wait_for_js(
+        &client,
+        "document.querySelector('[data-testid=board-table]')",
+        "the estate's board",
+    )
+    .await;
     // Planned works announced to the building.
     client
         .goto(&app.url("/lavori"))

@@ -3,8 +3,9 @@
 use actix_web::{delete, get, post, put, web, HttpResponse};
 use chrono::{NaiveDateTime, Utc};
 use cortile_shared::maintenance::{
-    Assign, Board, BulkResult, BulkStatus, Category, Escalate, Merge, NewReport, NewReportComment,
-    NewWorks, Rating, Report, ReportComment, ReportSummary, StatusUpdate, Works,
+    Assign, AssigneeCount, Board, BulkResult, BulkStatus, Category, Escalate, Merge, NewReport,
+    NewReportComment, NewWorks, PointEstate, Rating, Report, ReportComment, ReportSummary,
+    StatusUpdate, Works,
 };
 use cortile_shared::{Page, Problem};
 use serde::{Deserialize, Serialize};
@@ -35,6 +36,8 @@ pub fn configure(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
         .service(board)
         .service(board_csv)
         .service(queue)
+        .service(assignees)
+        .service(estate_at)
         .service(bulk_status)
         .service(announce_works)
         .service(list_works)
@@ -490,6 +493,60 @@ pub async fn queue(
         .run(move |conn| super::views::queue(conn, &actor, &f, after, limit, now))
         .await?;
     Ok(HttpResponse::Ok().json(list))
+}
+
+/// The people with open reports assigned in the reader's reach, with how many (the queue's
+/// filter by assignee).
+#[utoipa::path(tag = "maintenance", responses((status = 200, body = Vec<AssigneeCount>)))]
+#[get("/maintenance/assignees")]
+pub async fn assignees(state: web::Data<AppState>, actor: Actor) -> AppResult<HttpResponse> {
+    let list = state
+        .db
+        .run(move |conn| super::views::assignees(conn, &actor))
+        .await?;
+    Ok(HttpResponse::Ok().json(list))
+}
+
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct PointQuery {
+    /// Latitude in degrees (a comma is read as the decimal point).
+    pub lat: String,
+    /// Longitude in degrees.
+    pub lon: String,
+}
+
+/// The estate whose boundary holds a point (point-in-polygon), if the reader may report a
+/// problem there: what a report on that point of the map would be filed under.
+#[utoipa::path(
+    tag = "maintenance",
+    params(PointQuery),
+    responses(
+        (status = 200, body = PointEstate),
+        (status = 422, description = "Not a point, or outside every estate (`point`)", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "The reader may not report in that estate", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[get("/maintenance/estate-at")]
+pub async fn estate_at(
+    state: web::Data<AppState>,
+    actor: Actor,
+    query: web::Query<PointQuery>,
+) -> AppResult<HttpResponse> {
+    let number = |v: &str| v.trim().replace(',', ".").parse::<f64>().ok();
+    let (Some(lat), Some(lon)) = (number(&query.lat), number(&query.lon)) else {
+        return Err(AppError::invalid(
+            "point",
+            "invalid_value",
+            "lat and lon are numbers in degrees",
+        ));
+    };
+    let point = cortile_shared::geo::LatLon { lat, lon };
+    let found = state
+        .db
+        .run(move |conn| super::views::estate_at_point(conn, &actor, point))
+        .await?;
+    Ok(HttpResponse::Ok().json(found))
 }
 
 /// One status change for many reports; per-row results (each row is applied or refused on

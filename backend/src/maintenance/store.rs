@@ -267,6 +267,41 @@ pub fn summary(
     }
 }
 
+/// A report with the names its summary shows and whether the reader supports it, read in the
+/// same query as the report (the queue: one query per page).
+pub struct Named {
+    pub row: ReportRow,
+    pub estate: Option<String>,
+    pub building: Option<String>,
+    pub unit: Option<String>,
+    pub assignee: Option<String>,
+    pub supporting: bool,
+}
+
+/// Summaries of rows read with their names (no further query).
+pub fn summaries_named(actor: &Actor, rows: &[Named], now: NaiveDateTime) -> Vec<ReportSummary> {
+    let mut places = Places::default();
+    let mut people = HashMap::new();
+    for n in rows {
+        let r = &n.row;
+        if let Some(e) = &n.estate {
+            places.estates.insert(r.estate_id, e.clone());
+        }
+        if let (Some(b), Some(address)) = (r.building_id, &n.building) {
+            places.buildings.insert(b, address.clone());
+        }
+        if let (Some(u), Some(code)) = (r.unit_id, &n.unit) {
+            places.units.insert(u, code.clone());
+        }
+        if let (Some(u), Some(name)) = (r.assignee_user_id, &n.assignee) {
+            people.insert(u, name.clone());
+        }
+    }
+    rows.iter()
+        .map(|n| summary(actor, &n.row, &places, &people, n.supporting, now))
+        .collect()
+}
+
 /// Summaries of rows for a reader (names, places and "me too" loaded in three queries).
 pub fn summaries(
     conn: &mut DbConn,

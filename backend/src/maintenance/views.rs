@@ -2,9 +2,10 @@
 //! estate's map, the committee board (and its CSV), the staff queue and its bulk changes.
 
 use chrono::NaiveDateTime;
+use cortile_shared::geo::LatLon;
 use cortile_shared::maintenance::{
-    Board, BoardLine, BulkResult, BulkRow, BulkStatus, Category, PlaceKind, Priority, ReportStatus,
-    ReportSummary, AGE_BUCKETS,
+    AssigneeCount, Board, BoardLine, BulkResult, BulkRow, BulkStatus, Category, PlaceKind,
+    PointEstate, Priority, ReportStatus, ReportSummary, AGE_BUCKETS,
 };
 use cortile_shared::{EstateId, FieldError, Page};
 use diesel::prelude::*;
@@ -13,7 +14,7 @@ use serde::Deserialize;
 use super::store::{self, ReportRow};
 use crate::auth::policy::{authorize, can, maintenance_reach, Action, Place, Reach};
 use crate::auth::Actor;
-use crate::db::schema::{buildings, estates, report_supporters, reports};
+use crate::db::schema::{buildings, estates, report_supporters, reports, units, users};
 use crate::db::DbConn;
 use crate::error::{AppError, AppResult};
 
@@ -220,7 +221,8 @@ fn estate_exists(conn: &mut DbConn, estate: i64) -> AppResult<String> {
 }
 
 /// The committee board of an estate: open reports by category and age, overdue, reopened,
-/// and the mean time to resolve over the last year. Two queries.
+/// and the mean time to resolve over the last year. Three small queries (the estate's name,
+/// the open counts by category, the mean), each answered from an index.
 pub fn board(
     conn: &mut DbConn,
     actor: &Actor,
@@ -235,16 +237,10 @@ pub fn board(
             building_id: 0,
         }),
     )?;
-    let open: Vec<(String, NaiveDateTime, NaiveDateTime, i32)> = reports::table
-        .filter(reports::estate_id.eq(estate))
-        .filter(reports::is_open.eq(true))
-        .select((
-            reports::category,
-            reports::created_at,
-            reports::sla_due_at,
-            reports::reopened_count,
-        ))
-        .load(conn)?;
+    // Counted by the database over the covering index `reports_board_open` (estate, open,
+    // category, created, due, reopened): one row per category comes back, not one per report.
+    // Ages are whole days, as the buckets say: "up to 7 days" is created after now − 8 days.
+    let counts = open_counts(conn, estate, now)?;
     let mut lines: Vec<BoardLine> = Category::ALL
         .iter()
         .map(|c| BoardLine {
@@ -255,26 +251,23 @@ pub fn board(
             reopened: 0,
         })
         .collect();
-    for (category, created, due, reopened) in &open {
+    for c in counts {
         let Some(i) =
-            Category::parse(category).and_then(|c| Category::ALL.iter().position(|x| *x == c))
+            Category::parse(&c.category).and_then(|x| Category::ALL.iter().position(|y| *y == x))
         else {
             continue;
         };
         let line = &mut lines[i];
-        line.open += 1;
-        let age = (now - *created).num_days();
-        let bucket = AGE_BUCKETS
-            .iter()
-            .position(|(_, max)| age <= *max)
-            .unwrap_or(AGE_BUCKETS.len() - 1);
-        line.by_age[bucket] += 1;
-        if *due < now {
-            line.overdue += 1;
+        line.open = c.open;
+        // Cumulative counts (younger than each bound) into buckets.
+        let mut younger = 0;
+        for (b, within) in c.within.iter().enumerate() {
+            line.by_age[b] = within - younger;
+            younger = *within;
         }
-        if *reopened > 0 {
-            line.reopened += 1;
-        }
+        line.by_age[AGE_BUCKETS.len() - 1] = c.open - younger;
+        line.overdue = c.overdue;
+        line.reopened = c.reopened;
     }
     let since = now - chrono::Duration::days(365);
     let (average, resolved) = average_days_to_resolve(conn, estate, since)?;
@@ -289,6 +282,60 @@ pub fn board(
         average_days_to_resolve: average.map(|d| (d * 10.0).round() / 10.0),
         resolved_last_365_days: resolved,
     })
+}
+
+/// An estate's open reports of one category, counted.
+struct OpenCounts {
+    category: String,
+    open: i64,
+    /// For each age bucket but the last: how many are at most that old (cumulative).
+    within: Vec<i64>,
+    overdue: i64,
+    reopened: i64,
+}
+
+/// One query: an estate's open reports grouped by category, with the counts the board needs.
+fn open_counts(conn: &mut DbConn, estate: i64, now: NaiveDateTime) -> AppResult<Vec<OpenCounts>> {
+    use diesel::dsl::sql;
+    use diesel::sql_types::{BigInt, Timestamp};
+    // Whole days, as `(now - created).num_days() <= max` counts them.
+    let bound = |max: i64| now - chrono::Duration::days(max + 1);
+    let [(_, d0), (_, d1), (_, d2), _] = AGE_BUCKETS;
+    type Row = (String, i64, i64, i64, i64, i64, i64);
+    let rows: Vec<Row> = reports::table
+        .filter(reports::estate_id.eq(estate))
+        .filter(reports::is_open.eq(true))
+        .group_by(reports::category)
+        .select((
+            reports::category,
+            sql::<BigInt>("COUNT(*)"),
+            sql::<BigInt>("CAST(SUM(CASE WHEN created_at > ")
+                .bind::<Timestamp, _>(bound(d0))
+                .sql(" THEN 1 ELSE 0 END) AS BIGINT)"),
+            sql::<BigInt>("CAST(SUM(CASE WHEN created_at > ")
+                .bind::<Timestamp, _>(bound(d1))
+                .sql(" THEN 1 ELSE 0 END) AS BIGINT)"),
+            sql::<BigInt>("CAST(SUM(CASE WHEN created_at > ")
+                .bind::<Timestamp, _>(bound(d2))
+                .sql(" THEN 1 ELSE 0 END) AS BIGINT)"),
+            sql::<BigInt>("CAST(SUM(CASE WHEN sla_due_at < ")
+                .bind::<Timestamp, _>(now)
+                .sql(" THEN 1 ELSE 0 END) AS BIGINT)"),
+            sql::<BigInt>("CAST(SUM(CASE WHEN reopened_count > 0 THEN 1 ELSE 0 END) AS BIGINT)"),
+        ))
+        .load(conn)?;
+    Ok(rows
+        .into_iter()
+        .map(
+            |(category, open, w0, w1, w2, overdue, reopened)| OpenCounts {
+                category,
+                open,
+                within: vec![w0, w1, w2],
+                overdue,
+                reopened,
+            },
+        )
+        .collect())
 }
 
 /// Mean days from report to resolution over reports resolved since `since`, and how many.
@@ -483,13 +530,43 @@ pub fn queue(
     now: NaiveDateTime,
 ) -> AppResult<Page<ReportSummary>> {
     let reach = maintenance_reach(actor)?;
-    let mut q = reports::table.into_boxed();
-    if let Reach::Some { estates, buildings } = &reach {
-        q = q.filter(
-            reports::estate_id
-                .eq_any(estates.clone())
-                .or(reports::building_id.eq_any(buildings.clone())),
-        );
+    let me = actor.require()?.principal.id.0;
+    // One query: the reports with the names a summary shows and the reader's "me too". Left
+    // joins only, so that the reports stay the outer loop, read in due order from an index.
+    let mut q = reports::table
+        .left_join(estates::table.on(estates::id.eq(reports::estate_id)))
+        .left_join(buildings::table.on(buildings::id.nullable().eq(reports::building_id)))
+        .left_join(units::table.on(units::id.nullable().eq(reports::unit_id)))
+        .left_join(users::table.on(users::id.nullable().eq(reports::assignee_user_id)))
+        .left_join(
+            report_supporters::table.on(report_supporters::report_id
+                .eq(reports::id)
+                .and(report_supporters::user_id.eq(me))),
+        )
+        .into_boxed();
+    // Only the parts of the reach there are: an `OR` with an empty list would keep the
+    // database from reading the estate's index.
+    match &reach {
+        Reach::All => {}
+        Reach::Some { estates, buildings } => match (estates.as_slice(), buildings.as_slice()) {
+            ([], []) => {
+                return Ok(Page {
+                    items: Vec::new(),
+                    next: None,
+                })
+            }
+            ([e], []) => q = q.filter(reports::estate_id.eq(*e)),
+            (e, []) => q = q.filter(reports::estate_id.eq_any(e.to_vec())),
+            ([], [b]) => q = q.filter(reports::building_id.eq(*b)),
+            ([], b) => q = q.filter(reports::building_id.eq_any(b.to_vec())),
+            (e, b) => {
+                q = q.filter(
+                    reports::estate_id
+                        .eq_any(e.to_vec())
+                        .or(reports::building_id.eq_any(b.to_vec())),
+                )
+            }
+        },
     }
     match f.status {
         Some(None) => q = q.filter(reports::is_open.eq(true)),
@@ -533,19 +610,134 @@ pub fn queue(
         None => {}
     }
     if let Some((due, id)) = after {
-        q = q.filter(
+        // The `>=` alone bounds the index range (the `OR` alone would be a filter over every
+        // row before the cursor); the `OR` then drops the rows at the cursor's own time.
+        q = q.filter(reports::sla_due_at.ge(due)).filter(
             reports::sla_due_at
                 .gt(due)
                 .or(reports::sla_due_at.eq(due).and(reports::id.gt(id))),
         );
     }
-    let rows: Vec<ReportRow> = q
+    type Joined = (
+        ReportRow,
+        Option<String>,
+        Option<String>,
+        Option<String>,
+        Option<String>,
+        Option<i64>,
+    );
+    let rows: Vec<Joined> = q
         .order((reports::sla_due_at.asc(), reports::id.asc()))
         .limit(limit + 1)
-        .select(ReportRow::as_select())
+        .select((
+            ReportRow::as_select(),
+            estates::name.nullable(),
+            buildings::address.nullable(),
+            units::code.nullable(),
+            users::display_name.nullable(),
+            report_supporters::id.nullable(),
+        ))
         .load(conn)?;
-    page(conn, actor, rows, limit, now, |r| {
-        crate::pagination::encode_cursor(&(r.sla_due_at, r.id))
+    let limit = usize::try_from(limit).unwrap_or(0);
+    let more = rows.len() > limit;
+    let named: Vec<store::Named> = rows
+        .into_iter()
+        .take(limit)
+        .map(
+            |(row, estate, building, unit, assignee, supporter)| store::Named {
+                row,
+                estate,
+                building,
+                unit,
+                assignee,
+                supporting: supporter.is_some(),
+            },
+        )
+        .collect();
+    let next = if more {
+        named
+            .last()
+            .map(|n| crate::pagination::encode_cursor(&(n.row.sla_due_at, n.row.id)))
+    } else {
+        None
+    };
+    Ok(Page {
+        items: store::summaries_named(actor, &named, now),
+        next,
+    })
+}
+
+/// The people with open reports assigned in the reader's reach, with how many, by name (the
+/// queue's filter by assignee). One grouped query over `reports_assignee_open`, one for names.
+pub fn assignees(conn: &mut DbConn, actor: &Actor) -> AppResult<Vec<AssigneeCount>> {
+    let reach = maintenance_reach(actor)?;
+    let open_assigned = reports::table
+        .filter(reports::assignee_user_id.is_not_null())
+        .filter(reports::is_open.eq(true));
+    let counts: Vec<(Option<i64>, i64)> = match &reach {
+        Reach::All => open_assigned
+            .group_by(reports::assignee_user_id)
+            .select((reports::assignee_user_id, diesel::dsl::count_star()))
+            .load(conn)?,
+        Reach::Some { estates, buildings } => {
+            if estates.is_empty() && buildings.is_empty() {
+                return Ok(Vec::new());
+            }
+            open_assigned
+                .filter(
+                    reports::estate_id
+                        .eq_any(estates.clone())
+                        .or(reports::building_id.eq_any(buildings.clone())),
+                )
+                .group_by(reports::assignee_user_id)
+                .select((reports::assignee_user_id, diesel::dsl::count_star()))
+                .load(conn)?
+        }
+    };
+    let ids: Vec<i64> = counts.iter().filter_map(|(u, _)| *u).collect();
+    let names = store::names(conn, &ids)?;
+    let mut list: Vec<AssigneeCount> = counts
+        .into_iter()
+        .filter_map(|(u, n)| {
+            u.map(|u| AssigneeCount {
+                user: store::user_ref(&names, u),
+                open: n,
+            })
+        })
+        .collect();
+    list.sort_by(|a, b| {
+        a.user
+            .display_name
+            .cmp(&b.user.display_name)
+            .then(a.user.id.0.cmp(&b.user.id.0))
+    });
+    Ok(list)
+}
+
+/// The estate whose boundary holds the point, if the reader may report there (what the report
+/// form shows when a point is clicked on the map).
+pub fn estate_at_point(conn: &mut DbConn, actor: &Actor, point: LatLon) -> AppResult<PointEstate> {
+    actor.require()?;
+    let point = LatLon::new(point.lat, point.lon)
+        .map_err(|e| AppError::invalid("point", "invalid_value", e.to_string()))?;
+    let estate = super::reports::estate_at(conn, point)?.ok_or_else(|| {
+        AppError::invalid(
+            "point",
+            "outside_estates",
+            "the point is not inside any estate",
+        )
+    })?;
+    authorize(
+        actor,
+        &Action::ReportProblem(Place {
+            estate_id: estate,
+            building_id: 0,
+        }),
+    )?;
+    Ok(PointEstate {
+        estate_id: EstateId(estate),
+        estate_name: estate_exists(conn, estate)?,
+        point,
     })
 }
 

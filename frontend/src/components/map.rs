@@ -43,6 +43,8 @@ extern "C" {
     fn set_view(this: &LeafletMap, center: &JsValue, zoom: f64);
     #[wasm_bindgen(method)]
     fn remove(this: &LeafletMap);
+    #[wasm_bindgen(method, js_name = on)]
+    fn on_map(this: &LeafletMap, event: &str, handler: &js_sys::Function);
 
     #[wasm_bindgen(js_namespace = ["L", "control"], js_name = zoom)]
     fn zoom_control(options: &JsValue) -> Layer;
@@ -57,6 +59,8 @@ extern "C" {
 
     #[wasm_bindgen(method, js_name = addTo)]
     fn add_to(this: &Layer, map: &LeafletMap) -> Layer;
+    #[wasm_bindgen(method, js_name = remove)]
+    fn remove_layer(this: &Layer);
     #[wasm_bindgen(method, js_name = bindTooltip)]
     fn bind_tooltip(this: &Layer, content: &HtmlElement, options: &JsValue) -> Layer;
     #[wasm_bindgen(method)]
@@ -318,4 +322,182 @@ fn is_point(feature: &Feature) -> bool {
         feature.geometry.as_ref().map(|g| &g.value),
         Some(Geometry::Point(_))
     )
+}
+
+#[derive(Properties, PartialEq)]
+pub struct PointPickerProps {
+    /// Estates (polygons) and buildings (points) drawn under the point, for orientation.
+    pub features: Rc<FeatureCollection>,
+    /// The accessible name of the map region.
+    pub label: AttrValue,
+    /// Id of a text that explains the map and names its keyboard alternative.
+    #[prop_or_default]
+    pub described_by: Option<AttrValue>,
+    /// The point chosen, (latitude, longitude).
+    pub point: Option<(f64, f64)>,
+    /// Called with (latitude, longitude) where the map was clicked.
+    pub onpick: Callback<(f64, f64)>,
+}
+
+/// A map to choose a point by clicking it (a marker shows the point chosen). Pointer only: the
+/// pages that use it offer the same choice as text fields and lists.
+#[function_component(PointPicker)]
+pub fn point_picker(props: &PointPickerProps) -> Html {
+    let node = use_node_ref();
+    let i18n = use_i18n();
+    let tiles = match use_context::<ConfigContext>() {
+        Some(Remote::Ready(config)) => config.map_tiles.clone(),
+        _ => None,
+    };
+    let zoom_titles = (i18n.t("map.zoom_in"), i18n.t("map.zoom_out"));
+    let live = use_mut_ref(|| None::<PickerMap>);
+    {
+        let (node, live, onpick) = (node.clone(), live.clone(), props.onpick.clone());
+        use_effect_with(
+            (props.features.clone(), tiles, zoom_titles),
+            move |(features, tiles, titles)| {
+                if let Some(element) = node.cast::<HtmlElement>() {
+                    match PickerMap::build(&element, features, tiles.as_ref(), titles, onpick) {
+                        Ok(map) => *live.borrow_mut() = Some(map),
+                        Err(err) => web_sys::console::warn_2(
+                            &"cortile: the map could not be drawn".into(),
+                            &err,
+                        ),
+                    }
+                }
+                move || drop(live.borrow_mut().take())
+            },
+        );
+    }
+    {
+        let live = live.clone();
+        use_effect_with(
+            props.point.map(|(lat, lon)| (lat.to_bits(), lon.to_bits())),
+            move |point| {
+                if let Some(map) = live.borrow_mut().as_mut() {
+                    map.mark(point.map(|(lat, lon)| (f64::from_bits(lat), f64::from_bits(lon))));
+                }
+            },
+        );
+    }
+    html! {
+        <div
+            ref={node}
+            class="cortile-map cortile-map-pick"
+            data-testid="point-map"
+            role="region"
+            aria-label={props.label.clone()}
+            aria-describedby={props.described_by.clone()}
+        />
+    }
+}
+
+/// A drawn picking map, its click handler and the marker of the point chosen.
+struct PickerMap {
+    map: LeafletMap,
+    marker: Option<Layer>,
+    _on_click: Closure<dyn FnMut(JsValue)>,
+}
+
+impl Drop for PickerMap {
+    fn drop(&mut self) {
+        self.map.remove();
+    }
+}
+
+impl PickerMap {
+    fn build(
+        element: &HtmlElement,
+        features: &FeatureCollection,
+        tiles: Option<&MapTiles>,
+        (zoom_in, zoom_out): &(String, String),
+        onpick: Callback<(f64, f64)>,
+    ) -> Result<PickerMap, JsValue> {
+        let leaflet = js_sys::Reflect::get(&js_sys::global(), &JsValue::from_str("L"))?;
+        if leaflet.is_undefined() {
+            return Err(JsValue::from_str("Leaflet (global L) is not loaded"));
+        }
+        let map = leaflet_map(
+            element,
+            &js(&json!({ "zoomControl": false, "scrollWheelZoom": false, "zoomSnap": 0.5 })),
+        )?;
+        let mut live = PickerMap {
+            map,
+            marker: None,
+            _on_click: Closure::new(|_: JsValue| {}),
+        };
+        zoom_control(&js(
+            &json!({ "zoomInTitle": zoom_in, "zoomOutTitle": zoom_out }),
+        ))
+        .add_to(&live.map);
+        if let Some(tiles) = tiles {
+            tile_layer(
+                &tiles.url,
+                &js(&json!({ "attribution": tiles.attribution, "maxZoom": 19 })),
+            )
+            .add_to(&live.map);
+        }
+        // The shapes only orient: not interactive, so every click reaches the map.
+        let group = feature_group();
+        for feature in features.features.iter() {
+            let layer = match feature.geometry.as_ref().map(|g| &g.value) {
+                Some(Geometry::Point(position)) if position.len() >= 2 => {
+                    let mut style = building_style(4.0);
+                    if let Some(o) = style.as_object_mut() {
+                        o.insert("interactive".to_owned(), json!(false));
+                    }
+                    circle_marker(&js(&json!([position[1], position[0]])), &js(&style))
+                }
+                Some(Geometry::Polygon(_) | Geometry::MultiPolygon(_)) => {
+                    let data = js(&serde_json::to_value(feature)
+                        .map_err(|e| JsValue::from_str(&e.to_string()))?);
+                    let mut style = estate_style();
+                    if let Some(o) = style.as_object_mut() {
+                        o.insert("interactive".to_owned(), json!(false));
+                    }
+                    geo_json(&data, &js(&style))
+                }
+                _ => continue,
+            };
+            group.add_layer(&layer);
+        }
+        group.add_to(&live.map);
+        let bounds = group.get_bounds();
+        if bounds.is_valid() {
+            live.map
+                .fit_bounds(&bounds, &js(&json!({ "padding": [16, 16], "maxZoom": 17 })));
+        } else {
+            live.map.set_view(&js(&json!(MILAN)), 11.0);
+        }
+        let on_click = Closure::<dyn FnMut(JsValue)>::new(move |event: JsValue| {
+            let at = js_sys::Reflect::get(&event, &"latlng".into()).ok();
+            let get = |name: &str| {
+                at.as_ref()
+                    .and_then(|a| js_sys::Reflect::get(a, &name.into()).ok())
+                    .and_then(|v| v.as_f64())
+            };
+            if let (Some(lat), Some(lon)) = (get("lat"), get("lng")) {
+                onpick.emit((lat, lon));
+            }
+        });
+        live.map.on_map("click", on_click.as_ref().unchecked_ref());
+        live._on_click = on_click;
+        Ok(live)
+    }
+
+    /// Shows the point chosen (and only it).
+    fn mark(&mut self, point: Option<(f64, f64)>) {
+        if let Some(old) = self.marker.take() {
+            old.remove_layer();
+        }
+        if let Some((lat, lon)) = point {
+            let marker = circle_marker(
+                &js(&json!([lat, lon])),
+                &js(&json!({ "radius": 9, "color": "#ffffff", "weight": 3,
+                    "fillColor": "#d9364f", "fillOpacity": 1.0, "interactive": false })),
+            );
+            marker.add_to(&self.map);
+            self.marker = Some(marker);
+        }
+    }
 }

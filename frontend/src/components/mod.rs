@@ -11,7 +11,7 @@ pub mod table;
 pub use breadcrumb::Breadcrumb;
 pub use form::{field_error, Checkbox, FormAlert, SelectField, TextField};
 pub use icon::Icon;
-pub use map::Map;
+pub use map::{Map, PointPicker};
 pub use shell::Shell;
 pub use status::{ErrorState, Loading, NotFoundState};
 pub use table::ScrollTable;

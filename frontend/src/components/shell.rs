@@ -156,6 +156,10 @@ fn nav_links() -> Html {
     if session.has_any(crate::pages::maintenance::QUEUE_WORKERS) {
         links.push((Route::MaintenanceQueue, "nav.maintenance_queue"));
     }
+    // The manager's people choose any estate's board.
+    if session.has_any(crate::pages::maintenance::BOARD_READERS) {
+        links.push((Route::Boards, "nav.boards"));
+    }
     if session.me().is_some() {
         links.push((Route::Works, "nav.works"));
     }

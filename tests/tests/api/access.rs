@@ -75,6 +75,8 @@ struct Foreign {
     report: i64,
     /// Works announced by staff in that building.
     works: i64,
+    /// That building's point (inside the other estate).
+    point: (f64, f64),
 }
 
 async fn arrange(app: &TestApp) -> Foreign {
@@ -305,7 +307,13 @@ async fn arrange(app: &TestApp) -> Foreign {
         "verify",
     )
     .await;
+    let point: (f64, f64) = buildings::table
+        .find(building)
+        .select((buildings::lat, buildings::lon))
+        .first(&mut app.connect())
+        .expect("the building's point");
     Foreign {
+        point,
         listing: listing.id.0,
         exchange: exchange.id.0,
         organisation: organisation.id.0,
@@ -1144,6 +1152,27 @@ fn cases(f: &Foreign) -> Vec<Case> {
                 Custodian | BuildingAdmin | Operator | Staff | Admin => 200,
                 _ => 403,
             },
+        ),
+        c(
+            Method::GET,
+            "/api/v1/maintenance/assignees",
+            "/api/v1/maintenance/assignees".into(),
+            None,
+            |r| match r {
+                Anon => 401,
+                Custodian | BuildingAdmin | Operator | Staff | Admin => 200,
+                _ => 403,
+            },
+        ),
+        c(
+            Method::GET,
+            "/api/v1/maintenance/estate-at",
+            format!(
+                "/api/v1/maintenance/estate-at?lat={}&lon={}",
+                f.point.0, f.point.1
+            ),
+            None,
+            place_reader,
         ),
         c(
             Method::POST,

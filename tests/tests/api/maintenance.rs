@@ -458,6 +458,141 @@ people_test!(
     }
 );
 
+people_test!(
+    /// What staff, custodians and operators need to report and to work the queue: the estate of
+    /// a point clicked on the map, a building named when they have no home, the queue filtered
+    /// by building and by assignee, the list of assignees, and the board counted by the
+    /// database (age buckets, overdue, reopened) as it was counted row by row before.
+    async fn points_buildings_filters_and_board(app) {
+        use cortile::db::schema::buildings;
+        use cortile_shared::maintenance::{AssigneeCount, Category, PointEstate};
+        let inquilino = app.login("inquilino").await;
+        let staff = app.login("staff").await;
+        let custode = app.login("custode").await;
+        let home = inquilino.me.residence.as_ref().expect("home").home.clone();
+        let mut conn = app.connect();
+        let (lat, lon): (f64, f64) = buildings::table
+            .find(home.building_id.0)
+            .select((buildings::lat, buildings::lon))
+            .first(&mut conn)
+            .expect("the building's point");
+
+        // The estate of a point (point-in-polygon); a comma is a decimal point too.
+        let at: PointEstate = inquilino
+            .get_json(&format!("/api/v1/maintenance/estate-at?lat={lat}&lon={}", lon.to_string().replace('.', ",")))
+            .await;
+        assert_eq!(at.estate_id, home.estate_id);
+        assert_eq!(at.estate_name, home.estate_name);
+        let p = expect_problem(inquilino.get("/api/v1/maintenance/estate-at?lat=1&lon=1").await, 422).await;
+        assert_eq!((p.errors[0].field.as_str(), p.errors[0].code.as_str()), ("point", "outside_estates"));
+        let p = expect_problem(inquilino.get("/api/v1/maintenance/estate-at?lat=nord&lon=9.1").await, 422).await;
+        assert_eq!(p.errors[0].field, "point");
+        expect_problem(app.anonymous().get(&format!("/api/v1/maintenance/estate-at?lat={lat}&lon={lon}")).await, 401).await;
+        // A resident clicking in another estate is told they may not report there.
+        let (other, olat, olon): (i64, f64, f64) = buildings::table
+            .filter(buildings::estate_id.ne(home.estate_id.0))
+            .order(buildings::id)
+            .select((buildings::estate_id, buildings::lat, buildings::lon))
+            .first(&mut conn)
+            .expect("a building of another estate");
+        expect_problem(inquilino.get(&format!("/api/v1/maintenance/estate-at?lat={olat}&lon={olon}")).await, 403).await;
+        let there: PointEstate = staff.get_json(&format!("/api/v1/maintenance/estate-at?lat={olat}&lon={olon}")).await;
+        assert_eq!(there.estate_id.0, other);
+
+        // Staff have no home: they name the building, or are asked for it.
+        let p = expect_problem(
+            staff.post("/api/v1/maintenance/reports", json!({"category": "lift", "place": "building", "description": "Ascensore fermo al piano terra"})).await,
+            422,
+        )
+        .await;
+        assert_eq!(p.errors[0].field, "building_id");
+        let lift = new_report(&staff, json!({"category": "lift", "place": "building", "building_id": home.building_id.0,
+            "description": "Ascensore fermo al piano terra"})).await;
+        assert_eq!(lift.summary.place.building_id, Some(home.building_id));
+        let green = new_report(&custode, json!({"category": "green_areas", "place": "point", "point": {"lat": lat, "lon": lon},
+            "building_id": home.building_id.0, "description": "Ramo caduto nel cortile"})).await;
+        assert_eq!(green.summary.place.estate_id, home.estate_id);
+        let elsewhere = new_report(&staff, json!({"category": "pests", "place": "point", "point": {"lat": olat, "lon": olon},
+            "description": "Topi vicino ai cassonetti"})).await;
+        assert_eq!(elsewhere.summary.place.estate_id.0, other);
+
+        // The queue by building and by assignee; who has reports assigned, with how many.
+        let page: Page<ReportSummary> =
+            staff.get_json(&format!("/api/v1/maintenance/queue?building_id={}", home.building_id.0)).await;
+        let ids: Vec<i64> = page.items.iter().map(|r| r.id).collect();
+        assert!(ids.contains(&lift.summary.id) && ids.contains(&green.summary.id) && !ids.contains(&elsewhere.summary.id));
+        assert!(page.items.iter().all(|r| r.place.building_id == Some(home.building_id)));
+        json_of::<Report>(
+            staff.post(&format!("/api/v1/maintenance/reports/{}/assign", lift.summary.id), json!({"user_id": staff.me.id.0})).await,
+            200,
+            "assign",
+        )
+        .await;
+        let list: Vec<AssigneeCount> = staff.get_json("/api/v1/maintenance/assignees").await;
+        assert_eq!(list.len(), 1);
+        assert_eq!((list[0].user.id, list[0].open), (staff.me.id, 1));
+        assert_eq!(list[0].user.display_name, staff.me.display_name);
+        let page: Page<ReportSummary> =
+            staff.get_json(&format!("/api/v1/maintenance/queue?assignee={}", staff.me.id.0)).await;
+        assert_eq!(page.items.iter().map(|r| r.id).collect::<Vec<_>>(), vec![lift.summary.id]);
+        let p = expect_problem(staff.get("/api/v1/maintenance/queue?assignee=qualcuno&building_id=-1").await, 422).await;
+        let fields: Vec<&str> = p.errors.iter().map(|e| e.field.as_str()).collect();
+        assert_eq!(fields, ["building_id", "assignee"]);
+        expect_problem(inquilino.get("/api/v1/maintenance/assignees").await, 403).await;
+
+        // The board, counted by the database: ages in whole days, overdue, reopened.
+        let now = Utc::now().naive_utc();
+        let water = |days: i64| {
+            let inquilino = &inquilino;
+            async move {
+                let r = new_report(inquilino, json!({"category": "water", "place": "building",
+                    "description": format!("Perdita numero {days}")})).await;
+                r.summary.id
+            }
+        };
+        let (fresh, week, month, old) = (water(0).await, water(7).await, water(30).await, water(200).await);
+        for (id, days) in [(week, 7), (month, 30), (old, 200)] {
+            diesel::update(reports::table.find(id))
+                .set(reports::created_at.eq(now - Duration::days(days) - Duration::hours(1)))
+                .execute(&mut conn)
+                .expect("age it");
+        }
+        diesel::update(reports::table.find(old))
+            .set((reports::sla_due_at.eq(now - Duration::days(1)), reports::reopened_count.eq(2)))
+            .execute(&mut conn)
+            .expect("overdue and reopened");
+        let board: Board = staff.get_json(&format!("/api/v1/maintenance/estates/{}/board", home.estate_id.0)).await;
+        let line = board.lines.iter().find(|l| l.category == Category::Water).expect("water");
+        assert_eq!(line.open, 4, "{fresh}");
+        assert_eq!(line.by_age, vec![2, 1, 0, 1], "7 days is the first bucket, 30 the second");
+        assert_eq!((line.overdue, line.reopened), (1, 1));
+        let lifts = board.lines.iter().find(|l| l.category == Category::Lift).expect("lift");
+        assert_eq!((lifts.open, lifts.by_age.clone()), (1, vec![1, 0, 0, 0]));
+        assert_eq!(board.open, board.lines.iter().map(|l| l.open).sum::<i64>());
+        assert!(board.lines.iter().all(|l| l.by_age.iter().sum::<i64>() == l.open));
+        assert_eq!((board.overdue, board.reopened), (1, 1));
+
+        // Works: rated once, from 1 to 5.
+        let works: cortile_shared::maintenance::Works = json_of(
+            staff.post("/api/v1/maintenance/works", json!({"title": "Tetto", "description": "Rifacimento del tetto.",
+                "building_ids": [home.building_id.0], "starts_on": "2026-01-05", "ends_on": "2026-01-20"})).await,
+            201,
+            "works",
+        )
+        .await;
+        let listed: Vec<cortile_shared::maintenance::Works> = inquilino.get_json("/api/v1/maintenance/works").await;
+        assert!(listed.iter().any(|w| w.id == works.id && w.can_rate && w.my_rating.is_none()));
+        let path = format!("/api/v1/maintenance/works/{}/rating", works.id);
+        let p = expect_problem(inquilino.post(&path, json!({"rating": 6})).await, 422).await;
+        assert_eq!(p.errors[0].field, "rating");
+        let rated: cortile_shared::maintenance::Works =
+            json_of(inquilino.post(&path, json!({"rating": 5, "comment": "Lavoro pulito"})).await, 200, "rate").await;
+        assert!(!rated.can_rate);
+        assert_eq!(rated.my_rating.as_ref().map(|r| (r.rating, r.comment.clone())), Some((5, Some("Lavoro pulito".to_owned()))));
+        expect_problem(inquilino.post(&path, json!({"rating": 1})).await, 409).await;
+    }
+);
+
 /// The fields of a GeoReport v2 service request (`GET requests.json`), all present.
 const REQUEST_FIELDS: [&str; 17] = [
     "service_request_id",

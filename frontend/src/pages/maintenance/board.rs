@@ -1,11 +1,15 @@
 //! `/segnalazioni/quadro/:id`: the committee's board of an estate: open reports by category
 //! and age, overdue, reopened, the average time to resolve, and the CSV for meetings.
+//! `/segnalazioni/quadro`: the manager's people choose the estate whose board they want.
 
 use cortile_shared::maintenance::AGE_BUCKETS;
 use cortile_shared::EstateId;
 use yew::prelude::*;
+use yew_router::prelude::*;
 
-use crate::components::{ErrorState, Loading, ScrollTable};
+use crate::app::Route;
+
+use crate::components::{ErrorState, Loading, ScrollTable, SelectField};
 use crate::hooks::{use_document_title, use_remote, Remote};
 use crate::i18n::use_i18n;
 use crate::pages::maintenance::category_text;
@@ -88,6 +92,68 @@ pub fn board_page(props: &BoardPageProps) -> Html {
         <>
             <h1 data-testid="page-title">{ title }</h1>
             <p class="lead">{ i18n.t("board.intro") }</p>
+            { body }
+        </>
+    }
+}
+
+/// The estate whose board to open (staff serve every estate; the committee has its own link).
+#[function_component(BoardsPage)]
+pub fn boards_page() -> Html {
+    let i18n = use_i18n();
+    let navigator = use_navigator();
+    let title = i18n.t("boards.title");
+    use_document_title(Some(title.clone()));
+    let estates = use_remote((), |_| crate::api::list_all_estates());
+    let chosen = use_state(String::new);
+    let error = use_state(|| false);
+    let onsubmit = {
+        let (chosen, error) = (chosen.clone(), error.clone());
+        Callback::from(move |e: SubmitEvent| {
+            e.prevent_default();
+            match chosen.parse::<i64>() {
+                Ok(id) => {
+                    if let Some(n) = &navigator {
+                        n.push(&Route::Board { id: EstateId(id) });
+                    }
+                }
+                Err(_) => error.set(true),
+            }
+        })
+    };
+    let body = match &estates.state {
+        Remote::Loading => html! { <Loading /> },
+        Remote::Failed(e) => {
+            html! { <ErrorState error={e.clone()} retry={estates.retry.clone()} /> }
+        }
+        Remote::Ready(list) => {
+            let mut list = list.to_vec();
+            list.sort_by(|a, b| a.name.cmp(&b.name));
+            let mut options = vec![(
+                AttrValue::from(""),
+                AttrValue::from(i18n.t("picker.choose")),
+            )];
+            options.extend(list.iter().map(|e| {
+                (
+                    AttrValue::from(e.id.0.to_string()),
+                    AttrValue::from(e.name.clone()),
+                )
+            }));
+            html! {
+                <form class="cortile-narrow" onsubmit={onsubmit} novalidate=true data-testid="boards-form">
+                    <SelectField id="boards-estate" label={i18n.t("picker.estate")} value={AttrValue::from((*chosen).clone())}
+                        options={options} testid="boards-estate"
+                        error={error.then(|| AttrValue::from(i18n.t("boards.choose_first")))}
+                        onchange={let (c, e) = (chosen.clone(), error.clone()); Callback::from(move |v: String| { e.set(false); c.set(v); })} />
+                    <button type="submit" class="btn btn-primary" data-testid="boards-open">{ i18n.t("boards.open") }</button>
+                </form>
+            }
+        }
+    };
+    html! {
+        <>
+            <h1 data-testid="page-title">{ title }</h1>
+            <p class="lead">{ i18n.t("boards.intro") }</p>
             { body }
         </>
     }

@@ -6,6 +6,7 @@
 pub mod board;
 pub mod lists;
 pub mod new;
+pub mod picker;
 pub mod queue;
 pub mod report;
 pub mod works;
@@ -29,6 +30,9 @@ pub const QUEUE_WORKERS: &[Role] = &[
     Role::Custodian,
     Role::BuildingAdmin,
 ];
+/// Who opens the board of any estate they serve from the menu (the committee has a link to
+/// its own estate's board).
+pub const BOARD_READERS: &[Role] = &[Role::Staff, Role::Admin, Role::BuildingAdmin];
 /// Who announces planned works.
 pub const WORKS_ANNOUNCERS: &[Role] = &[Role::Staff, Role::Admin, Role::BuildingAdmin];
 pub fn category_text(i18n: &I18n, c: Category) -> String {

@@ -2,20 +2,22 @@
 //! category in the reader's building are shown, each with "me too".
 
 use std::collections::HashMap;
+use std::rc::Rc;
 
 use cortile_shared::geo::LatLon;
 use cortile_shared::maintenance::{Category, NewReport, PlaceKind, MAX_DESCRIPTION_LEN};
-use cortile_shared::{ErrorCode, Problem};
+use cortile_shared::{BuildingId, ErrorCode, EstateId, Problem};
 use yew::prelude::*;
 use yew_router::prelude::*;
 
 use crate::api::ApiError;
 use crate::app::Route;
 use crate::components::form::event_value;
-use crate::components::{field_error, Checkbox, FormAlert, SelectField, TextField};
+use crate::components::{field_error, Checkbox, FormAlert, PointPicker, SelectField, TextField};
 use crate::hooks::{spawn, use_document_title, use_remote, Remote};
 use crate::i18n::use_i18n;
 use crate::pages::community::images::{ImageAction, ImageList, ImagePicker, NotReady};
+use crate::pages::maintenance::picker::BuildingPicker;
 use crate::pages::maintenance::{category_text, place_kind_text, place_text, status_badge};
 use crate::session::use_session;
 
@@ -27,8 +29,21 @@ pub fn new_report_page() -> Html {
     let title = i18n.t("report_new.title");
     use_document_title(Some(title.clone()));
 
+    // Staff, custodians and operators have no home of their own: they name the building.
+    let home = session
+        .me()
+        .and_then(|me| me.residence.as_ref().map(|r| r.home.clone()));
+    let has_home = home.is_some();
     let category = use_state(|| Category::Water);
-    let place = use_state(|| PlaceKind::Home);
+    let place = use_state(move || {
+        if has_home {
+            PlaceKind::Home
+        } else {
+            PlaceKind::Building
+        }
+    });
+    let estate = use_state(String::new);
+    let building = use_state(String::new);
     let staircase = use_state(String::new);
     let lat = use_state(String::new);
     let lon = use_state(String::new);
@@ -42,10 +57,75 @@ pub fn new_report_page() -> Html {
     // "Me too" said here: report id → supporters now (or the failure).
     let supported = use_state(HashMap::<i64, Result<i64, ApiError>>::new);
 
+    let chosen_building = building.parse::<i64>().ok().map(BuildingId);
     let similar = {
         let api = session.api();
-        use_remote((*category, api), |(c, api)| async move {
-            api.similar_reports(c, None).await
+        use_remote(
+            (*category, chosen_building, has_home, api),
+            |(c, b, has_home, api)| async move {
+                if b.is_none() && !has_home {
+                    // Nothing to compare with until a building is chosen.
+                    return Ok(Vec::new());
+                }
+                api.similar_reports(c, b).await
+            },
+        )
+    };
+
+    // The point typed or clicked, and the estate it falls in (point-in-polygon, on the server).
+    let typed_point = match (
+        lat.trim().replace(',', ".").parse::<f64>(),
+        lon.trim().replace(',', ".").parse::<f64>(),
+    ) {
+        (Ok(lat), Ok(lon)) if lat.is_finite() && lon.is_finite() => Some((lat, lon)),
+        _ => None,
+    };
+    let point_bits = typed_point
+        .filter(|_| *place == PlaceKind::Point)
+        .map(|(a, b)| (a.to_bits(), b.to_bits()));
+    let point_estate = {
+        let api = session.api();
+        use_remote((point_bits, api), |(p, api)| async move {
+            match p {
+                Some((lat, lon)) => api
+                    .estate_at(LatLon {
+                        lat: f64::from_bits(lat),
+                        lon: f64::from_bits(lon),
+                    })
+                    .await
+                    .map(Some),
+                None => Ok(None),
+            }
+        })
+    };
+    // The shapes under the point: the estate chosen or the reader's own, else every estate.
+    let map_estate = estate
+        .parse::<i64>()
+        .ok()
+        .map(EstateId)
+        .or(home.as_ref().map(|h| h.estate_id));
+    let map_features = use_remote(
+        (map_estate, *place == PlaceKind::Point),
+        |(e, shown)| async move {
+            if !shown {
+                return Ok(None);
+            }
+            let features = match e {
+                Some(e) => crate::api::get_estate(e).await?.geojson,
+                None => crate::api::get_estates_map().await?,
+            };
+            Ok(Some(Rc::new(features)))
+        },
+    );
+    let picker_features: Option<Rc<geojson::FeatureCollection>> = match &map_features.state {
+        Remote::Ready(f) => (**f).clone(),
+        _ => None,
+    };
+    let on_pick = {
+        let (lat, lon) = (lat.clone(), lon.clone());
+        Callback::from(move |(a, b): (f64, f64)| {
+            lat.set(format!("{a:.6}"));
+            lon.set(format!("{b:.6}"));
         })
     };
 
@@ -65,6 +145,7 @@ pub fn new_report_page() -> Html {
 
     let onsubmit = {
         let api = session.api();
+        let building = building.clone();
         let (category, place, staircase, lat, lon, description, blocks, danger) = (
             category.clone(),
             place.clone(),
@@ -111,7 +192,12 @@ pub fn new_report_page() -> Html {
             let report = NewReport {
                 category: *category,
                 place: *place,
-                building_id: None,
+                // Named only by those without a home (a resident's is their own).
+                building_id: building
+                    .parse::<i64>()
+                    .ok()
+                    .filter(|_| *place != PlaceKind::Home)
+                    .map(BuildingId),
                 staircase: (*place == PlaceKind::Staircase && !staircase.trim().is_empty())
                     .then(|| staircase.trim().to_owned()),
                 point,
@@ -225,7 +311,7 @@ pub fn new_report_page() -> Html {
                 { similar_view }
                 <fieldset class="mb-3" data-testid="report-place">
                     <legend class="form-label">{ i18n.t("report_new.where") }</legend>
-                    { for PlaceKind::ALL.iter().map(|k| {
+                    { for PlaceKind::ALL.iter().filter(|k| has_home || **k != PlaceKind::Home).map(|k| {
                         let id = format!("report-place-{}", k.as_str());
                         let checked = *place == *k;
                         let onchange = { let place = place.clone(); let k = *k; Callback::from(move |_: Event| place.set(k)) };
@@ -241,6 +327,18 @@ pub fn new_report_page() -> Html {
                         <p class="cortile-field-error">{ e }</p>
                     }
                 </fieldset>
+                if !has_home && *place != PlaceKind::Home {
+                    <fieldset class="mb-3" data-testid="report-building-picker">
+                        <legend class="form-label">{ i18n.t("report_new.which_building") }</legend>
+                        <BuildingPicker id="report" estate={AttrValue::from((*estate).clone())}
+                            building={AttrValue::from((*building).clone())}
+                            on_estate={let (e, b) = (estate.clone(), building.clone()); Callback::from(move |v| { b.set(String::new()); e.set(v); })}
+                            on_building={let b = building.clone(); Callback::from(move |v| b.set(v))}
+                            empty_label={i18n.t("picker.choose")}
+                            building_help={(*place == PlaceKind::Point).then(|| AttrValue::from(i18n.t("report_new.building_optional")))}
+                            error={field_error(&i18n, err.as_ref(), "building_id")} />
+                    </fieldset>
+                }
                 if *place == PlaceKind::Staircase {
                     <TextField id="report-staircase" label={i18n.t("report_new.staircase")}
                         help={i18n.t("report_new.staircase_help")} value={(*staircase).clone()}
@@ -251,6 +349,21 @@ pub fn new_report_page() -> Html {
                     <fieldset class="mb-3">
                         <legend class="form-label">{ i18n.t("report_new.point") }</legend>
                         <p id="report-point-help" class="form-text cortile-help">{ i18n.t("report_new.point_help") }</p>
+                        if let Some(features) = picker_features {
+                            <PointPicker features={features.clone()} label={i18n.t("report_new.point_map")}
+                                described_by="report-point-help" point={typed_point} onpick={on_pick} />
+                        }
+                        <p aria-live="polite" class="form-text" data-testid="report-point-estate">
+                            { match &point_estate.state {
+                                Remote::Ready(e) => match e.as_ref() {
+                                    Some(e) => i18n.tf("report_new.point_in", &[("estate", &e.estate_name)]),
+                                    None => String::new(),
+                                },
+                                Remote::Failed(ApiError::Problem(p)) if p.status == 403 => i18n.t("report_new.point_not_yours"),
+                                Remote::Failed(_) => i18n.t("report_new.point_outside"),
+                                _ => String::new(),
+                            } }
+                        </p>
                         <TextField id="report-lat" label={i18n.t("report_new.lat")} value={(*lat).clone()}
                             oninput={let s = lat.clone(); Callback::from(move |v| s.set(v))}
                             error={field_error(&i18n, err.as_ref(), "point")} />

@@ -15,10 +15,11 @@ use yew_router::prelude::*;
 use crate::api::ApiError;
 use crate::app::Route;
 use crate::components::{ErrorState, FormAlert, Loading, ScrollTable, SelectField, TextField};
-use crate::hooks::{spawn, use_document_title, use_paged, Remote};
+use crate::hooks::{spawn, use_document_title, use_paged, use_remote, Remote};
 use crate::i18n::use_i18n;
 use crate::pages::community::more_button;
 use crate::pages::maintenance::lists::EstateReportsMap;
+use crate::pages::maintenance::picker::BuildingPicker;
 use crate::pages::maintenance::{
     category_text, place_text, priority_text, status_badge, status_text,
 };
@@ -28,6 +29,7 @@ use crate::session::use_session;
 #[derive(Debug, Clone, PartialEq, Default)]
 struct Filters {
     estate_id: String,
+    building_id: String,
     category: String,
     status: String,
     priority: String,
@@ -39,6 +41,7 @@ impl Filters {
     fn query(&self) -> Vec<(String, String)> {
         [
             ("estate_id", &self.estate_id),
+            ("building_id", &self.building_id),
             ("category", &self.category),
             ("status", &self.status),
             ("priority", &self.priority),
@@ -75,6 +78,14 @@ pub fn queue_page() -> Html {
                 api.maintenance_queue(&f.query(), after.as_deref()).await
             },
         )
+    };
+
+    // Who has open reports assigned (fetched again after a bulk change).
+    let people = {
+        let api = session.api();
+        use_remote((*version, api), |(_, api)| async move {
+            api.maintenance_assignees().await
+        })
     };
 
     let set = |edit: fn(&mut Filters, String)| {
@@ -177,7 +188,7 @@ pub fn queue_page() -> Html {
             AttrValue::from(i18n.t("queue_m.not_overdue")),
         ),
     ];
-    let assignees = vec![
+    let mut assignees = vec![
         any,
         (
             AttrValue::from("me"),
@@ -188,6 +199,18 @@ pub fn queue_page() -> Html {
             AttrValue::from(i18n.t("queue_m.unassigned")),
         ),
     ];
+    // Each person with open reports assigned, by name, with how many.
+    if let Remote::Ready(people) = &people.state {
+        assignees.extend(people.iter().map(|a| {
+            (
+                AttrValue::from(a.user.id.0.to_string()),
+                AttrValue::from(i18n.tf(
+                    "queue_m.assignee_count",
+                    &[("name", &a.user.display_name), ("n", &a.open.to_string())],
+                )),
+            )
+        }));
+    }
     let bulk_choices: Vec<(AttrValue, AttrValue)> = [
         ReportStatus::Acknowledged,
         ReportStatus::Scheduled,
@@ -292,12 +315,17 @@ pub fn queue_page() -> Html {
                 <fieldset>
                     <legend class="h5">{ i18n.t("queue_m.filters") }</legend>
                     <div class="row">
-                        <div class="col-md-4"><TextField id="qf-estate" label={i18n.t("queue_m.estate")} help={i18n.t("queue_m.estate_help")} value={draft.estate_id.clone()} oninput={set(|f, v| f.estate_id = v)} /></div>
+                        <div class="col-md-8">
+                            <BuildingPicker id="qf" estate={AttrValue::from(draft.estate_id.clone())}
+                                building={AttrValue::from(draft.building_id.clone())}
+                                on_estate={set(|f, v| { f.estate_id = v; f.building_id.clear(); })} on_building={set(|f, v| f.building_id = v)}
+                                empty_label={i18n.t("queue_m.any")} />
+                        </div>
                         <div class="col-md-4"><SelectField id="qf-category" label={i18n.t("queue_m.category")} value={draft.category.clone()} options={categories} onchange={set(|f, v| f.category = v)} testid="qf-category" /></div>
                         <div class="col-md-4"><SelectField id="qf-status" label={i18n.t("queue_m.status")} value={draft.status.clone()} options={statuses} onchange={set(|f, v| f.status = v)} testid="qf-status" /></div>
                         <div class="col-md-4"><SelectField id="qf-priority" label={i18n.t("queue_m.priority")} value={draft.priority.clone()} options={priorities} onchange={set(|f, v| f.priority = v)} /></div>
                         <div class="col-md-4"><SelectField id="qf-overdue" label={i18n.t("queue_m.overdue")} value={draft.overdue.clone()} options={overdue} onchange={set(|f, v| f.overdue = v)} /></div>
-                        <div class="col-md-4"><SelectField id="qf-assignee" label={i18n.t("queue_m.assignee")} value={draft.assignee.clone()} options={assignees} onchange={set(|f, v| f.assignee = v)} /></div>
+                        <div class="col-md-4"><SelectField id="qf-assignee" label={i18n.t("queue_m.assignee")} value={draft.assignee.clone()} options={assignees} onchange={set(|f, v| f.assignee = v)} testid="qf-assignee" /></div>
                     </div>
                 </fieldset>
                 <button type="submit" class="btn btn-primary" data-testid="queue-m-apply">{ i18n.t("queue_m.apply") }</button>

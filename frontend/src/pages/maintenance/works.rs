@@ -2,7 +2,7 @@
 //! the form that announces new ones to the affected buildings.
 
 use chrono::NaiveDate;
-use cortile_shared::maintenance::{NewWorks, Works};
+use cortile_shared::maintenance::{NewWorks, Rating, Works};
 use cortile_shared::BuildingId;
 use yew::prelude::*;
 use yew_router::prelude::*;
@@ -29,6 +29,11 @@ pub fn works_page() -> Html {
     };
     let announcer = session.has_any(WORKS_ANNOUNCERS);
     let on_announced = {
+        let version = version.clone();
+        Callback::from(move |_: Works| version.set(version.wrapping_add(1)))
+    };
+    // A rating sent: the list again (the average and "your rating" change).
+    let on_rated = {
         let version = version.clone();
         Callback::from(move |_: Works| version.set(version.wrapping_add(1)))
     };
@@ -64,7 +69,16 @@ pub fn works_page() -> Html {
                                     }) }
                                 </ul>
                                 if let Some(avg) = w.average_rating {
-                                    <p>{ i18n.tf("works.rating", &[("avg", &i18n.decimal(avg, 1)), ("n", &w.ratings.to_string())]) }</p>
+                                    <p data-testid="works-average">{ i18n.tf("works.rating", &[("avg", &i18n.decimal(avg, 1)), ("n", &w.ratings.to_string())]) }</p>
+                                }
+                                if let Some(mine) = &w.my_rating {
+                                    <p data-testid="works-my-rating">
+                                        { i18n.tf("works.my_rating", &[("n", &mine.rating.to_string())]) }
+                                        if let Some(c) = &mine.comment { { " — " }{ c.clone() } }
+                                    </p>
+                                }
+                                if w.can_rate {
+                                    <WorksRatingForm id={w.id} on_rated={on_rated.clone()} />
                                 }
                             </article>
                         </li>
@@ -82,6 +96,95 @@ pub fn works_page() -> Html {
                 <AnnounceForm on_announced={on_announced} />
             }
         </>
+    }
+}
+
+#[derive(Properties, PartialEq)]
+struct WorksRatingFormProps {
+    id: i64,
+    on_rated: Callback<Works>,
+}
+
+/// A resident of an affected building rates the outcome of works that are over: 1 to 5 and
+/// an optional comment, once.
+#[function_component(WorksRatingForm)]
+fn works_rating_form(props: &WorksRatingFormProps) -> Html {
+    let i18n = use_i18n();
+    let session = use_session();
+    let stars = use_state(|| None::<i32>);
+    let comment = use_state(String::new);
+    let error = use_state(|| None::<ApiError>);
+    let busy = use_state(|| false);
+    let id = props.id;
+    let onsubmit = {
+        let api = session.api();
+        let (stars, comment, error, busy) =
+            (stars.clone(), comment.clone(), error.clone(), busy.clone());
+        let on_rated = props.on_rated.clone();
+        Callback::from(move |e: SubmitEvent| {
+            e.prevent_default();
+            if *busy {
+                return;
+            }
+            let Some(rating) = *stars else {
+                error.set(Some(ApiError::Problem(
+                    cortile_shared::Problem::new(cortile_shared::ErrorCode::ValidationFailed)
+                        .with_errors(vec![cortile_shared::FieldError::new(
+                            "rating",
+                            "required",
+                            "choose from 1 to 5",
+                        )]),
+                )));
+                return;
+            };
+            let body = Rating {
+                rating,
+                comment: Some(comment.trim().to_owned()).filter(|c| !c.is_empty()),
+            };
+            busy.set(true);
+            let (api, error, busy, on_rated) =
+                (api.clone(), error.clone(), busy.clone(), on_rated.clone());
+            spawn(async move {
+                let result = api.rate_works(id, &body).await;
+                busy.set(false);
+                match result {
+                    Ok(w) => on_rated.emit(w),
+                    Err(e) => error.set(Some(e)),
+                }
+            });
+        })
+    };
+    let err = (*error).clone();
+    let heading = format!("works-rate-{id}");
+    let legend_error = field_error(&i18n, err.as_ref(), "rating");
+    html! {
+        <section aria-labelledby={heading.clone()} class="cortile-narrow mt-3">
+            <h3 id={heading} class="h6">{ i18n.t("works.rate_heading") }</h3>
+            <form onsubmit={onsubmit} novalidate=true data-testid="works-rating-form">
+                <FormAlert error={err.clone()} />
+                <fieldset class="mb-3" aria-invalid={legend_error.is_some().then_some("true")}>
+                    <legend class="form-label">{ i18n.t("report.rate_legend") }</legend>
+                    { for (1..=5).map(|n| {
+                        let fid = format!("works-{id}-rating-{n}");
+                        let onchange = { let stars = stars.clone(); Callback::from(move |_: Event| stars.set(Some(n))) };
+                        html! {
+                            <div class="form-check form-check-inline">
+                                <input id={fid.clone()} type="radio" name={format!("works-{id}-rating")} value={n.to_string()}
+                                    checked={*stars == Some(n)} {onchange} data-testid={format!("works-rating-{n}")} />
+                                <label for={fid}>{ i18n.t(&format!("report.rate.{n}")) }</label>
+                            </div>
+                        }
+                    }) }
+                    if let Some(e) = legend_error {
+                        <p class="cortile-field-error">{ e }</p>
+                    }
+                </fieldset>
+                <TextField id={format!("works-{id}-comment")} multiline=true label={i18n.t("report.rate_comment")}
+                    value={(*comment).clone()} oninput={let c = comment.clone(); Callback::from(move |v| c.set(v))}
+                    testid="works-rating-comment" error={field_error(&i18n, err.as_ref(), "comment")} />
+                <button type="submit" class="btn btn-primary" disabled={*busy} data-testid="works-rating-submit">{ i18n.t("report.rate_submit") }</button>
+            </form>
+        </section>
     }
 }
 
