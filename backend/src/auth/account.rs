@@ -394,6 +394,7 @@ pub fn export(
     let content = my_content(conn, me_id)?;
     let notification_settings = crate::notifications::settings_of(conn, me_id)?;
     let maintenance = crate::maintenance::reports::export_of(conn, me_id)?;
+    let chat = crate::chat::export_of(conn, me_id)?;
     Ok(json!({
         "generated_at": utc(now),
         "profile": my_profile,
@@ -414,6 +415,7 @@ pub fn export(
         "comments": content.1,
         "photos": content.2,
         "maintenance": maintenance,
+        "chat": chat,
     }))
 }
 
@@ -491,7 +493,8 @@ fn my_content(
 /// Erases the principal's account (GDPR art. 17): identities and sessions removed, grants
 /// revoked, name, username, password and fiscal code wiped; the row stays so that content and
 /// audit records point at a pseudonym. The registry itself belongs to the housing manager and
-/// is not changed.
+/// is not changed. Chat messages stay under the pseudonym (as posts do); chat memberships,
+/// blocks and read markers are removed ([`crate::chat::erase_person`]).
 pub fn erase(conn: &mut DbConn, actor: &Actor, confirm: &str, now: NaiveDateTime) -> AppResult<()> {
     authorize(actor, &Action::OwnAccount)?;
     if actor.operator().is_some() {
@@ -530,10 +533,13 @@ pub fn erase(conn: &mut DbConn, actor: &Actor, confirm: &str, now: NaiveDateTime
         )
         .set(role_grants::revoked_at.eq(now))
         .execute(conn)?;
+        let pseudonym = format!("Utente rimosso #{me_id}");
+        // Chat: messages stay, under the pseudonym; memberships, blocks, read markers go.
+        crate::chat::erase_person(conn, me_id, &pseudonym)?;
         diesel::update(users::table.find(me_id))
             .set((
                 users::username.eq(None::<String>),
-                users::display_name.eq(format!("Utente rimosso #{me_id}")),
+                users::display_name.eq(&pseudonym),
                 users::password_hash.eq(None::<String>),
                 users::fiscal_code.eq(None::<String>),
                 users::disabled.eq(true),

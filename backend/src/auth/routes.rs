@@ -234,10 +234,15 @@ pub async fn erase_my_account(
 ) -> AppResult<HttpResponse> {
     let now = Utc::now().naive_utc();
     let confirm = body.into_inner().confirm;
+    let me = actor.principal().map(|p| p.id.0);
     state
         .db
         .run(move |conn| account::erase(conn, &actor, &confirm, now))
         .await?;
+    // Their open sockets close (their sessions are gone).
+    if let Some(me) = me {
+        state.realtime.recheck_user(me);
+    }
     Ok(HttpResponse::NoContent()
         .cookie(expired_cookie(&state.config))
         .finish())

@@ -1286,3 +1286,130 @@ pub fn take_help(
     })?;
     get(conn, actor, room, now)
 }
+
+/// The person's chat data for their export (GDPR art. 15 and 20): the messages they sent (as
+/// stored now: a deleted one has no text), the rooms they are a member of, the people they
+/// blocked (by number) and their read markers. Nothing others wrote.
+pub fn export_of(conn: &mut DbConn, me: i64) -> AppResult<serde_json::Value> {
+    use serde_json::json;
+    #[allow(clippy::type_complexity)]
+    let sent: Vec<(
+        i64,
+        i64,
+        i64,
+        String,
+        Option<i64>,
+        NaiveDateTime,
+        Option<NaiveDateTime>,
+        Option<NaiveDateTime>,
+    )> = messages::table
+        .filter(messages::sender_id.eq(me))
+        .order(messages::id)
+        .select((
+            messages::id,
+            messages::room_id,
+            messages::seq,
+            messages::body,
+            messages::reply_to,
+            messages::created_at,
+            messages::edited_at,
+            messages::deleted_at,
+        ))
+        .load(conn)?;
+    let sent: Vec<serde_json::Value> = sent
+        .into_iter()
+        .map(|(id, room, seq, body, reply, at, edited, deleted)| {
+            json!({"id": id, "room_id": room, "seq": seq, "text": body, "reply_to": reply,
+                   "created_at": utc(at), "edited_at": edited.map(utc),
+                   "deleted_at": deleted.map(utc)})
+        })
+        .collect();
+    let memberships: Vec<serde_json::Value> = room_members::table
+        .inner_join(rooms::table)
+        .filter(room_members::user_id.eq(me))
+        .order(room_members::id)
+        .select((
+            room_members::room_id,
+            rooms::kind,
+            room_members::moderator,
+            room_members::created_at,
+        ))
+        .load::<(i64, String, bool, NaiveDateTime)>(conn)?
+        .into_iter()
+        .map(|(room, kind, moderator, at)| {
+            json!({"room_id": room, "kind": kind, "moderator": moderator, "since": utc(at)})
+        })
+        .collect();
+    let blocked: Vec<serde_json::Value> = user_blocks::table
+        .filter(user_blocks::blocker_id.eq(me))
+        .order(user_blocks::created_at)
+        .select((user_blocks::blocked_id, user_blocks::created_at))
+        .load::<(i64, NaiveDateTime)>(conn)?
+        .into_iter()
+        .map(|(who, at)| json!({"user_id": who, "since": utc(at)}))
+        .collect();
+    let markers: Vec<serde_json::Value> = read_markers::table
+        .filter(read_markers::user_id.eq(me))
+        .order(read_markers::room_id)
+        .select((
+            read_markers::room_id,
+            read_markers::seq,
+            read_markers::updated_at,
+        ))
+        .load::<(i64, i64, NaiveDateTime)>(conn)?
+        .into_iter()
+        .map(|(room, seq, at)| json!({"room_id": room, "read_seq": seq, "at": utc(at)}))
+        .collect();
+    Ok(json!({
+        "messages": sent,
+        "rooms": memberships,
+        "blocked": blocked,
+        "read_markers": markers,
+    }))
+}
+
+/// Erasure (GDPR art. 17), inside the account's erasure transaction. As for posts, the
+/// messages stay in their conversations and show the account's pseudonym (`display_name`):
+/// history reads names from `users`, and the stored events, which carry the sender's name as
+/// it was, are rewritten with it. Their memberships, blocks (both ways) and read markers go.
+pub fn erase_person(conn: &mut DbConn, me: i64, pseudonym: &str) -> AppResult<()> {
+    let mine = messages::table
+        .filter(messages::sender_id.eq(me))
+        .select(messages::id);
+    let events: Vec<(i64, i64, String)> = room_events::table
+        .filter(room_events::message_id.eq_any(mine))
+        .filter(room_events::kind.eq_any(["message", "edit"]))
+        .select((room_events::room_id, room_events::seq, room_events::payload))
+        .load(conn)?;
+    for (room, seq, payload) in events {
+        let Ok(mut event) = serde_json::from_str::<ServerMsg>(&payload) else {
+            continue;
+        };
+        match &mut event {
+            ServerMsg::Message { message, .. } | ServerMsg::Edit { message, .. }
+                if message.sender.id.0 == me =>
+            {
+                message.sender.display_name = pseudonym.to_owned();
+            }
+            _ => continue,
+        }
+        diesel::update(
+            room_events::table
+                .filter(room_events::room_id.eq(room))
+                .filter(room_events::seq.eq(seq)),
+        )
+        .set(room_events::payload.eq(serde_json::to_string(&event).map_err(AppError::internal)?))
+        .execute(conn)?;
+    }
+    diesel::delete(room_members::table.filter(room_members::user_id.eq(me))).execute(conn)?;
+    diesel::delete(
+        user_blocks::table.filter(
+            user_blocks::blocker_id
+                .eq(me)
+                .or(user_blocks::blocked_id.eq(me)),
+        ),
+    )
+    .execute(conn)?;
+    diesel::delete(read_markers::table.filter(read_markers::user_id.eq(me))).execute(conn)?;
+    Ok(())
+}

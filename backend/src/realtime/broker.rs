@@ -9,7 +9,14 @@
 //! - `{"o":origin,"c":"r:12","m":{…ServerMsg…}}` an event for a channel;
 //! - `{"o":origin,"c":"r:12","g":[12,345]}` a room event too large to carry: read seq 345 of
 //!   room 12 from `room_events`;
-//! - `{"o":origin,"k":7}` person 7's rights changed: their sockets authorize again.
+//! - `{"o":origin,"k":7}` person 7's rights changed: their sockets authorize again;
+//! - `{"o":origin,"p":{"r":12,"n":3,"j":[7],"l":[]}}` presence in room 12 on that process
+//!   changed: `n` people online there, `j` came, `l` left (each process adds the others'
+//!   counts to its own: approximate, a person online on two processes counts twice).
+//!
+//! A receiver passes an event's JSON on as it arrived (one parse to learn its room and `seq`,
+//! no second serialisation); a stored room event goes into the room's feed, which reads the
+//! database at most once per event, whatever the number of local subscribers.
 //!
 //! When the listening connection drops, it reconnects with backoff, and every local socket then
 //! fills its rooms from `room_events` (notifications sent meanwhile were missed).
@@ -18,12 +25,14 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use cortile_shared::realtime::ServerMsg;
+use cortile_shared::UserId;
 use futures_util::StreamExt;
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
+use serde_json::value::RawValue;
 use tokio::sync::mpsc;
 use tokio_postgres::AsyncMessage;
 
-use super::hub::{Channel, Hub, Out};
+use super::hub::{Channel, Frame, Hub, PresenceChange};
 use super::PG_CHANNEL;
 
 /// Largest payload sent (PostgreSQL refuses 8000 bytes and more).
@@ -41,25 +50,49 @@ struct Wire {
     #[serde(default)]
     c: Option<String>,
     #[serde(default)]
-    m: Option<ServerMsg>,
+    m: Option<Box<RawValue>>,
     #[serde(default)]
     g: Option<(i64, i64)>,
     #[serde(default)]
     k: Option<i64>,
+    #[serde(default)]
+    p: Option<WirePresence>,
+}
+
+#[derive(Serialize, Deserialize)]
+struct WirePresence {
+    r: i64,
+    n: u32,
+    j: Vec<i64>,
+    l: Vec<i64>,
 }
 
 /// The NOTIFY payload for an event, or `None` when even its short form does not fit.
 pub fn payload(origin: u64, channel: Channel, msg: &ServerMsg) -> Option<String> {
     let json = serde_json::to_string(msg).ok()?;
+    payload_of(
+        origin,
+        channel,
+        msg.room_seq().map(|(r, s)| (r.0, s)),
+        &json,
+    )
+}
+
+/// The NOTIFY payload for an event already serialised as `json`.
+pub fn payload_of(
+    origin: u64,
+    channel: Channel,
+    room_seq: Option<(i64, i64)>,
+    json: &str,
+) -> Option<String> {
     let full = format!(r#"{{"o":{origin},"c":"{}","m":{json}}}"#, channel.key());
     if full.len() <= MAX_PAYLOAD {
         return Some(full);
     }
-    let (room, seq) = msg.room_seq()?;
+    let (room, seq) = room_seq?;
     Some(format!(
-        r#"{{"o":{origin},"c":"{}","g":[{},{seq}]}}"#,
-        channel.key(),
-        room.0
+        r#"{{"o":{origin},"c":"{}","g":[{room},{seq}]}}"#,
+        channel.key()
     ))
 }
 
@@ -76,12 +109,30 @@ impl PgBroker {
         PgBroker { origin, tx }
     }
 
-    pub fn publish(&self, channel: Channel, msg: &ServerMsg) {
-        match payload(self.origin, channel, msg) {
+    /// Publishes an event already serialised as `json`.
+    pub fn publish(&self, channel: Channel, room_seq: Option<(i64, i64)>, json: &str) {
+        match payload_of(self.origin, channel, room_seq, json) {
             Some(p) => {
                 let _ = self.tx.send(p);
             }
             None => tracing::warn!(channel = %channel.key(), "realtime event too large to publish"),
+        }
+    }
+
+    /// Tells the other processes about a presence change here.
+    pub fn presence(&self, change: &PresenceChange) {
+        let p = WirePresence {
+            r: change.room,
+            n: change.local,
+            j: change.joined.iter().map(|u| u.0).collect(),
+            l: change.left.iter().map(|u| u.0).collect(),
+        };
+        if let Ok(json) = serde_json::to_string(&p) {
+            if json.len() < MAX_PAYLOAD - 40 {
+                let _ = self
+                    .tx
+                    .send(format!(r#"{{"o":{},"p":{json}}}"#, self.origin));
+            }
         }
     }
 
@@ -103,13 +154,34 @@ fn dispatch(hub: &Hub, origin: u64, raw: &str) {
     if let Some(user) = w.k {
         hub.recheck_user(user);
     }
+    if let Some(p) = w.p {
+        hub.remote_presence(
+            w.o,
+            PresenceChange {
+                room: p.r,
+                local: p.n,
+                joined: p.j.into_iter().map(UserId).collect(),
+                left: p.l.into_iter().map(UserId).collect(),
+            },
+        );
+    }
     let Some(channel) = w.c.as_deref().and_then(Channel::parse) else {
         return;
     };
-    if let Some(msg) = w.m {
-        hub.deliver(channel, &msg);
-    } else if let Some((room, seq)) = w.g {
-        hub.offer(channel, Out::Gap { room, seq });
+    if let Some(raw) = w.m {
+        // Parsed once to learn where it goes; sent on as the text it arrived as.
+        let Ok(msg) = serde_json::from_str::<ServerMsg>(raw.get()) else {
+            tracing::warn!("unreadable realtime event");
+            return;
+        };
+        hub.deliver_frame(
+            channel,
+            msg.room().map(|r| r.0),
+            msg.room_seq().map(|s| s.1),
+            Frame::from(String::from(raw.get())),
+        );
+    } else if let (Channel::Room(room), Some((_, seq))) = (channel, w.g) {
+        hub.event(room, seq, None);
     }
 }
 

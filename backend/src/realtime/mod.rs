@@ -31,7 +31,7 @@ use diesel::prelude::*;
 use crate::config::DatabaseUrl;
 use crate::db::{Db, DbConn};
 use crate::error::AppResult;
-pub use hub::{Channel, Hub};
+pub use hub::{Channel, Frame, Hub};
 
 /// The PostgreSQL channel every process listens to.
 pub const PG_CHANNEL: &str = "cortile_realtime";
@@ -76,12 +76,32 @@ impl Realtime {
             tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
             loop {
                 tick.tick().await;
-                for msg in ticking.hub.take_presence() {
-                    if let Some(room) = msg.room() {
-                        ticking.publish(Channel::Room(room.0), msg);
+                for (msg, change) in ticking.hub.take_presence() {
+                    ticking.hub.deliver(Channel::Room(change.room), &msg);
+                    if let Some(b) = &ticking.broker {
+                        b.presence(&change);
                     }
                 }
                 ticking.forget_full_buckets();
+            }
+        });
+        spawn_feed_filler(rt.db.clone(), rt.hub.clone());
+        let flushing = rt.hub.clone();
+        tokio::spawn(async move {
+            loop {
+                let next = flushing.flush_due();
+                let sleep = async {
+                    match next {
+                        Some(t) => {
+                            tokio::time::sleep_until(tokio::time::Instant::from_std(t)).await
+                        }
+                        None => std::future::pending().await,
+                    }
+                };
+                tokio::select! {
+                    _ = flushing.flusher.notified() => {}
+                    _ = sleep => {}
+                }
             }
         });
         rt
@@ -97,11 +117,19 @@ impl Realtime {
 
     /// Delivers `msg` to everyone listening on `channel`, in this process and the others.
     /// Call after the transaction that made the change has committed.
+    /// The event is serialised once: the same frame goes to every local socket and (inside
+    /// the NOTIFY payload) to the other processes.
     pub fn publish(&self, channel: Channel, msg: ServerMsg) {
-        self.hub.deliver(channel, &msg);
+        let Ok(json) = serde_json::to_string(&msg) else {
+            return;
+        };
+        let room = msg.room().map(|r| r.0);
+        let room_seq = msg.room_seq().map(|(r, s)| (r.0, s));
         if let Some(b) = &self.broker {
-            b.publish(channel, &msg);
+            b.publish(channel, room_seq, &json);
         }
+        self.hub
+            .deliver_frame(channel, room, room_seq.map(|s| s.1), Frame::from(json));
     }
 
     /// Every socket of `user`, here and in the other processes, authorizes its subscriptions
@@ -153,6 +181,46 @@ pub fn notify_in_tx(conn: &mut DbConn, user: i64, notification: &Notification) -
         }
     }
     Ok(())
+}
+
+/// Fills the rooms' feeds from `room_events` when a gap stays open (an event published out
+/// of order whose predecessor never came, one known only by number, a broker reconnection):
+/// one read per room, whatever the number of sockets waiting.
+fn spawn_feed_filler(db: Db, hub: Arc<Hub>) {
+    tokio::spawn(async move {
+        loop {
+            let mut failed = false;
+            for (feed, after) in hub.due_feeds() {
+                let room = feed.room;
+                match db
+                    .run(move |conn| crate::chat::events_after(conn, room, after))
+                    .await
+                {
+                    Ok(r) => hub.filled(&feed, r.events, r.last),
+                    Err(e) => {
+                        tracing::warn!(error = ?e.source, room, "realtime: cannot fill a feed");
+                        hub.fill_failed(&feed);
+                        failed = true;
+                    }
+                }
+            }
+            let due = if failed {
+                Some(Instant::now() + hub::GAP_WAIT)
+            } else {
+                hub.next_due()
+            };
+            let sleep = async {
+                match due {
+                    Some(t) => tokio::time::sleep_until(tokio::time::Instant::from_std(t)).await,
+                    None => std::future::pending().await,
+                }
+            };
+            tokio::select! {
+                _ = hub.filler.notified() => {}
+                _ = sleep => {}
+            }
+        }
+    });
 }
 
 /// SQLite: new notification rows go to the sockets of their people.

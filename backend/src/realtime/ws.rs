@@ -2,18 +2,19 @@
 //!
 //! The handshake checks the `Origin` against `CORTILE_PUBLIC_URL` (403 otherwise, before any
 //! upgrade: another site's page cannot ride the person's cookie) and resolves the session
-//! cookie (401 without one). The task then selects over: frames from the client, its queue
-//! from the hub, its signals (lagged, recheck), the heartbeat, and a timer for sequence gaps.
+//! cookie (401 without one). The task then selects over: frames from the client, its wake-up
+//! from the hub (new events in its rooms' feeds, queued frames, a recheck), and the heartbeat.
 //!
-//! Ordering: per room the socket remembers the highest `seq` delivered. An event at
-//! `delivered + 1` goes out at once (and any buffered successors after it); an older one is a
-//! duplicate and is dropped; a newer one waits in a small buffer — two processes (or two
-//! threads) may publish the events of one room out of commit order — and if the gap is not
-//! filled within [`GAP_WAIT`] the socket reads the missing events from `room_events`.
-//! Subscribing registers with the hub first and reads the missed events second, so an event
-//! committed in between arrives both ways and is sent once.
+//! Ordering: per room the socket remembers the highest `seq` delivered and copies what
+//! follows out of the room's feed ([`super::hub::Feed`]), which is already in order (the feed,
+//! shared by the process's sockets, waits for late events and fills gaps from the database).
+//! When the feed no longer holds the next event (the socket was slow), the socket reads
+//! `room_events` after its cursor itself. Subscribing registers with the hub first and reads
+//! the missed events second, so an event committed in between arrives both ways and is sent
+//! once. The per-socket state is small (idle sockets are many): the session, the actor, and per
+//! room a cursor and the feed.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::HashMap;
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -28,18 +29,15 @@ use cortile_shared::realtime::{
 };
 use cortile_shared::{ErrorCode, Problem};
 use futures_util::StreamExt;
-use tokio::sync::mpsc;
 
-use super::hub::{Channel, Out, Signals};
+use super::hub::{Channel, Feed, Frame, Signals, Since};
 use crate::auth::policy::{room_abilities, Action};
 use crate::auth::{resolve_session, session_token, Actor};
 use crate::error::{AppError, AppResult};
 use crate::http::AppState;
 
-/// Queue of events waiting to be written to one socket.
-const QUEUE: usize = 64;
-/// How long an out-of-order event waits for the ones before it.
-const GAP_WAIT: Duration = Duration::from_millis(250);
+/// Events copied out of a feed at a time.
+const BATCH: usize = 64;
 /// Re-read the session (and the person's grants) before acting when older than this.
 const ACTOR_TTL: Duration = Duration::from_secs(30);
 /// Largest frame a client may send.
@@ -118,9 +116,8 @@ pub async fn socket(
 
 /// One subscribed room.
 struct Sub {
+    feed: Arc<Feed>,
     delivered: i64,
-    pending: BTreeMap<i64, Arc<str>>,
-    gap_since: Option<Instant>,
     can_send: bool,
     typed_at: Option<Instant>,
 }
@@ -133,6 +130,7 @@ struct Socket {
     actor_at: Instant,
     rooms: HashMap<i64, Sub>,
     session: Session,
+    signals: Arc<Signals>,
 }
 
 /// Why the loop ends.
@@ -149,10 +147,9 @@ async fn run(
     let helper = actor
         .principal()
         .is_some_and(|p| p.has_role(Role::Operator) || p.has_role(Role::Staff));
-    let (tx, mut rx) = mpsc::channel(QUEUE);
     let signals = Arc::new(Signals::default());
     let rt = state.realtime.clone();
-    let id = rt.hub().connect(user, tx, signals.clone());
+    let id = rt.hub().connect(user, signals.clone());
     if helper {
         rt.hub().subscribe(id, Channel::Help);
     }
@@ -164,6 +161,7 @@ async fn run(
         actor_at: Instant::now(),
         rooms: HashMap::new(),
         session,
+        signals: signals.clone(),
     };
     let mut heartbeat = tokio::time::interval_at(
         tokio::time::Instant::now() + Duration::from_secs(HEARTBEAT_SECS),
@@ -178,66 +176,31 @@ async fn run(
         .await
         .is_ok();
     while ok {
-        let gap_deadline = s.next_gap_deadline();
+        // The handlers are boxed: this loop's future (one per idle socket) stays small.
         let step = tokio::select! {
             m = stream.next() => {
                 last_heard = Instant::now();
                 match m {
-                    Some(Ok(AggregatedMessage::Text(text))) => s.handle_text(&text).await,
+                    Some(Ok(AggregatedMessage::Text(text))) => Box::pin(s.handle_text(&text)).await,
                     Some(Ok(AggregatedMessage::Ping(b))) => s.session.pong(&b).await.map_err(|_| Closed),
                     Some(Ok(AggregatedMessage::Pong(_))) => Ok(()),
                     Some(Ok(AggregatedMessage::Binary(_))) => {
-                        s.error(ErrorCode::BadRequest, "frames are JSON text", None, None).await
+                        Box::pin(s.error(ErrorCode::BadRequest, "frames are JSON text", None, None)).await
                     }
                     Some(Ok(AggregatedMessage::Close(_))) | None => Err(Closed),
                     Some(Err(e)) => {
-                        let _ = s.error(ErrorCode::BadRequest, &format!("protocol error: {e}"), None, None).await;
+                        let _ = Box::pin(s.error(ErrorCode::BadRequest, &format!("protocol error: {e}"), None, None)).await;
                         Err(Closed)
                     }
                 }
             }
-            out = rx.recv() => match out {
-                Some(out) => s.handle_out(out).await,
-                None => Err(Closed),
-            },
-            _ = signals.wake.notified() => {
-                let mut r = Ok(());
-                if signals.recheck.swap(false, Ordering::AcqRel) {
-                    r = s.recheck().await;
-                }
-                if r.is_ok() && signals.lagged.swap(false, Ordering::AcqRel) {
-                    // Whatever is still queued is older than what the database has.
-                    while rx.try_recv().is_ok() {}
-                    let rooms: Vec<i64> = s.rooms.keys().copied().collect();
-                    for room in rooms {
-                        if r.is_ok() {
-                            r = s.fill(room).await;
-                        }
-                    }
-                }
-                r
-            }
+            _ = signals.wake.notified() => Box::pin(s.woken()).await,
             _ = heartbeat.tick() => {
                 if last_heard.elapsed() > Duration::from_secs(CLIENT_TIMEOUT_SECS) {
                     Err(Closed)
                 } else {
                     s.session.ping(b"").await.map_err(|_| Closed)
                 }
-            }
-            _ = sleep_until(gap_deadline) => {
-                let late: Vec<i64> = s
-                    .rooms
-                    .iter()
-                    .filter(|(_, sub)| sub.gap_since.is_some_and(|t| t.elapsed() >= GAP_WAIT))
-                    .map(|(room, _)| *room)
-                    .collect();
-                let mut r = Ok(());
-                for room in late {
-                    if r.is_ok() {
-                        r = s.fill(room).await;
-                    }
-                }
-                r
             }
         };
         ok = step.is_ok();
@@ -246,32 +209,65 @@ async fn run(
     let _ = s.session.close(None).await;
 }
 
-async fn sleep_until(deadline: Option<Instant>) {
-    match deadline {
-        Some(d) => tokio::time::sleep_until(tokio::time::Instant::from_std(d)).await,
-        None => std::future::pending().await,
-    }
-}
-
 impl Socket {
-    fn next_gap_deadline(&self) -> Option<Instant> {
-        self.rooms
-            .values()
-            .filter_map(|s| s.gap_since)
-            .min()
-            .map(|t| t + GAP_WAIT)
-    }
-
     async fn send(&mut self, msg: &ServerMsg) -> Result<(), Closed> {
         let json = serde_json::to_string(msg).map_err(|_| Closed)?;
         self.session.text(json).await.map_err(|_| Closed)
     }
 
-    async fn send_frame(&mut self, frame: &str) -> Result<(), Closed> {
-        self.session
-            .text(frame.to_owned())
-            .await
-            .map_err(|_| Closed)
+    /// Sends a shared frame (a reference count, not a copy).
+    async fn send_frame(&mut self, frame: Frame) -> Result<(), Closed> {
+        self.session.text(frame).await.map_err(|_| Closed)
+    }
+
+    /// The hub woke the socket: a recheck, queued frames, new events in its rooms.
+    async fn woken(&mut self) -> Result<(), Closed> {
+        if self.signals.recheck.swap(false, Ordering::AcqRel) {
+            self.recheck().await?;
+        }
+        while let Some((room, frame)) = self.signals.pop() {
+            // Queued before the socket left the room: not for it any more.
+            if room.is_some_and(|r| !self.rooms.contains_key(&r)) {
+                continue;
+            }
+            self.send_frame(frame).await?;
+        }
+        if self.signals.rooms.swap(false, Ordering::AcqRel) {
+            let rooms: Vec<i64> = self.rooms.keys().copied().collect();
+            for room in rooms {
+                self.catch_up(room).await?;
+            }
+        }
+        Ok(())
+    }
+
+    /// Sends what the room's feed has after the socket's cursor.
+    async fn catch_up(&mut self, room: i64) -> Result<(), Closed> {
+        loop {
+            let Some(sub) = self.rooms.get(&room) else {
+                return Ok(());
+            };
+            let after = sub.delivered;
+            match sub.feed.since(after, BATCH) {
+                Since::Frames(frames) if frames.is_empty() => return Ok(()),
+                Since::Frames(frames) => {
+                    for (seq, frame) in frames {
+                        self.send_frame(frame).await?;
+                        match self.rooms.get_mut(&room) {
+                            Some(sub) => sub.delivered = seq,
+                            None => return Ok(()),
+                        }
+                    }
+                }
+                Since::Behind => {
+                    self.fill(room).await?;
+                    if self.rooms.get(&room).is_none_or(|s| s.delivered == after) {
+                        // The database had nothing newer for us: wait for the next wake-up.
+                        return Ok(());
+                    }
+                }
+            }
+        }
     }
 
     async fn error(
@@ -536,10 +532,14 @@ impl Socket {
             Err(e) => return self.app_error(e, Some(room), None).await,
         };
         // Listen first, read second: what commits in between comes both ways, is sent once.
-        self.state
+        let Some(feed) = self
+            .state
             .realtime
             .hub()
-            .subscribe(self.id, Channel::Room(rid));
+            .subscribe(self.id, Channel::Room(rid))
+        else {
+            return Err(Closed);
+        };
         let after = cursor.last_seq.unwrap_or(i64::MAX);
         let read = self
             .state
@@ -567,87 +567,23 @@ impl Socket {
         .await?;
         let mut delivered = from;
         for (seq, payload) in events {
-            self.send_frame(&payload).await?;
+            self.send_frame(Frame::from(payload)).await?;
             delivered = seq;
         }
+        self.state.realtime.hub().anchor(&feed, last);
         let prior = self.rooms.insert(
             rid,
             Sub {
+                feed,
                 delivered,
-                pending: BTreeMap::new(),
-                gap_since: None,
                 can_send,
                 typed_at: None,
             },
         );
         // A second subscribe resumes from the client's cursor: keep nothing of the first.
         drop(prior);
-        Ok(())
-    }
-
-    async fn handle_out(&mut self, out: Out) -> Result<(), Closed> {
-        match out {
-            Out::Frame { room, frame } => {
-                // Queued before the socket left the room: not for it any more.
-                if room.is_some_and(|r| !self.rooms.contains_key(&r)) {
-                    return Ok(());
-                }
-                self.send_frame(&frame).await
-            }
-            Out::Event { room, seq, frame } => {
-                let Some(sub) = self.rooms.get_mut(&room) else {
-                    return Ok(());
-                };
-                if seq <= sub.delivered {
-                    return Ok(());
-                }
-                if seq > sub.delivered + 1 {
-                    sub.pending.insert(seq, frame);
-                    sub.gap_since.get_or_insert_with(Instant::now);
-                    return Ok(());
-                }
-                sub.delivered = seq;
-                self.send_frame(&frame).await?;
-                self.drain(room).await
-            }
-            Out::Gap { room, seq } => {
-                let behind = self.rooms.get(&room).is_some_and(|s| s.delivered < seq);
-                if behind {
-                    self.fill(room).await
-                } else {
-                    Ok(())
-                }
-            }
-        }
-    }
-
-    /// Sends buffered events that are next in line.
-    async fn drain(&mut self, room: i64) -> Result<(), Closed> {
-        loop {
-            let Some(sub) = self.rooms.get_mut(&room) else {
-                return Ok(());
-            };
-            while sub
-                .pending
-                .first_key_value()
-                .is_some_and(|(s, _)| *s <= sub.delivered)
-            {
-                sub.pending.pop_first();
-            }
-            let next = sub.delivered + 1;
-            match sub.pending.remove(&next) {
-                Some(frame) => {
-                    sub.delivered = next;
-                    self.send_frame(&frame).await?;
-                }
-                None => {
-                    if sub.pending.is_empty() {
-                        sub.gap_since = None;
-                    }
-                    return Ok(());
-                }
-            }
-        }
+        // What the feed took in meanwhile.
+        self.catch_up(rid).await
     }
 
     /// Reads what the socket missed in a room from the database.
@@ -671,16 +607,7 @@ impl Socket {
                 continue;
             }
             sub.delivered = seq;
-            self.send_frame(&payload).await?;
-        }
-        if let Some(sub) = self.rooms.get_mut(&room) {
-            sub.gap_since = None;
-        }
-        self.drain(room).await?;
-        if let Some(sub) = self.rooms.get_mut(&room) {
-            if !sub.pending.is_empty() {
-                sub.gap_since = Some(Instant::now());
-            }
+            self.send_frame(Frame::from(payload)).await?;
         }
         Ok(())
     }

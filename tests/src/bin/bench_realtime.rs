@@ -350,6 +350,13 @@ async fn latency(
     })
 }
 
+/// The machine's load average (1, 5, 15 minutes), as the report quotes it.
+fn loadavg() -> String {
+    std::fs::read_to_string("/proc/loadavg")
+        .map(|l| l.split_whitespace().take(3).collect::<Vec<_>>().join(" "))
+        .unwrap_or_else(|_| "unknown".into())
+}
+
 fn report(name: &str, l: &Latency, goal_ms: f64) {
     println!(
         "{name}: p50 {:.1} ms, p99 {:.1} ms, max {:.1} ms over {} deliveries ({} expected) — goal p99 < {goal_ms} ms: {}",
@@ -360,6 +367,7 @@ fn report(name: &str, l: &Latency, goal_ms: f64) {
         l.expected,
         if l.p99 < goal_ms { "met" } else { "NOT met" }
     );
+    println!("  load average {}", loadavg());
 }
 
 fn main() -> anyhow::Result<()> {
@@ -380,10 +388,11 @@ async fn run(o: Options) -> anyhow::Result<()> {
     let db = TestDatabase::create(Backend::Postgres);
     let url = db.url_string();
     println!(
-        "bench-realtime on PostgreSQL, {} cores; clients and servers on this machine",
+        "bench-realtime on PostgreSQL, {} cores; clients and servers on this machine; load average {}",
         std::thread::available_parallelism()
             .map(|n| n.get())
-            .unwrap_or(1)
+            .unwrap_or(1),
+        loadavg()
     );
     let one = Server::start(&url, &db.dir.join("one"))?;
     one.wait_ready().await?;
@@ -410,6 +419,7 @@ async fn run(o: Options) -> anyhow::Result<()> {
             per / 1024.0,
             if per <= 16.0 * 1024.0 { "met" } else { "NOT met" }
         );
+        println!("  load average {}", loadavg());
         for c in idle {
             drop(c);
         }

@@ -358,6 +358,12 @@ async fn two_processes_on_one_postgres_are_one_site() {
     let mut b = committee.ws().await;
     a.subscribe(room, Some(0)).await;
     b.subscribe(room, Some(0)).await;
+    // Presence crosses (approximately: each process adds the others' counts to its own).
+    a.until(
+        "presence counting the other process",
+        |m| matches!(m, ServerMsg::Presence { online, .. } if *online >= 2),
+    )
+    .await;
     let mut send_one = resident.ws().await;
     let mut send_two = committee.ws().await;
     for i in 0..10 {
@@ -426,5 +432,77 @@ people_test!(
         let n = a.until("notification", |m| matches!(m, ServerMsg::Notification { .. })).await;
         assert!(matches!(n, ServerMsg::Notification { notification } if notification.link.contains(&community.0.to_string())));
         a.close().await;
+    }
+);
+
+people_test!(
+    async fn chat_is_in_the_export_and_erasure_leaves_messages_under_a_pseudonym(app) {
+        use cortile::db::schema::{read_markers, room_members, user_blocks};
+        use diesel::prelude::*;
+        let resident = app.login("inquilino").await;
+        let committee = app.login("comitato").await;
+        let name = resident.me.display_name.clone();
+        let room = shared_room(&resident, &committee).await;
+        let dm: Room = json_of(committee.post("/api/v1/chat/direct", json!({"user_id": resident.me.id})).await, 200, "dm").await;
+        let mut a = resident.ws().await;
+        a.subscribe(room, Some(0)).await;
+        a.subscribe(dm.id, Some(0)).await;
+        ack_seq(&a.say(room, "g1", "Chi ha le chiavi della cantina?").await);
+        ack_seq(&a.say(dm.id, "d1", "Grazie per ieri").await);
+        a.send(&ClientMsg::Read { room: dm.id, seq: 1 }).await;
+        let blocked = app.login("condomino").await;
+        let res = resident.send(Method::PUT, &format!("/api/v1/chat/blocks/{}", blocked.me.id), None).await;
+        assert_eq!(res.status(), 204);
+        a.drain(Duration::from_millis(300)).await;
+
+        // The export holds what they wrote, their rooms and their blocks.
+        let data: serde_json::Value = json_of(resident.get("/api/v1/me/export").await, 200, "export").await;
+        let texts: Vec<&str> = data["chat"]["messages"]
+            .as_array()
+            .expect("messages")
+            .iter()
+            .filter_map(|m| m["text"].as_str())
+            .collect();
+        assert_eq!(texts, vec!["Chi ha le chiavi della cantina?", "Grazie per ieri"]);
+        assert!(data["chat"]["rooms"].as_array().expect("rooms").iter().any(|r| r["room_id"] == dm.id.0));
+        assert_eq!(data["chat"]["blocked"][0]["user_id"], blocked.me.id.0);
+        assert!(!data.to_string().contains(&committee.me.display_name), "nobody else's data");
+
+        // Erased: the messages stay, under the pseudonym, in history and on a replay.
+        let res = resident.send(Method::DELETE, "/api/v1/me", Some(json!({"confirm": "CANCELLA"}))).await;
+        assert_eq!(res.status(), 204);
+        let page: History = committee.get_json(&format!("/api/v1/chat/rooms/{}/messages?limit=5", dm.id.0)).await;
+        let mine = page.messages.iter().find(|m| m.sender.id == resident.me.id).expect("kept");
+        assert_eq!(mine.text, "Grazie per ieri");
+        assert!(mine.sender.display_name.starts_with("Utente rimosso"), "{}", mine.sender.display_name);
+        let mut c = committee.ws().await;
+        c.subscribe(dm.id, Some(0)).await;
+        let replay = events(&mut c, dm.id, 1).await;
+        let text = serde_json::to_string(&replay).expect("json");
+        assert!(text.contains("Utente rimosso") && !text.contains(&name), "{text}");
+        // Memberships, blocks and read markers are gone.
+        let mut conn = app.connect();
+        let me = resident.me.id.0;
+        let members: i64 = room_members::table.filter(room_members::user_id.eq(me)).count().get_result(&mut conn).expect("count");
+        let blocks: i64 = user_blocks::table
+            .filter(user_blocks::blocker_id.eq(me).or(user_blocks::blocked_id.eq(me)))
+            .count()
+            .get_result(&mut conn)
+            .expect("count");
+        let markers: i64 = read_markers::table.filter(read_markers::user_id.eq(me)).count().get_result(&mut conn).expect("count");
+        assert_eq!((members, blocks, markers), (0, 0, 0));
+        c.close().await;
+        // Their socket was closed (their sessions ended).
+        let closed = tokio::time::timeout(Duration::from_secs(3), async {
+            loop {
+                use futures_util::StreamExt;
+                match a.stream.next().await {
+                    None | Some(Err(_)) | Some(Ok(tokio_tungstenite::tungstenite::Message::Close(_))) => break,
+                    Some(Ok(_)) => {}
+                }
+            }
+        })
+        .await;
+        assert!(closed.is_ok(), "the erased person's socket stays open");
     }
 );
