@@ -516,7 +516,7 @@ pub enum RoomsAction {
     Loaded(Vec<Room>, Option<UserId>),
     Clear,
     Open(Option<RoomId>),
-    Upsert(Room),
+    Upsert(Box<Room>),
     Event(Rc<ServerMsg>),
 }
 
@@ -545,8 +545,8 @@ impl Reducible for ChatRooms {
             RoomsAction::Upsert(room) => {
                 let mut rooms = next.rooms.as_deref().cloned().unwrap_or_default();
                 match rooms.iter_mut().find(|r| r.id == room.id) {
-                    Some(r) => *r = room,
-                    None => rooms.insert(0, room),
+                    Some(r) => *r = *room,
+                    None => rooms.insert(0, *room),
                 }
                 next.rooms = Some(Rc::new(rooms));
             }
@@ -653,7 +653,7 @@ impl Realtime {
 
     /// Adds or replaces a room in my list (a direct room just opened).
     pub fn upsert(&self, room: Room) {
-        self.dispatch.emit(RoomsAction::Upsert(room));
+        self.dispatch.emit(RoomsAction::Upsert(Box::new(room)));
     }
 
     /// Asks the server for my rooms again.

@@ -887,7 +887,7 @@ pub fn chat_room_page(props: &ChatRoomPageProps) -> Html {
             if realtime.conn != Conn::Connected && realtime.conn != Conn::Idle {
                 <p class="small text-muted" data-testid="chat-offline-note">{ i18n.t("chat.offline_note") }</p>
             }
-            <section aria-labelledby="chat-log-title">
+            <section>
                 <h2 id="chat-log-title" class="visually-hidden">{ i18n.t("chat.messages") }</h2>
                 if c.before.is_some() {
                     <button type="button" class="btn btn-sm btn-outline-primary mb-2" data-testid="chat-earlier"
