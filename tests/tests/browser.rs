@@ -2117,6 +2117,34 @@ async fn chat_journey(backend: Backend) {
     );
     no_axe_violations(&b, "a chat room with messages").await;
 
+    // Anna corrects her first message: Bruno sees the new text, marked as edited.
+    a.execute(
+        "document.querySelector('[data-testid=chat-message][data-mine=true] [data-testid=chat-edit]').click();",
+        vec![],
+    )
+    .await
+    .expect("edit");
+    wait_for_js(
+        &a,
+        "document.querySelector('[data-testid=chat-edit-input]')",
+        "the edit box",
+    )
+    .await;
+    fill(
+        &a,
+        "[data-testid=chat-edit-input]",
+        "Ciao **vicini**, domani c'è l'assemblea in cortile alle 18",
+    )
+    .await;
+    click(&a, "[data-testid=chat-edit-save]").await;
+    wait_for_message(&b, "in cortile alle 18", "the edit at Bruno's").await;
+    assert!(
+        text_of(&b, "[data-testid=chat-message]")
+            .await
+            .contains("modificato"),
+        "marked as edited"
+    );
+
     // Anna's connection drops and cannot come back for a while: the header says so, what
     // she writes waits, and Bruno writes meanwhile.
     a.execute(
