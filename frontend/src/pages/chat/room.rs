@@ -442,9 +442,9 @@ pub fn chat_room_page(props: &ChatRoomPageProps) -> Html {
     // Keep the newest message in view when a message arrives.
     {
         let log = log.clone();
-        let count = convo.messages.len() + convo.pending.len();
+        // Not when earlier messages are added at the top: the reader is looking there.
         let newest = convo.messages.keys().next_back().copied();
-        use_effect_with(newest.zip(Some(count)), move |_| {
+        use_effect_with((newest, convo.pending.len()), move |_| {
             if let Some(el) = log.cast::<web_sys::Element>() {
                 el.set_scroll_top(el.scroll_height());
             }
@@ -532,11 +532,12 @@ pub fn chat_room_page(props: &ChatRoomPageProps) -> Html {
         })
     };
     let load_older = {
-        let (api, convo_d, loading_older, error) = (
+        let (api, convo_d, loading_older, error, log) = (
             session.api(),
             convo.dispatcher(),
             loading_older.clone(),
             error.clone(),
+            log.clone(),
         );
         let before = convo.before;
         Callback::from(move |_: MouseEvent| {
@@ -545,17 +546,27 @@ pub fn chat_room_page(props: &ChatRoomPageProps) -> Html {
                 return;
             }
             loading_older.set(true);
-            let (api, convo_d, loading_older, error) = (
+            let (api, convo_d, loading_older, error, log) = (
                 api.clone(),
                 convo_d.clone(),
                 loading_older.clone(),
                 error.clone(),
+                log.clone(),
             );
             spawn(async move {
                 let result = api.chat_history(id, Some(before)).await;
                 loading_older.set(false);
                 match result {
-                    Ok(page) => convo_d.dispatch(Act::History(page)),
+                    Ok(page) => {
+                        // At the beginning the button goes: focus moves to the messages.
+                        let last = page.before.is_none();
+                        convo_d.dispatch(Act::History(page));
+                        if last {
+                            if let Some(el) = log.cast::<web_sys::HtmlElement>() {
+                                let _ = el.focus();
+                            }
+                        }
+                    }
                     Err(e) => error.set(Some(e)),
                 }
             });
@@ -996,6 +1007,31 @@ mod tests {
             message: m(4, 40, 2),
         }));
         assert_eq!(s2.messages.len(), 3);
+    }
+
+    #[test]
+    fn earlier_pages_go_back_to_the_beginning() {
+        let s = Rc::new(Conversation::default())
+            .reduce(Act::Reset(RoomId(1), Some(UserId(1))))
+            .reduce(Act::History(History {
+                messages: vec![m(5, 50, 2), m(4, 40, 2)],
+                before: Some(4),
+            }));
+        assert_eq!(s.before, Some(4));
+        let s = s.reduce(Act::History(History {
+            messages: vec![m(3, 30, 2), m(2, 20, 2)],
+            before: Some(2),
+        }));
+        assert_eq!(s.before, Some(2));
+        let s = s.reduce(Act::History(History {
+            messages: vec![m(1, 10, 2)],
+            before: None,
+        }));
+        assert_eq!(s.before, None, "the beginning: no more button");
+        assert_eq!(
+            s.messages.keys().copied().collect::<Vec<_>>(),
+            vec![1, 2, 3, 4, 5]
+        );
     }
 
     #[test]
