@@ -2302,6 +2302,48 @@ async fn chat_journey(backend: Backend) {
         "nothing unread",
     )
     .await;
+
+    // "Parla con una persona": the operator on duty sees Anna's request arrive, takes it and
+    // answers; Anna reads the answer live.
+    logout(&b).await;
+    local_login(&b, &app, "operatore").await;
+    click(&b, "[data-testid=nav-chat]").await;
+    wait_for_js(
+        &b,
+        "document.querySelector('[data-testid=help-queue-empty]')",
+        "the operator's empty queue",
+    )
+    .await;
+    click(&a, "[data-testid=nav-chat]").await;
+    wait_for_js(
+        &a,
+        "document.querySelector('[data-testid=chat-help]')",
+        "the help button",
+    )
+    .await;
+    click(&a, "[data-testid=chat-help]").await;
+    room_ready(&a).await;
+    wait_for_js(
+        &b,
+        &format!(
+            "[...document.querySelectorAll('[data-testid=help-request]')].some(e => e.textContent.includes({}))",
+            serde_json::to_string(&a_name).expect("json")
+        ),
+        "Anna's request in the operator's queue",
+    )
+    .await;
+    no_axe_violations(&b, "the operator's help queue").await;
+    click(&b, "[data-testid=help-request] button").await;
+    room_ready(&b).await;
+    fill(
+        &b,
+        "[data-testid=chat-input]",
+        "Buongiorno, come posso aiutarla?",
+    )
+    .await;
+    click(&b, "[data-testid=chat-send]").await;
+    wait_for_message(&a, "come posso aiutarla", "the operator's answer").await;
+    assert_eq!(messages_with(&a, "come posso aiutarla").await, 1);
     logout(&a).await;
     logout(&b).await;
 }
