@@ -31,6 +31,9 @@ use cortile_shared::market::{
 };
 use cortile_shared::meta::ClientConfig;
 use cortile_shared::profile::{Audience, Profile, Reach};
+use cortile_shared::realtime::{
+    Block, History, NewDirect, NewMute, NewRemoval, ReadMark, Room, RoomId,
+};
 use cortile_shared::registry::{BuildingDetail, EstateDetail, EstateSummary};
 use cortile_shared::tenancy::{
     Application, AuditEntry, ChangeDecision, ChangeRequest, ChangeStatus, NewChangeRequest,
@@ -803,6 +806,105 @@ impl Api {
             &format!("/notifications/{id}/read"),
             &[],
             Body::None,
+        )
+        .await
+    }
+}
+
+/// The chat (the live part goes through the socket, `crate::realtime`).
+impl Api {
+    /// My rooms with unread counts and their newest message.
+    pub async fn chat_rooms(&self) -> Result<Vec<Room>, ApiError> {
+        self.get("/chat/rooms", &[]).await
+    }
+
+    pub async fn chat_room(&self, id: RoomId) -> Result<Room, ApiError> {
+        self.get(&format!("/chat/rooms/{id}"), &[]).await
+    }
+
+    /// Messages before `before` (a `seq`), newest first.
+    pub async fn chat_history(&self, id: RoomId, before: Option<i64>) -> Result<History, ApiError> {
+        let before = before.map(|b| b.to_string());
+        let mut query = vec![("limit", "50")];
+        if let Some(b) = &before {
+            query.push(("before", b.as_str()));
+        }
+        self.get(&format!("/chat/rooms/{id}/messages"), &query)
+            .await
+    }
+
+    /// How far the others have read the room.
+    pub async fn chat_reads(&self, id: RoomId) -> Result<Vec<ReadMark>, ApiError> {
+        self.get(&format!("/chat/rooms/{id}/reads"), &[]).await
+    }
+
+    pub async fn open_direct(&self, user_id: UserId) -> Result<Room, ApiError> {
+        self.send(Method::POST, "/chat/direct", &NewDirect { user_id })
+            .await
+    }
+
+    pub async fn chat_blocks(&self) -> Result<Vec<Block>, ApiError> {
+        self.get("/chat/blocks", &[]).await
+    }
+
+    pub async fn block_user(&self, user: UserId) -> Result<(), ApiError> {
+        self.call(
+            Method::PUT,
+            &format!("/chat/blocks/{user}"),
+            &[],
+            Body::None,
+        )
+        .await
+    }
+
+    pub async fn unblock_user(&self, user: UserId) -> Result<(), ApiError> {
+        self.delete(&format!("/chat/blocks/{user}")).await
+    }
+
+    /// "Talk to a person": my help room, waiting for an operator.
+    pub async fn ask_help(&self) -> Result<Room, ApiError> {
+        self.call(Method::POST, "/chat/help", &[], Body::None).await
+    }
+
+    /// Help rooms waiting, and mine (operators).
+    pub async fn help_queue(&self) -> Result<Vec<Room>, ApiError> {
+        self.get("/chat/help", &[]).await
+    }
+
+    pub async fn take_help(&self, id: RoomId) -> Result<Room, ApiError> {
+        self.call(
+            Method::POST,
+            &format!("/chat/help/{id}/take"),
+            &[],
+            Body::None,
+        )
+        .await
+    }
+
+    /// A moderator deletes someone's message.
+    pub async fn delete_chat_message(
+        &self,
+        room: RoomId,
+        message: cortile_shared::realtime::MessageId,
+    ) -> Result<(), ApiError> {
+        self.delete(&format!("/chat/rooms/{room}/messages/{}", message.0))
+            .await
+    }
+
+    pub async fn mute(&self, room: RoomId, mute: &NewMute) -> Result<(), ApiError> {
+        self.send(Method::POST, &format!("/chat/rooms/{room}/mutes"), mute)
+            .await
+    }
+
+    pub async fn remove_from_room(
+        &self,
+        room: RoomId,
+        removal: &NewRemoval,
+    ) -> Result<(), ApiError> {
+        self.send(
+            Method::POST,
+            &format!("/chat/rooms/{room}/removals"),
+            removal,
         )
         .await
     }

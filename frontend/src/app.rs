@@ -16,6 +16,7 @@ use crate::pages::account::{
     application::MyApplicationPage, assist::AssistPage, login::LoginPage, profile::ProfilePage,
 };
 use crate::pages::audit::AuditPage;
+use crate::pages::chat::{list::ChatRoomsPage, room::ChatRoomPage};
 use crate::pages::community::{
     create::NewCommunityPage, detail::CommunityPage, list::CommunitiesPage, log::ModerationLogPage,
     post::PostPage, queue::ModerationQueuePage,
@@ -45,6 +46,7 @@ use crate::pages::timebank::{
     staff::{AdjustmentsPage, DisputesPage, OrganisationsPage},
     statement::StatementPage,
 };
+use crate::realtime::RealtimeProvider;
 use crate::session::{RequireLogin, SessionProvider};
 
 /// Every page of the app.
@@ -124,6 +126,10 @@ pub enum Route {
     Adjustments,
     #[at("/banca-del-tempo/organizzazioni")]
     Organisations,
+    #[at("/chat")]
+    Chat,
+    #[at("/chat/:id")]
+    ChatRoom { id: i64 },
     #[not_found]
     #[at("/404")]
     NotFound,
@@ -174,6 +180,8 @@ fn switch(route: Route) -> Html {
         Route::Disputes => html! { <RequireLogin><DisputesPage /></RequireLogin> },
         Route::Adjustments => html! { <RequireLogin><AdjustmentsPage /></RequireLogin> },
         Route::Organisations => html! { <RequireLogin><OrganisationsPage /></RequireLogin> },
+        Route::Chat => html! { <RequireLogin><ChatRoomsPage /></RequireLogin> },
+        Route::ChatRoom { id } => html! { <RequireLogin><ChatRoomPage {id} /></RequireLogin> },
         Route::NotFound => html! { <NotFound /> },
     }
 }
@@ -206,11 +214,13 @@ pub fn app() -> Html {
             <LocaleProvider>
                 <ConfigProvider>
                     <SessionProvider>
-                        <ActivityProvider>
-                            <Shell>
-                                <Switch<Route> render={switch} />
-                            </Shell>
-                        </ActivityProvider>
+                        <RealtimeProvider>
+                            <ActivityProvider>
+                                <Shell>
+                                    <Switch<Route> render={switch} />
+                                </Shell>
+                            </ActivityProvider>
+                        </RealtimeProvider>
                     </SessionProvider>
                 </ConfigProvider>
             </LocaleProvider>
@@ -365,6 +375,14 @@ mod tests {
             assert_eq!(route.to_path(), path);
         }
         assert_eq!(Route::recognize("/segnalazioni/abc"), Some(Route::NotFound));
+    }
+
+    #[test]
+    fn chat_routes_parse_and_print() {
+        assert_eq!(Route::recognize("/chat"), Some(Route::Chat));
+        assert_eq!(Route::recognize("/chat/7"), Some(Route::ChatRoom { id: 7 }));
+        assert_eq!(Route::ChatRoom { id: 7 }.to_path(), "/chat/7");
+        assert_eq!(Route::recognize("/chat/x"), Some(Route::NotFound));
     }
 
     #[test]

@@ -10,6 +10,7 @@ mod hooks;
 mod i18n;
 mod notifications;
 mod pages;
+mod realtime;
 mod session;
 
 fn main() {

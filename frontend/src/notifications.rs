@@ -1,7 +1,8 @@
 //! What the header needs to know about notifications and moderation, shared by the whole app.
 //!
 //! [`ActivityProvider`] asks for the number of unread notifications when the user signs in,
-//! after each navigation and every minute while the page is open; the notification centre
+//! after each navigation, every minute while the page is open and at once when the app's socket
+//! brings a new notification (`crate::realtime`); the notification centre
 //! asks it to count again after marking some read. It also asks once per session whether the
 //! user has anything to moderate (the nav shows "Moderazione" to moderators by role and to
 //! anyone whose queue is not empty). [`notification_text`] words a notification from its kind
@@ -114,6 +115,21 @@ pub fn activity_provider(props: &ActivityProviderProps) -> Html {
                 });
             }
         });
+    }
+
+    // A new notification on the socket: count again at once.
+    {
+        let refresh = refresh.clone();
+        crate::realtime::use_realtime_events(Callback::from(
+            move |msg: std::rc::Rc<cortile_shared::realtime::ServerMsg>| {
+                if matches!(
+                    &*msg,
+                    cortile_shared::realtime::ServerMsg::Notification { .. }
+                ) {
+                    refresh.emit(());
+                }
+            },
+        ));
     }
 
     let activity = Activity {

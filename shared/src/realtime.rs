@@ -134,6 +134,19 @@ pub struct Room {
     /// Help rooms: whether it waits for an operator.
     #[serde(default)]
     pub waiting: bool,
+    /// The newest message (shown as deleted when it was), for the room list.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub last_message: Option<ChatMessage>,
+}
+
+/// How far someone has read a room (`GET /api/v1/chat/rooms/{id}/reads`): the "seen by" of a
+/// page just opened, before the live [`ServerMsg::ReadMarker`] events.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct ReadMark {
+    pub user: UserRef,
+    /// Everything up to this `seq` has been read.
+    pub seq: i64,
 }
 
 /// What I may do in a room (decided by the server's one permission check).

@@ -1865,3 +1865,542 @@ async fn timebank_journey(backend: Backend) {
 }
 
 on_both_databases!(timebank_journey, timebank_journey);
+
+/// Wraps the page's `WebSocket` so that a test can close the app's sockets
+/// (`window.__sockets`) and refuse new ones for a while (`window.__blockWs`), as a lost network
+/// would.
+const SOCKET_WRAPPER: &str = "
+    const W = window.WebSocket;
+    window.__sockets = [];
+    window.__blockWs = false;
+    function Wrapped(url, protocols) {
+        if (window.__blockWs) { throw new DOMException('no network (test)', 'SecurityError'); }
+        const s = protocols === undefined ? new W(url) : new W(url, protocols);
+        window.__sockets.push(s);
+        return s;
+    }
+    Wrapped.prototype = W.prototype;
+    Object.assign(Wrapped, { CONNECTING: 0, OPEN: 1, CLOSING: 2, CLOSED: 3 });
+    window.WebSocket = Wrapped;
+";
+
+/// A free TCP port on loopback (the chat journey fixes the server's port first: the socket's
+/// Origin check compares the page's origin with `CORTILE_PUBLIC_URL`).
+fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .expect("a free port")
+        .port()
+}
+
+/// How many messages of the open room show `text` (sent and confirmed, not pending).
+async fn messages_with(client: &Client, text: &str) -> i64 {
+    let text = serde_json::to_string(text).expect("json");
+    client
+        .execute(
+            &format!(
+                "return [...document.querySelectorAll('[data-testid=chat-message] [data-testid=chat-text]')]
+                   .filter(e => e.textContent.includes({text})).length;"
+            ),
+            vec![],
+        )
+        .await
+        .expect("count messages")
+        .as_i64()
+        .unwrap_or(-1)
+}
+
+async fn wait_for_message(client: &Client, text: &str, what: &str) {
+    let text = serde_json::to_string(text).expect("json");
+    wait_for_js(
+        client,
+        &format!(
+            "[...document.querySelectorAll('[data-testid=chat-message] [data-testid=chat-text]')]
+               .some(e => e.textContent.includes({text}))"
+        ),
+        what,
+    )
+    .await;
+}
+
+/// Opens a chat room and waits until it is ready.
+async fn open_room(client: &Client, app: &TestApp, room: i64) {
+    client
+        .goto(&app.url(&format!("/chat/{room}")))
+        .await
+        .expect("open the room");
+    room_ready(client).await;
+}
+
+/// Waits until the room's history is there and the socket is connected.
+async fn room_ready(client: &Client) {
+    wait_for_js(
+        client,
+        "document.querySelector('[data-testid=chat-form]') &&
+         !document.querySelector('[data-testid=chat-log] .cortile-loading') &&
+         (document.querySelector('[data-testid=connection-state]') || {dataset: {}}).dataset.state === 'connected'",
+        "the room, loaded and connected",
+    )
+    .await;
+}
+
+/// The chat (issue 7): two neighbours, each in their own browser, in their building's room. A
+/// types and B sees it; A sends and B sees the message live (markdown rendered, HTML not
+/// injected); B reads and A sees it; B replies; A reloads while B writes again and finds the
+/// whole conversation exactly once. The room list counts what arrives, live. axe-core on the
+/// chat pages; both databases.
+async fn chat_journey(backend: Backend) {
+    use cortile_shared::community::CommunitySummary;
+    use cortile_shared::realtime::{Room, RoomKind};
+
+    let web_dir = required_env("CORTILE_TEST_WEB_DIR");
+    let port = free_port();
+    let public = format!("http://127.0.0.1:{port}");
+    let app = TestApp::builder(backend)
+        .people()
+        .web_dir(&web_dir)
+        .configure(move |c| {
+            c.bind = ([127, 0, 0, 1], port).into();
+            c.public_url = public;
+        })
+        .spawn()
+        .await;
+    let anna = app.login("inquilino").await;
+    let bruno = app.login("condomino").await;
+    let (a_name, b_name) = (anna.me.display_name.clone(), bruno.me.display_name.clone());
+    let building = anna.me.residence.clone().expect("home").home.building_id;
+
+    // Their building's room: a community room both are in, of the building's community.
+    let a_rooms: Vec<Room> = anna.get_json("/api/v1/chat/rooms").await;
+    let b_rooms: Vec<Room> = bruno.get_json("/api/v1/chat/rooms").await;
+    let mut room = None;
+    for r in a_rooms.iter().filter(|r| r.kind == RoomKind::Community) {
+        if !b_rooms.iter().any(|b| b.id == r.id) {
+            continue;
+        }
+        let c: CommunitySummary = anna
+            .get_json(&format!(
+                "/api/v1/communities/{}",
+                r.community_id.expect("a community room's community")
+            ))
+            .await;
+        if c.building_id == Some(building) {
+            room = Some(r.id.0);
+        }
+    }
+    let room = room.expect("the building's room, shared by both");
+
+    let (_driver_a, a) = start_browser().await;
+    let (_driver_b, b) = start_browser().await;
+    // Anna's page keeps a hand on its sockets (to drop them later, as a lost network would):
+    // the wrapper goes in before she logs in, and she then moves inside the app only.
+    a.goto(&app.url("/accedi")).await.expect("open login");
+    wait_for_js(
+        &a,
+        "document.querySelector('[data-testid=login-submit]')",
+        "the login form",
+    )
+    .await;
+    a.execute(SOCKET_WRAPPER, vec![])
+        .await
+        .expect("wrap WebSocket");
+    fill(&a, "#login-username", "inquilino").await;
+    fill(&a, "#login-password", cortile_tests::DEMO_PASSWORD).await;
+    click(&a, "[data-testid=login-submit]").await;
+    wait_for_js(
+        &a,
+        "document.querySelector('[data-testid=user-name]')",
+        "signed in",
+    )
+    .await;
+    click(&a, "[data-testid=nav-chat]").await;
+    let link = format!("[data-testid=chat-room][data-room-id=\"{room}\"] a");
+    wait_for_js(
+        &a,
+        &format!(
+            "document.querySelector({})",
+            serde_json::to_string(&link).expect("json")
+        ),
+        "Anna's rooms",
+    )
+    .await;
+    no_axe_violations(&a, "the list of rooms (nothing yet)").await;
+    click(&a, &link).await;
+    room_ready(&a).await;
+    assert_eq!(
+        a.execute("return window.__sockets.length;", vec![])
+            .await
+            .expect("sockets"),
+        json!(1),
+        "one socket for the whole app"
+    );
+    local_login(&b, &app, "condomino").await;
+    open_room(&b, &app, room).await;
+    assert!(
+        text_of(&a, "[data-testid=chat-empty]")
+            .await
+            .contains("nessun messaggio"),
+        "a new room says so"
+    );
+    no_axe_violations(&a, "an empty chat room").await;
+
+    // Presence: Bruno sees one other person online (Anna).
+    wait_for_js(
+        &b,
+        "(document.querySelector('[data-testid=presence]') || {dataset: {}}).dataset.online === '1'",
+        "Anna online in Bruno's room",
+    )
+    .await;
+
+    // Anna types: Bruno sees it.
+    let input = element(&a, "[data-testid=chat-input]").await;
+    input.send_keys("Ciao ").await.expect("type");
+    wait_for_js(
+        &b,
+        &format!(
+            "document.querySelector('[data-testid=typing]').textContent === {}",
+            serde_json::to_string(&format!("{a_name} sta scrivendo…")).expect("json")
+        ),
+        "the typing indicator",
+    )
+    .await;
+
+    // Anna sends: Bruno sees the message live, its markdown rendered.
+    input
+        .send_keys("**vicini**, domani c'è l'assemblea in cortile")
+        .await
+        .expect("type");
+    click(&a, "[data-testid=chat-send]").await;
+    wait_for_message(&b, "domani c'è l'assemblea", "Anna's message at Bruno's").await;
+    assert_eq!(
+        b.execute(
+            "return [...document.querySelectorAll('[data-testid=chat-text] strong')].map(e => e.textContent).join();",
+            vec![]
+        )
+        .await
+        .expect("bold"),
+        json!("vicini")
+    );
+    // The typing indicator goes when the message comes.
+    wait_for_js(
+        &b,
+        "document.querySelector('[data-testid=typing]').textContent === ''",
+        "the typing indicator gone",
+    )
+    .await;
+    // Sent and confirmed at Anna's: no longer pending.
+    wait_for_js(
+        &a,
+        "!document.querySelector('[data-testid=chat-pending]') && document.querySelectorAll('[data-testid=chat-message]').length === 1",
+        "Anna's message confirmed",
+    )
+    .await;
+
+    // Bruno has the room open: he has read it, and Anna sees so.
+    wait_for_js(
+        &a,
+        &format!(
+            "(document.querySelector('[data-testid=read-by]') || {{textContent: ''}}).textContent === {}",
+            serde_json::to_string(&format!("Letto da {b_name}")).expect("json")
+        ),
+        "Bruno's read marker at Anna's",
+    )
+    .await;
+
+    // HTML in a message is text, never markup.
+    fill(
+        &a,
+        "[data-testid=chat-input]",
+        "<img src=x onerror=\"window.pwned=1\"> prova",
+    )
+    .await;
+    click(&a, "[data-testid=chat-send]").await;
+    wait_for_message(&b, "prova", "the second message").await;
+    assert_eq!(
+        b.execute(
+            "return document.querySelectorAll('[data-testid=chat-log] img').length + (window.pwned ? 100 : 0);",
+            vec![]
+        )
+        .await
+        .expect("no image"),
+        json!(0)
+    );
+    // Anna deletes it: it stays in its place, shown as deleted, at both.
+    a.execute(
+        "const mine = [...document.querySelectorAll('[data-testid=chat-message][data-mine=true]')];
+         mine[mine.length - 1].querySelector('[data-testid=chat-delete]').click();",
+        vec![],
+    )
+    .await
+    .expect("delete");
+    for (client, who) in [(&a, "Anna"), (&b, "Bruno")] {
+        wait_for_js(
+            client,
+            "document.querySelectorAll('[data-testid=chat-message] [data-testid=chat-deleted]').length === 1",
+            &format!("the deleted message at {who}'s"),
+        )
+        .await;
+    }
+
+    // Bruno replies to Anna's first message.
+    b.execute(
+        "document.querySelector('[data-testid=chat-message] [data-testid=chat-reply]').click();",
+        vec![],
+    )
+    .await
+    .expect("reply");
+    wait_for_js(
+        &b,
+        "document.querySelector('[data-testid=chat-replying]')",
+        "the reply banner",
+    )
+    .await;
+    fill(&b, "[data-testid=chat-input]", "Ci sarò, porto il caffè").await;
+    click(&b, "[data-testid=chat-send]").await;
+    wait_for_message(&a, "porto il caffè", "Bruno's reply at Anna's").await;
+    let quote = a
+        .execute(
+            "const m = [...document.querySelectorAll('[data-testid=chat-message]')].pop();
+             return (m.querySelector('[data-testid=chat-reply-quote]') || {textContent: ''}).textContent;",
+            vec![],
+        )
+        .await
+        .expect("quote");
+    assert!(
+        quote.as_str().unwrap_or_default().contains(&a_name),
+        "the reply quotes Anna: {quote}"
+    );
+    no_axe_violations(&b, "a chat room with messages").await;
+
+    // Anna corrects her first message: Bruno sees the new text, marked as edited.
+    a.execute(
+        "document.querySelector('[data-testid=chat-message][data-mine=true] [data-testid=chat-edit]').click();",
+        vec![],
+    )
+    .await
+    .expect("edit");
+    wait_for_js(
+        &a,
+        "document.querySelector('[data-testid=chat-edit-input]')",
+        "the edit box",
+    )
+    .await;
+    fill(
+        &a,
+        "[data-testid=chat-edit-input]",
+        "Ciao **vicini**, domani c'è l'assemblea in cortile alle 18",
+    )
+    .await;
+    click(&a, "[data-testid=chat-edit-save]").await;
+    wait_for_message(&b, "in cortile alle 18", "the edit at Bruno's").await;
+    assert!(
+        text_of(&b, "[data-testid=chat-message]")
+            .await
+            .contains("modificato"),
+        "marked as edited"
+    );
+
+    // Anna's connection drops and cannot come back for a while: the header says so, what
+    // she writes waits, and Bruno writes meanwhile.
+    a.execute(
+        "window.__blockWs = true; window.__sockets.forEach(s => s.close());",
+        vec![],
+    )
+    .await
+    .expect("drop the socket");
+    wait_for_js(
+        &a,
+        "['reconnecting', 'offline'].includes(document.querySelector('[data-testid=connection-state]').dataset.state) &&
+         document.querySelector('[data-testid=chat-offline-note]')",
+        "Anna's page knows it is not connected",
+    )
+    .await;
+    fill(&b, "[data-testid=chat-input]", "Mentre eri disconnessa").await;
+    click(&b, "[data-testid=chat-send]").await;
+    wait_for_message(
+        &b,
+        "Mentre eri disconnessa",
+        "Bruno's message at his own page",
+    )
+    .await;
+    fill(&a, "[data-testid=chat-input]", "Scritto senza rete").await;
+    click(&a, "[data-testid=chat-send]").await;
+    wait_for_js(
+        &a,
+        "document.querySelector('[data-testid=chat-pending]')",
+        "Anna's message waiting",
+    )
+    .await;
+    assert_eq!(messages_with(&a, "Mentre eri disconnessa").await, 0);
+    // The network is back: the app reconnects by itself, gets what it missed and sends what
+    // waited, each once.
+    a.execute("window.__blockWs = false;", vec![])
+        .await
+        .expect("let it reconnect");
+    wait_for_js(
+        &a,
+        "document.querySelector('[data-testid=connection-state]').dataset.state === 'connected' &&
+         !document.querySelector('[data-testid=chat-pending]')",
+        "Anna reconnected and her message sent",
+    )
+    .await;
+    wait_for_message(&a, "Mentre eri disconnessa", "the missed message").await;
+    wait_for_message(&b, "Scritto senza rete", "the message sent on reconnecting").await;
+    for (client, who) in [(&a, "Anna"), (&b, "Bruno")] {
+        for text in ["Mentre eri disconnessa", "Scritto senza rete"] {
+            assert_eq!(
+                messages_with(client, text).await,
+                1,
+                "{text} once at {who}'s"
+            );
+        }
+    }
+
+    // Anna reloads; Bruno writes while her page comes back.
+    a.refresh().await.expect("reload");
+    fill(&b, "[data-testid=chat-input]", "Scritto mentre ricaricavi").await;
+    click(&b, "[data-testid=chat-send]").await;
+    room_ready(&a).await;
+    wait_for_message(
+        &a,
+        "Scritto mentre ricaricavi",
+        "the message sent during the reload",
+    )
+    .await;
+    // Everything, exactly once, in order.
+    for text in [
+        "domani c'è l'assemblea",
+        "porto il caffè",
+        "Mentre eri disconnessa",
+        "Scritto senza rete",
+        "Scritto mentre ricaricavi",
+    ] {
+        assert_eq!(messages_with(&a, text).await, 1, "{text} once");
+    }
+    let seqs = a
+        .execute(
+            "return [...document.querySelectorAll('[data-testid=chat-message]')].map(e => Number(e.dataset.seq));",
+            vec![],
+        )
+        .await
+        .expect("seqs");
+    let seqs: Vec<i64> = serde_json::from_value(seqs).expect("numbers");
+    assert_eq!(seqs.len(), 6, "six messages (one deleted): {seqs:?}");
+    assert!(seqs.windows(2).all(|w| w[0] < w[1]), "in order: {seqs:?}");
+    assert_eq!(
+        a.execute(
+            "return document.querySelectorAll('[data-testid=chat-message] [data-testid=chat-deleted]').length;",
+            vec![]
+        )
+        .await
+        .expect("deleted"),
+        json!(1)
+    );
+    // After the reload the read marker comes from the server.
+    wait_for_js(
+        &a,
+        &format!(
+            "(document.querySelector('[data-testid=read-by]') || {{textContent: ''}}).textContent === {}",
+            serde_json::to_string(&format!("Letto da {b_name}")).expect("json")
+        ),
+        "the read marker after the reload",
+    )
+    .await;
+    no_axe_violations(&a, "a chat room after a reload").await;
+
+    // Bruno goes to his list of rooms; Anna writes: the room and the nav count it, live.
+    click(&b, "[data-testid=nav-chat]").await;
+    wait_for_js(
+        &b,
+        &format!("document.querySelector('[data-testid=chat-room][data-room-id=\"{room}\"]')"),
+        "Bruno's rooms",
+    )
+    .await;
+    fill(
+        &a,
+        "[data-testid=chat-input]",
+        "Ultima cosa: portate le sedie",
+    )
+    .await;
+    click(&a, "[data-testid=chat-send]").await;
+    wait_for_js(
+        &b,
+        &format!(
+            "(document.querySelector('[data-testid=chat-room][data-room-id=\"{room}\"] [data-testid=chat-room-unread]') || {{}}).textContent === '1' &&
+             (document.querySelector('[data-testid=chat-unread-total]') || {{}}).textContent === '1'"
+        ),
+        "one unread message in Bruno's list and nav",
+    )
+    .await;
+    assert!(
+        text_of(
+            &b,
+            &format!(
+                "[data-testid=chat-room][data-room-id=\"{room}\"] [data-testid=chat-room-last]"
+            )
+        )
+        .await
+        .contains("portate le sedie"),
+        "the newest message in the list"
+    );
+    no_axe_violations(&b, "the list of rooms").await;
+    // Opening the room reads it: the count goes.
+    click(
+        &b,
+        &format!("[data-testid=chat-room][data-room-id=\"{room}\"] a"),
+    )
+    .await;
+    wait_for_message(&b, "portate le sedie", "the room again").await;
+    wait_for_js(
+        &b,
+        "!document.querySelector('[data-testid=chat-unread-total]')",
+        "nothing unread",
+    )
+    .await;
+
+    // "Parla con una persona": the operator on duty sees Anna's request arrive, takes it and
+    // answers; Anna reads the answer live.
+    logout(&b).await;
+    local_login(&b, &app, "operatore").await;
+    click(&b, "[data-testid=nav-chat]").await;
+    wait_for_js(
+        &b,
+        "document.querySelector('[data-testid=help-queue-empty]')",
+        "the operator's empty queue",
+    )
+    .await;
+    click(&a, "[data-testid=nav-chat]").await;
+    wait_for_js(
+        &a,
+        "document.querySelector('[data-testid=chat-help]')",
+        "the help button",
+    )
+    .await;
+    click(&a, "[data-testid=chat-help]").await;
+    room_ready(&a).await;
+    wait_for_js(
+        &b,
+        &format!(
+            "[...document.querySelectorAll('[data-testid=help-request]')].some(e => e.textContent.includes({}))",
+            serde_json::to_string(&a_name).expect("json")
+        ),
+        "Anna's request in the operator's queue",
+    )
+    .await;
+    no_axe_violations(&b, "the operator's help queue").await;
+    click(&b, "[data-testid=help-request] button").await;
+    room_ready(&b).await;
+    fill(
+        &b,
+        "[data-testid=chat-input]",
+        "Buongiorno, come posso aiutarla?",
+    )
+    .await;
+    click(&b, "[data-testid=chat-send]").await;
+    wait_for_message(&a, "come posso aiutarla", "the operator's answer").await;
+    assert_eq!(messages_with(&a, "come posso aiutarla").await, 1);
+    logout(&a).await;
+    logout(&b).await;
+}
+
+on_both_databases!(chat_journey, chat_journey);

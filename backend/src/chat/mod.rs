@@ -21,8 +21,8 @@ use std::collections::HashMap;
 use chrono::NaiveDateTime;
 use cortile_shared::auth::UserRef;
 use cortile_shared::realtime::{
-    Block, ChatMessage, History, MessageId, NewGroupRoom, NewMute, NewRemoval, Room, RoomId,
-    RoomKind, ServerMsg, MAX_CLIENT_MSG_ID_LEN, MAX_MESSAGE_LEN, MAX_REPLAY,
+    Block, ChatMessage, History, MessageId, NewGroupRoom, NewMute, NewRemoval, ReadMark, Room,
+    RoomId, RoomKind, ServerMsg, MAX_CLIENT_MSG_ID_LEN, MAX_MESSAGE_LEN, MAX_REPLAY,
 };
 use cortile_shared::{CommunityId, ErrorCode, FieldError, UserId};
 use diesel::prelude::*;
@@ -798,9 +798,16 @@ fn room_view(conn: &mut DbConn, actor: &Actor, row: RoomRow, c: &RoomCtx) -> App
     } else {
         None
     };
+    let last: Option<MessageRow> = messages::table
+        .filter(messages::room_id.eq(row.id))
+        .order(messages::seq.desc())
+        .select(MessageRow::as_select())
+        .first(conn)
+        .optional()?;
     let mut ids: Vec<i64> = peer.into_iter().collect();
     ids.extend(row.assignee_id);
     ids.extend(row.help_user_id);
+    ids.extend(last.as_ref().map(|m| m.sender_id));
     let n = names(conn, &ids)?;
     let name = match (kind, peer, row.help_user_id) {
         (RoomKind::Direct, Some(p), _) => n.get(&p).cloned().unwrap_or_default(),
@@ -819,7 +826,42 @@ fn room_view(conn: &mut DbConn, actor: &Actor, row: RoomRow, c: &RoomCtx) -> App
         abilities: room_abilities(actor, c),
         assignee: row.assignee_id.map(|a| user_ref(a, &n)),
         waiting: row.waiting_since.is_some(),
+        last_message: last.map(|m| {
+            let sender = user_ref(m.sender_id, &n);
+            message_of(m, sender)
+        }),
     })
+}
+
+/// Most read markers [`reads`] returns.
+pub const MAX_READS: i64 = 200;
+
+/// How far the others have read a room (the furthest readers first, at most [`MAX_READS`]).
+pub fn reads(
+    conn: &mut DbConn,
+    actor: &Actor,
+    room: i64,
+    now: NaiveDateTime,
+) -> AppResult<Vec<ReadMark>> {
+    load_readable(conn, actor, room, now)?;
+    let me_id = me(actor)?;
+    let rows: Vec<(i64, i64)> = read_markers::table
+        .filter(read_markers::room_id.eq(room))
+        .filter(read_markers::user_id.ne(me_id))
+        .filter(read_markers::seq.gt(0))
+        .order((read_markers::seq.desc(), read_markers::user_id.asc()))
+        .limit(MAX_READS)
+        .select((read_markers::user_id, read_markers::seq))
+        .load(conn)?;
+    let ids: Vec<i64> = rows.iter().map(|r| r.0).collect();
+    let n = names(conn, &ids)?;
+    Ok(rows
+        .into_iter()
+        .map(|(u, seq)| ReadMark {
+            user: user_ref(u, &n),
+            seq,
+        })
+        .collect())
 }
 
 /// My rooms: my communities' (by the registry and by joining), and the group, direct and help

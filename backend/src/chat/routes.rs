@@ -4,7 +4,7 @@
 use actix_web::{delete, get, post, put, web, HttpResponse};
 use chrono::Utc;
 use cortile_shared::realtime::{
-    Block, History, NewDirect, NewGroupRoom, NewMute, NewRemoval, Room, RoomId,
+    Block, History, NewDirect, NewGroupRoom, NewMute, NewRemoval, ReadMark, Room, RoomId,
 };
 use cortile_shared::Problem;
 use serde::Deserialize;
@@ -20,6 +20,7 @@ pub fn configure(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
         .service(create_group)
         .service(get_room)
         .service(history)
+        .service(reads)
         .service(delete_message)
         .service(mute)
         .service(remove)
@@ -134,6 +135,30 @@ pub async fn history(
         .run(move |conn| super::history(conn, &actor, id, before, limit, now))
         .await?;
     Ok(HttpResponse::Ok().json(page))
+}
+
+/// How far the others have read the room ("seen by"), the furthest first.
+#[utoipa::path(
+    tag = "chat",
+    params(("id" = i64, Path, description = "Room id")),
+    responses(
+        (status = 200, body = Vec<ReadMark>),
+        (status = 404, description = "No such room, or not mine", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[get("/chat/rooms/{id}/reads")]
+pub async fn reads(
+    state: web::Data<AppState>,
+    actor: Actor,
+    id: web::Path<String>,
+) -> AppResult<HttpResponse> {
+    let id = parse_id(&id, "id")?;
+    let now = Utc::now().naive_utc();
+    let list = state
+        .db
+        .run(move |conn| super::reads(conn, &actor, id, now))
+        .await?;
+    Ok(HttpResponse::Ok().json(list))
 }
 
 /// Delete a message: its sender, or a moderator of the room (it stays shown as deleted).

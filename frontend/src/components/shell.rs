@@ -140,9 +140,11 @@ fn nav_links() -> Html {
     let current = use_route::<Route>();
     let activity = use_activity();
     let assisting = session.me().is_some_and(|me| me.assisting.is_some());
+    let realtime = crate::realtime::use_realtime();
     let mut links = vec![(Route::Home, "nav.estates")];
     if session.me().is_some() {
         links.push((Route::Communities, "nav.communities"));
+        links.push((Route::Chat, "nav.chat"));
         if session.has_any(&[Role::Resident]) {
             links.push((Route::TimeBank, "nav.timebank"));
         } else {
@@ -199,11 +201,22 @@ fn nav_links() -> Html {
     html! {
         <ul class="cortile-nav-list">
             { for links.into_iter().map(|(route, key)| {
-                let here = current.as_ref() == Some(&route);
+                let here = current.as_ref() == Some(&route)
+                    || (route == Route::Chat && matches!(current, Some(Route::ChatRoom { .. })));
+                // The chat's link says how many messages wait (the number shows when some do).
+                let unread = if route == Route::Chat { realtime.total_unread() } else { 0 };
                 html! {
                     <li>
                         <Link<Route> to={route}>
-                            <span aria-current={here.then_some("page")}>{ i18n.t(key) }</span>
+                            <span aria-current={here.then_some("page")} data-testid={(key == "nav.chat").then_some("nav-chat")}>
+                                { i18n.t(key) }
+                                if unread > 0 {
+                                    <span class="visually-hidden">{ format!(", {}", i18n.count("chat.unread", unread)) }</span>
+                                    <span class="badge cortile-notifications-count ms-1" aria-hidden="true" data-testid="chat-unread-total">
+                                        { i18n.int(unread) }
+                                    </span>
+                                }
+                            </span>
                         </Link<Route>>
                     </li>
                 }
@@ -263,6 +276,7 @@ fn account_links() -> Html {
     };
     html! {
         <div class="cortile-account">
+            <crate::realtime::ConnectionIndicator />
             <NotificationsLink />
             <Link<Route> to={Route::Profile} classes="cortile-account-name">
                 <Icon name="it-user" class="icon-white icon-sm" />

@@ -2,6 +2,7 @@
 
 pub mod account;
 pub mod audit;
+pub mod chat;
 pub mod community;
 pub mod maintenance;
 pub mod not_found;

@@ -1521,6 +1521,13 @@ fn cases(f: &Foreign) -> Vec<Case> {
             None,
             reader,
         ),
+        c(
+            Method::GET,
+            "/api/v1/chat/rooms/{id}/reads",
+            format!("/api/v1/chat/rooms/{}/reads", f.room),
+            None,
+            reader,
+        ),
         // The first global moderator deletes the message; those after find it deleted.
         c(
             Method::DELETE,

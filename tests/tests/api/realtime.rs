@@ -5,7 +5,7 @@
 
 use std::time::{Duration, Instant};
 
-use cortile_shared::realtime::{ClientMsg, History, Room, RoomId, RoomKind, ServerMsg};
+use cortile_shared::realtime::{ClientMsg, History, ReadMark, Room, RoomId, RoomKind, ServerMsg};
 use cortile_tests::ws::{seqs, WsClient};
 use cortile_tests::{expect_problem, json_of, people_test, Backend, Session, TestApp};
 use reqwest::Method;
@@ -116,6 +116,13 @@ people_test!(
         let list = rooms(&committee).await;
         let r = list.iter().find(|r| r.id == room).expect("listed");
         assert_eq!((r.last_seq, r.read_seq, r.unread), (14, 14, 0));
+        // The room list shows the newest message (deleted, so without its text).
+        let last = r.last_message.as_ref().expect("the newest message");
+        assert_eq!((last.seq, last.deleted, last.text.as_str()), (12, true, ""));
+        // "Seen by": the resident learns how far the committee has read (not their own marker).
+        let seen: Vec<ReadMark> = resident.get_json(&format!("/api/v1/chat/rooms/{}/reads", room.0)).await;
+        assert_eq!(seen.len(), 1, "{seen:?}");
+        assert_eq!((seen[0].user.id, seen[0].seq), (committee.me.id, 14));
         a.close().await;
         b.close().await;
     }

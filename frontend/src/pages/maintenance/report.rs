@@ -45,7 +45,12 @@ pub fn report_page(props: &ReportPageProps) -> Html {
         )
     };
     match &remote.state {
-        Remote::Ready(r) => html! { <ReportView key={props.id} report={r.clone()} /> },
+        Remote::Ready(r) => html! {
+            <>
+                <crate::realtime::LiveUpdateNotice retry={remote.retry.clone()} />
+                <ReportView key={props.id} report={r.clone()} />
+            </>
+        },
         Remote::Failed(e) if e.is_not_found() => html! {
             <NotFoundState title_key="report.not_found_title" text_key="report.not_found_text" />
         },

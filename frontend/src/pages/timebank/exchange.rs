@@ -294,10 +294,26 @@ pub fn exchange_page(props: &ExchangePageProps) -> Html {
         },
         _ => html! {},
     };
+    // News about this exchange on the socket: everything loaded again, on request.
+    let reload_all = {
+        let (current, a, b, c) = (
+            current.clone(),
+            loaded.retry.clone(),
+            messages.retry.clone(),
+            reviews.retry.clone(),
+        );
+        Callback::from(move |()| {
+            current.set(None);
+            a.emit(());
+            b.emit(());
+            c.emit(());
+        })
+    };
     let c = e.can;
     html! {
         <>
             <Breadcrumb {parents} current={heading.clone()} />
+            <crate::realtime::LiveUpdateNotice retry={reload_all} />
             <h1 data-testid="page-title">{ heading }</h1>
             <p>
                 <Link<Route> to={Route::Listing { id: e.listing_id }}>{ i18n.t("exchange.see_listing") }</Link<Route>>

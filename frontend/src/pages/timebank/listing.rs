@@ -184,6 +184,7 @@ pub fn listing_page(props: &ListingPageProps) -> Html {
                         if let Some(o) = &l.organisation {
                             { " · " }{ o.name.clone() }
                         }
+                        <crate::pages::chat::WriteTo user={l.author.clone()} />
                     </dd>
                 </dl>
                 if !l.description_html.is_empty() {
