@@ -8,6 +8,7 @@ use cortile_shared::maintenance::{
     PointEstate, Priority, ReportStatus, ReportSummary, AGE_BUCKETS,
 };
 use cortile_shared::{EstateId, FieldError, Page};
+use diesel::connection::SimpleConnection;
 use diesel::prelude::*;
 use serde::Deserialize;
 
@@ -626,7 +627,7 @@ pub fn queue(
         Option<String>,
         Option<i64>,
     );
-    let rows: Vec<Joined> = q
+    let q = q
         .order((reports::sla_due_at.asc(), reports::id.asc()))
         .limit(limit + 1)
         .select((
@@ -636,8 +637,17 @@ pub fn queue(
             units::code.nullable(),
             users::display_name.nullable(),
             report_supporters::id.nullable(),
-        ))
-        .load(conn)?;
+        ));
+    let rows: Vec<Joined> = match conn {
+        // PostgreSQL spent ten times longer choosing an order for the five left joins than
+        // running the query (3 ms against 0.3 ms in EXPLAIN ANALYZE); the order written here
+        // (the reports outermost, read in due order from an index) is the plan it finds.
+        DbConn::Postgres(_) => conn.transaction(|conn| {
+            conn.batch_execute("SET LOCAL join_collapse_limit = 1")?;
+            q.load(conn)
+        })?,
+        DbConn::Sqlite(_) => q.load(conn)?,
+    };
     let limit = usize::try_from(limit).unwrap_or(0);
     let more = rows.len() > limit;
     let named: Vec<store::Named> = rows
