@@ -245,6 +245,9 @@ struct Latency {
 }
 
 /// Receivers on `recv_base`, senders on `send_base`; 1 message/s per sender.
+/// Numbers the latency runs (their message ids must not repeat).
+static RUN: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+
 async fn latency(
     recv_base: &str,
     send_base: &str,
@@ -253,6 +256,10 @@ async fn latency(
     o: &Options,
 ) -> anyhow::Result<Latency> {
     let room_id = RoomId(room);
+    // Both runs use the same room and senders, and (room, sender, client_msg_id) is unique:
+    // each run's message ids must be its own, or the second run's resends of the first's ids
+    // would be answered with the stored message and never delivered again.
+    let run = RUN.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
     let mut receivers = open_many(recv_base, cookies, cookies.len(), 64).await?;
     for r in &mut receivers {
         r.send(&ClientMsg::Subscribe {
@@ -312,7 +319,7 @@ async fn latency(
                 }
                 let msg = ClientMsg::Send {
                     room: room_id,
-                    client_msg_id: format!("b{k}-{n}"),
+                    client_msg_id: format!("r{run}-b{k}-{n}"),
                     text: format!("t{}", at.as_micros()),
                     reply_to: None,
                 };
