@@ -1,5 +1,5 @@
 //! Pieces the load benchmarks share (`src/bin/bench_*.rs`): a deterministic generator, weighted
-//! picks, latency percentiles, the load average, and multi-row inserts sizes.
+//! picks, latency percentiles, the load average, multi-row inserts sizes, and bulk accounts.
 
 use std::time::Duration;
 
@@ -141,4 +141,55 @@ impl Args {
             _ => vec![Backend::Sqlite, Backend::Postgres],
         }
     }
+}
+
+/// An account a benchmark creates in bulk for a resident of the registry.
+pub struct BenchUser<'a> {
+    pub username: String,
+    pub display_name: String,
+    /// `None`: the account cannot log in with a password (it is used through the database).
+    pub password_hash: Option<&'a str>,
+    pub fiscal_code: &'a str,
+}
+
+/// Inserts the accounts by multi-row INSERTs ([`CHUNK`] rows, [`TX_ROWS`] per transaction)
+/// and returns the ids of the accounts whose username starts with `prefix`, by username.
+pub fn insert_users(
+    conn: &mut cortile::db::DbConn,
+    prefix: &str,
+    users: &[BenchUser<'_>],
+    now: chrono::NaiveDateTime,
+) -> diesel::QueryResult<std::collections::HashMap<String, i64>> {
+    use cortile::db::schema::users;
+    use diesel::prelude::*;
+
+    for tx in users.chunks(TX_ROWS) {
+        cortile::db::write_tx(conn, |conn| -> QueryResult<()> {
+            for chunk in tx.chunks(CHUNK) {
+                let values: Vec<_> = chunk
+                    .iter()
+                    .map(|u| {
+                        (
+                            users::username.eq(u.username.as_str()),
+                            users::display_name.eq(u.display_name.as_str()),
+                            users::password_hash.eq(u.password_hash),
+                            users::fiscal_code.eq(u.fiscal_code),
+                            users::created_at.eq(now),
+                            users::updated_at.eq(now),
+                        )
+                    })
+                    .collect();
+                cortile::on_backend!(conn, c => diesel::insert_into(users::table)
+                    .values(&values)
+                    .execute(c))?;
+            }
+            Ok(())
+        })?;
+    }
+    Ok(users::table
+        .filter(users::username.like(format!("{prefix}%")))
+        .select((users::username.assume_not_null(), users::id))
+        .load::<(String, i64)>(conn)?
+        .into_iter()
+        .collect())
 }

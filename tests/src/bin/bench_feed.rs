@@ -31,7 +31,9 @@ use cortile::db::schema::{
 };
 use cortile::db::{write_tx, DbConn};
 use cortile::registry::demo::Scale;
-use cortile_tests::bench::{figures, load_average, name, Figures, Rng, Weighted, CHUNK, TX_ROWS};
+use cortile_tests::bench::{
+    figures, insert_users, load_average, name, BenchUser, Figures, Rng, Weighted, CHUNK, TX_ROWS,
+};
 use cortile_tests::{Backend, TestApp};
 use diesel::connection::SimpleConnection;
 use diesel::prelude::*;
@@ -160,52 +162,24 @@ fn create_accounts(
     chosen.sort_unstable();
     chosen.dedup();
     let hash = cortile::auth::password::hash(PASSWORD).context("hash the password")?;
-    let rows: Vec<(String, String, &str, &str)> = chosen
+    let accounts: Vec<BenchUser<'_>> = chosen
         .iter()
         .enumerate()
         .map(|(n, &i)| {
             let c = &candidates[i];
-            (
-                format!("bench{n:05}"),
-                format!("{} {}", c.1, c.2),
-                hash.as_str(),
-                c.0.as_str(),
-            )
+            BenchUser {
+                username: format!("bench{n:05}"),
+                display_name: format!("{} {}", c.1, c.2),
+                password_hash: Some(hash.as_str()),
+                fiscal_code: c.0.as_str(),
+            }
         })
         .collect();
-    for tx in rows.chunks(TX_ROWS) {
-        write_tx(conn, |conn| -> QueryResult<()> {
-            for chunk in tx.chunks(CHUNK) {
-                let values: Vec<_> = chunk
-                    .iter()
-                    .map(|(username, display, hash, code)| {
-                        (
-                            users::username.eq(username),
-                            users::display_name.eq(display),
-                            users::password_hash.eq(*hash),
-                            users::fiscal_code.eq(*code),
-                            users::created_at.eq(now),
-                            users::updated_at.eq(now),
-                        )
-                    })
-                    .collect();
-                cortile::on_backend!(conn, c => diesel::insert_into(users::table)
-                    .values(&values)
-                    .execute(c))?;
-            }
-            Ok(())
-        })?;
-    }
-    let ids: HashMap<String, i64> = users::table
-        .filter(users::username.like("bench%"))
-        .select((users::username.assume_not_null(), users::id))
-        .load::<(String, i64)>(conn)?
-        .into_iter()
-        .collect();
+    let ids = insert_users(conn, "bench", &accounts, now)?;
     chosen
         .iter()
-        .zip(rows)
-        .map(|(&i, (username, ..))| {
+        .zip(accounts)
+        .map(|(&i, BenchUser { username, .. })| {
             let c = &candidates[i];
             Ok(Account {
                 id: *ids

@@ -34,7 +34,9 @@ use cortile::db::schema::{
 use cortile::db::{write_tx, DbConn};
 use cortile::registry::demo::Scale;
 use cortile_shared::maintenance::{Category, Escalation, PlaceKind, ReportStatus};
-use cortile_tests::bench::{figures, load_average, name, Figures, Rng, Weighted, CHUNK, TX_ROWS};
+use cortile_tests::bench::{
+    figures, insert_users, load_average, name, BenchUser, Figures, Rng, Weighted, CHUNK, TX_ROWS,
+};
 use cortile_tests::{Backend, TestApp, DEMO_PASSWORD};
 use diesel::connection::SimpleConnection;
 use diesel::prelude::*;
@@ -136,35 +138,19 @@ fn create_reporters(
         chosen.push(x as usize);
         x += step;
     }
-    for tx in chosen.chunks(TX_ROWS) {
-        write_tx(conn, |conn| -> QueryResult<()> {
-            for chunk in tx.chunks(CHUNK) {
-                let values: Vec<_> = chunk
-                    .iter()
-                    .map(|&i| {
-                        let c = &candidates[i];
-                        (
-                            users::username.eq(format!("segnala{i:06}")),
-                            users::display_name.eq(format!("{} {}", c.1, c.2)),
-                            users::fiscal_code.eq(c.0.as_str()),
-                            users::created_at.eq(now),
-                            users::updated_at.eq(now),
-                        )
-                    })
-                    .collect();
-                cortile::on_backend!(conn, c => diesel::insert_into(users::table)
-                    .values(&values)
-                    .execute(c))?;
+    let accounts: Vec<BenchUser<'_>> = chosen
+        .iter()
+        .map(|&i| {
+            let c = &candidates[i];
+            BenchUser {
+                username: format!("segnala{i:06}"),
+                display_name: format!("{} {}", c.1, c.2),
+                password_hash: None,
+                fiscal_code: c.0.as_str(),
             }
-            Ok(())
-        })?;
-    }
-    let ids: HashMap<String, i64> = users::table
-        .filter(users::username.like("segnala%"))
-        .select((users::username.assume_not_null(), users::id))
-        .load::<(String, i64)>(conn)?
-        .into_iter()
+        })
         .collect();
+    let ids = insert_users(conn, "segnala", &accounts, now)?;
     chosen
         .iter()
         .map(|&i| {
