@@ -39,7 +39,8 @@ impl WsClient {
             req.headers_mut()
                 .insert("origin", HeaderValue::from_str(o).expect("origin header"));
         }
-        match tokio_tungstenite::connect_async(req).await {
+        // TCP_NODELAY, as browsers set it: a small frame is sent at once.
+        match tokio_tungstenite::connect_async_with_config(req, None, true).await {
             Ok((stream, _)) => Ok(WsClient { stream }),
             Err(tokio_tungstenite::tungstenite::Error::Http(res)) => Err(res.status().as_u16()),
             Err(e) => panic!("the socket failed: {e}"),

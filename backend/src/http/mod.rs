@@ -14,11 +14,14 @@ mod spa;
 
 use std::net::{SocketAddr, TcpListener};
 use std::sync::Arc;
+use std::time::Duration;
 
+use actix_http::{HttpService, KeepAlive};
+use actix_service::IntoServiceFactory;
 use actix_web::dev::Server;
 pub use actix_web::dev::ServerHandle;
 use actix_web::http::{header, Method};
-use actix_web::{web, App, HttpRequest, HttpResponse, HttpServer};
+use actix_web::{web, App, HttpRequest, HttpResponse};
 use cortile_shared::ErrorCode;
 use utoipa::OpenApi;
 use utoipa_actix_web::AppExt;
@@ -254,10 +257,47 @@ impl Application {
             oidc: tokio::sync::OnceCell::new(),
             image_permits: tokio::sync::Semaphore::new(workers.clamp(1, 4)),
         });
-        let server = HttpServer::new(move || openapi_and_routes(state.clone()))
+        // actix-web's `HttpServer`, built by hand from its layers (actix-server, actix-http) for
+        // one thing it does not offer: the upgrade hook, through which the realtime socket takes
+        // its connection over (see `realtime::ws::upgrade`). The settings are HttpServer's
+        // defaults, plus TCP_NODELAY (small frames must not wait for the peer's ACK).
+        let builder = actix_server::Server::build();
+        let shutdown = builder.graceful_shutdown_signal();
+        {
+            let realtime = state.realtime.clone();
+            let shutdown = shutdown.clone();
+            tokio::spawn(async move {
+                shutdown.notified().await;
+                realtime.hub().close_all();
+            });
+        }
+        let server = builder
             .workers(workers)
             .shutdown_timeout(10)
-            .listen(listener)
+            .listen("cortile", listener, move || {
+                let ws_state = state.clone();
+                let shutdown = shutdown.clone();
+                HttpService::build()
+                    .keep_alive(KeepAlive::default())
+                    .client_request_timeout(Duration::from_secs(5))
+                    .client_disconnect_timeout(Duration::from_secs(1))
+                    .h1_allow_half_closed(true)
+                    .tcp_nodelay(true)
+                    .local_addr(addr)
+                    // What HttpServer passes too: idle keep-alive connections close at shutdown.
+                    .graceful_shutdown_signal(move || {
+                        let s = shutdown.clone();
+                        async move { s.notified().await }
+                    })
+                    .upgrade(actix_service::fn_service(move |io| {
+                        crate::realtime::ws::upgrade(ws_state.clone(), io)
+                    }))
+                    .finish(actix_service::map_config(
+                        openapi_and_routes(state.clone()).into_factory(),
+                        move |_| actix_web::dev::AppConfig::default(),
+                    ))
+                    .tcp()
+            })
             .map_err(|e| StartError::Bind {
                 addr,
                 message: e.to_string(),

@@ -28,13 +28,13 @@ use std::sync::atomic::{AtomicBool, AtomicI64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
-use bytestring::ByteString;
 use cortile_shared::realtime::{RoomId, ServerMsg};
 use cortile_shared::UserId;
 use tokio::sync::Notify;
 
 /// A serialised server frame, shared (reference-counted) by every socket it goes to.
-pub type Frame = ByteString;
+/// (tungstenite's text payload: validated UTF-8 over `Bytes`, so a clone is a reference count.)
+pub type Frame = tokio_tungstenite::tungstenite::Utf8Bytes;
 
 /// How long an out-of-order event waits in a feed for the ones before it.
 pub const GAP_WAIT: Duration = Duration::from_millis(250);
@@ -90,6 +90,8 @@ pub struct Signals {
     pub rooms: AtomicBool,
     /// Its person's rights may have changed: authorize every subscription again.
     pub recheck: AtomicBool,
+    /// The server is shutting down: close with "going away" (clients reconnect elsewhere).
+    pub closing: AtomicBool,
     pub wake: Notify,
     /// Personal and ephemeral frames, with the room they are about.
     frames: Mutex<VecDeque<(Option<i64>, Frame)>>,
@@ -658,6 +660,15 @@ impl Hub {
                 conn.signals.recheck.store(true, Ordering::Release);
                 conn.signals.wake.notify_one();
             }
+        }
+    }
+
+    /// Closes every local socket (the server is shutting down).
+    pub fn close_all(&self) {
+        let g = self.lock();
+        for conn in g.conns.values() {
+            conn.signals.closing.store(true, Ordering::Release);
+            conn.signals.wake.notify_one();
         }
     }
 

@@ -1,8 +1,10 @@
 //! `/api/v1/ws`: one task per socket.
 //!
-//! The handshake checks the `Origin` against `CORTILE_PUBLIC_URL` (403 otherwise, before any
+//! The HTTP server hands each upgrade request with its connection to [`upgrade`]. The
+//! handshake checks the `Origin` against `CORTILE_PUBLIC_URL` (403 otherwise, before any
 //! upgrade: another site's page cannot ride the person's cookie) and resolves the session
-//! cookie (401 without one). The task then selects over: frames from the client, its wake-up
+//! cookie (401 without one). The socket then speaks WebSocket (tungstenite) on the bare TCP
+//! stream, in the connection's own task, which selects over: frames from the client, its wake-up
 //! from the hub (new events in its rooms' feeds, queued frames, a recheck), and the heartbeat.
 //!
 //! Ordering: per room the socket remembers the highest `seq` delivered and copies what
@@ -19,20 +21,31 @@ use std::sync::atomic::Ordering;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use actix_codec::Framed;
+use actix_http::body::BodySize;
+use actix_http::h1::{self, Message};
+use actix_http::{ConnectionType, HttpMessage, Request, Response};
+use actix_web::cookie::Cookie;
 use actix_web::http::header;
-use actix_web::{get, web, HttpRequest, HttpResponse};
-use actix_ws::{AggregatedMessage, AggregatedMessageStream, Session};
+use actix_web::{get, web, HttpRequest, HttpResponse, ResponseError};
 use chrono::Utc;
-use cortile_shared::auth::{Role, UserRef};
+use cortile_shared::auth::{Role as UserRole, UserRef};
 use cortile_shared::realtime::{
     ClientMsg, RoomCursor, RoomId, ServerMsg, CLIENT_TIMEOUT_SECS, HEARTBEAT_SECS,
 };
 use cortile_shared::{ErrorCode, Problem};
-use futures_util::StreamExt;
+use futures_util::stream::{SplitSink, SplitStream};
+use futures_util::{SinkExt, StreamExt};
+use tokio::net::TcpStream;
+use tokio_tungstenite::tungstenite::protocol::frame::coding::CloseCode;
+use tokio_tungstenite::tungstenite::protocol::{CloseFrame, Role, WebSocketConfig};
+use tokio_tungstenite::tungstenite::Message as WsMessage;
+use tokio_tungstenite::WebSocketStream;
 
 use super::hub::{Channel, Feed, Frame, Signals, Since};
 use crate::auth::policy::{room_abilities, Action};
-use crate::auth::{resolve_session, session_token, Actor};
+use crate::auth::session::SESSION_COOKIE;
+use crate::auth::{resolve_session, session_token, Actor, SignedIn};
 use crate::error::{AppError, AppResult};
 use crate::http::AppState;
 
@@ -40,8 +53,15 @@ use crate::http::AppState;
 const BATCH: usize = 64;
 /// Re-read the session (and the person's grants) before acting when older than this.
 const ACTOR_TTL: Duration = Duration::from_secs(30);
-/// Largest frame a client may send.
+/// Largest frame (and message) a client may send.
 const MAX_FRAME: usize = 16 * 1024;
+/// The socket's path: the only one that accepts an upgrade.
+pub const SOCKET_PATH: &str = "/api/v1/ws";
+/// What the socket reads at a time. Client frames are small (a sent message is at most a few
+/// KiB); a larger one grows the buffer for as long as it takes to read it.
+const READ_BUFFER: usize = 1024;
+/// Frames queued for a client that reads too slowly before the socket gives up on it.
+const MAX_WRITE_BUFFER: usize = 1024 * 1024;
 /// Rooms per subscribe frame.
 const MAX_ROOMS_PER_FRAME: usize = 100;
 /// Typing indicators per room and socket.
@@ -60,27 +80,14 @@ pub fn same_origin(origin: &str, public_url: &str) -> bool {
     }
 }
 
-/// The realtime socket (chat and live updates). See `cortile_shared::realtime` for the protocol.
-#[utoipa::path(
-    tag = "chat",
-    responses(
-        (status = 101, description = "Switching to the WebSocket protocol of `cortile_shared::realtime`"),
-        (status = 400, description = "Not a WebSocket handshake", body = Problem, content_type = "application/problem+json"),
-        (status = 401, description = "No live session", body = Problem, content_type = "application/problem+json"),
-        (status = 403, description = "The Origin is not the site's own", body = Problem, content_type = "application/problem+json"),
-    )
-)]
-#[get("/ws")]
-pub async fn socket(
-    req: HttpRequest,
-    body: web::Payload,
-    state: web::Data<AppState>,
-) -> AppResult<HttpResponse> {
-    let origin = req
-        .headers()
-        .get(header::ORIGIN)
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or("");
+/// Why a handshake is refused: the Origin is not the site's, or there is no live session.
+/// Both the upgrade path and the plain route run it, so that they answer alike.
+async fn admit(
+    state: &AppState,
+    origin: Option<&str>,
+    cookie_token: Option<String>,
+) -> AppResult<(String, SignedIn)> {
+    let origin = origin.unwrap_or("");
     if !same_origin(origin, &state.config.public_url) {
         return Err(AppError::new(ErrorCode::Forbidden).with_detail(format!(
             "the socket is only for pages of {} (Origin {origin:?})",
@@ -91,7 +98,7 @@ pub async fn socket(
         AppError::new(ErrorCode::Unauthenticated)
             .with_detail("log in first (or your session has expired)")
     };
-    let token = session_token(&req).ok_or_else(unauthenticated)?;
+    let token = cookie_token.ok_or_else(unauthenticated)?;
     let now = Utc::now().naive_utc();
     let t = token.clone();
     let signed = state
@@ -99,19 +106,122 @@ pub async fn socket(
         .run(move |conn| resolve_session(conn, &t, now))
         .await?
         .ok_or_else(unauthenticated)?;
-    let (res, session, stream) = actix_ws::handle(&req, body)
-        .map_err(|e| AppError::bad_request(format!("not a WebSocket handshake: {e}")))?;
-    let stream = stream
-        .max_frame_size(MAX_FRAME)
-        .aggregate_continuations()
-        .max_continuation_size(MAX_FRAME);
+    Ok((token, signed))
+}
+
+/// The realtime socket (chat and live updates). See `cortile_shared::realtime` for the protocol.
+///
+/// A WebSocket handshake never reaches this route: the HTTP server hands every upgrade
+/// request, with its connection, to [`upgrade`]. A plain request gets the same Origin and
+/// session checks, then 400.
+#[utoipa::path(
+    tag = "chat",
+    responses(
+        (status = 101, description = "Switching to the WebSocket protocol of `cortile_shared::realtime`"),
+        (status = 400, description = "Not a WebSocket handshake", body = Problem, content_type = "application/problem+json"),
+        (status = 401, description = "No live session", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "The Origin is not the site's own", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[get("/ws")]
+pub async fn socket(req: HttpRequest, state: web::Data<AppState>) -> AppResult<HttpResponse> {
+    let origin = req
+        .headers()
+        .get(header::ORIGIN)
+        .and_then(|v| v.to_str().ok());
+    admit(&state, origin, session_token(&req)).await?;
+    Err(AppError::bad_request(
+        "not a WebSocket handshake (Connection: Upgrade, Upgrade: websocket)",
+    ))
+}
+
+/// The connection of an upgrade request, as the HTTP server hands it over.
+pub type Upgraded = Framed<TcpStream, h1::Codec>;
+
+/// Takes over the connection of every HTTP/1.1 upgrade request (see
+/// `http::Application::build`). At `/api/v1/ws`, after the Origin and session checks, it
+/// answers `101 Switching Protocols` and runs the socket on the bare TCP stream with
+/// tungstenite: actix-http's 8 KiB read and write buffers are released here, and the socket
+/// reads through a small buffer of its own ([`READ_BUFFER`]), so that an idle socket costs a
+/// few KiB. Anything else is refused with a problem.
+pub async fn upgrade(
+    state: web::Data<AppState>,
+    (req, mut framed): (Request, Upgraded),
+) -> Result<(), actix_web::Error> {
+    let result = if req.path() != SOCKET_PATH {
+        Err(AppError::not_found(format!(
+            "only {SOCKET_PATH} accepts a protocol upgrade"
+        )))
+    } else {
+        let headers = req.headers();
+        let origin = headers.get(header::ORIGIN).and_then(|v| v.to_str().ok());
+        let token = cookie_token(headers);
+        match admit(&state, origin, token).await {
+            Ok(ok) => actix_http::ws::handshake(req.head())
+                .map(|b| (ok, b))
+                .map_err(|e| AppError::bad_request(format!("not a WebSocket handshake: {e}"))),
+            Err(e) => Err(e),
+        }
+    };
+    let ((token, signed), mut accept) = match result {
+        Ok(ok) => ok,
+        Err(e) => {
+            // The same problem response as the routes give, then the connection closes.
+            let (res, body) = e.error_response().into_parts();
+            let body = actix_web::body::to_bytes(body).await.unwrap_or_default();
+            let mut res: Response<()> = res.into();
+            res.head_mut().set_connection_type(ConnectionType::Close);
+            let len = body.len() as u64;
+            framed
+                .send(Message::Item((res, BodySize::Sized(len))))
+                .await?;
+            framed.send(Message::Chunk(Some(body))).await?;
+            framed.send(Message::Chunk(None)).await?;
+            return Ok(());
+        }
+    };
+    let res = accept.finish().drop_body();
+    framed.send(Message::Item((res, BodySize::None))).await?;
+    let ip = req.peer_addr().map(|a| a.ip().to_string());
+    let parts = framed.into_parts();
+    let io = parts.io;
+    let _ = io.set_nodelay(true);
+    let config = WebSocketConfig::default()
+        .read_buffer_size(READ_BUFFER)
+        .write_buffer_size(0)
+        .max_write_buffer_size(MAX_WRITE_BUFFER)
+        .max_message_size(Some(MAX_FRAME))
+        .max_frame_size(Some(MAX_FRAME));
+    // Bytes the client sent after its handshake (none, usually) stay in front of the stream;
+    // the actix buffers are dropped here.
+    let ws = if parts.read_buf.is_empty() {
+        WebSocketStream::from_raw_socket(io, Role::Server, Some(config)).await
+    } else {
+        let early = parts.read_buf.to_vec();
+        WebSocketStream::from_partially_read(io, early, Role::Server, Some(config)).await
+    };
+    drop(parts.read_buf);
+    drop(parts.write_buf);
     let actor = Actor {
         signed_in: Some(Box::new(signed)),
         request_id: None,
-        ip: crate::auth::client_ip(&req),
+        ip,
     };
-    actix_web::rt::spawn(run(state.into_inner(), token, actor, session, stream));
-    Ok(res)
+    // Boxed: the connection's task holds this future while the socket lives.
+    Box::pin(run(state.into_inner(), token, actor, ws)).await;
+    Ok(())
+}
+
+/// The session cookie of a request's `Cookie` headers.
+fn cookie_token(headers: &actix_http::header::HeaderMap) -> Option<String> {
+    headers
+        .get_all(header::COOKIE)
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(';'))
+        .filter_map(|c| Cookie::parse_encoded(c.trim()).ok())
+        .find(|c| c.name() == SESSION_COOKIE)
+        .map(|c| c.value().to_owned())
+        .filter(|v| !v.is_empty() && v.len() <= 128)
 }
 
 /// One subscribed room.
@@ -129,24 +239,19 @@ struct Socket {
     actor: Actor,
     actor_at: Instant,
     rooms: HashMap<i64, Sub>,
-    session: Session,
+    sink: SplitSink<WebSocketStream<TcpStream>, WsMessage>,
     signals: Arc<Signals>,
 }
 
 /// Why the loop ends.
 struct Closed;
 
-async fn run(
-    state: Arc<AppState>,
-    token: String,
-    actor: Actor,
-    session: Session,
-    mut stream: AggregatedMessageStream,
-) {
+async fn run(state: Arc<AppState>, token: String, actor: Actor, ws: WebSocketStream<TcpStream>) {
+    let (sink, mut stream): (_, SplitStream<_>) = ws.split();
     let user = actor.principal().map(|p| p.id.0).unwrap_or_default();
     let helper = actor
         .principal()
-        .is_some_and(|p| p.has_role(Role::Operator) || p.has_role(Role::Staff));
+        .is_some_and(|p| p.has_role(UserRole::Operator) || p.has_role(UserRole::Staff));
     let signals = Arc::new(Signals::default());
     let rt = state.realtime.clone();
     let id = rt.hub().connect(user, signals.clone());
@@ -160,7 +265,7 @@ async fn run(
         actor,
         actor_at: Instant::now(),
         rooms: HashMap::new(),
-        session,
+        sink,
         signals: signals.clone(),
     };
     let mut heartbeat = tokio::time::interval_at(
@@ -177,17 +282,17 @@ async fn run(
         .is_ok();
     while ok {
         // The handlers are boxed: this loop's future (one per idle socket) stays small.
+        // tungstenite answers pings itself (the pong goes out with the next write or read).
         let step = tokio::select! {
             m = stream.next() => {
                 last_heard = Instant::now();
                 match m {
-                    Some(Ok(AggregatedMessage::Text(text))) => Box::pin(s.handle_text(&text)).await,
-                    Some(Ok(AggregatedMessage::Ping(b))) => s.session.pong(&b).await.map_err(|_| Closed),
-                    Some(Ok(AggregatedMessage::Pong(_))) => Ok(()),
-                    Some(Ok(AggregatedMessage::Binary(_))) => {
+                    Some(Ok(WsMessage::Text(text))) => Box::pin(s.handle_text(text.as_str())).await,
+                    Some(Ok(WsMessage::Ping(_) | WsMessage::Pong(_) | WsMessage::Frame(_))) => Ok(()),
+                    Some(Ok(WsMessage::Binary(_))) => {
                         Box::pin(s.error(ErrorCode::BadRequest, "frames are JSON text", None, None)).await
                     }
-                    Some(Ok(AggregatedMessage::Close(_))) | None => Err(Closed),
+                    Some(Ok(WsMessage::Close(_))) | None => Err(Closed),
                     Some(Err(e)) => {
                         let _ = Box::pin(s.error(ErrorCode::BadRequest, &format!("protocol error: {e}"), None, None)).await;
                         Err(Closed)
@@ -199,29 +304,41 @@ async fn run(
                 if last_heard.elapsed() > Duration::from_secs(CLIENT_TIMEOUT_SECS) {
                     Err(Closed)
                 } else {
-                    s.session.ping(b"").await.map_err(|_| Closed)
+                    s.sink.send(WsMessage::Ping(Default::default())).await.map_err(|_| Closed)
                 }
             }
         };
         ok = step.is_ok();
     }
     rt.hub().disconnect(s.id);
-    let _ = s.session.close(None).await;
+    let going_away = signals.closing.load(Ordering::Acquire);
+    let close = going_away.then(|| CloseFrame {
+        code: CloseCode::Away,
+        reason: "the server is restarting".into(),
+    });
+    let _ = s.sink.send(WsMessage::Close(close)).await;
+    let _ = s.sink.close().await;
 }
 
 impl Socket {
     async fn send(&mut self, msg: &ServerMsg) -> Result<(), Closed> {
         let json = serde_json::to_string(msg).map_err(|_| Closed)?;
-        self.session.text(json).await.map_err(|_| Closed)
+        self.send_frame(Frame::from(json)).await
     }
 
     /// Sends a shared frame (a reference count, not a copy).
     async fn send_frame(&mut self, frame: Frame) -> Result<(), Closed> {
-        self.session.text(frame).await.map_err(|_| Closed)
+        self.sink
+            .send(WsMessage::Text(frame))
+            .await
+            .map_err(|_| Closed)
     }
 
     /// The hub woke the socket: a recheck, queued frames, new events in its rooms.
     async fn woken(&mut self) -> Result<(), Closed> {
+        if self.signals.closing.load(Ordering::Acquire) {
+            return Err(Closed);
+        }
         if self.signals.recheck.swap(false, Ordering::AcqRel) {
             self.recheck().await?;
         }

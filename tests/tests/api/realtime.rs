@@ -513,3 +513,132 @@ people_test!(
         assert!(closed.is_ok(), "the erased person's socket stays open");
     }
 );
+
+/// Sends `request` on a new connection to the server and returns what it answered, whole.
+async fn raw_http(app: &TestApp, request: &str) -> String {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let addr = app.address.trim_start_matches("http://").to_owned();
+    let mut tcp = tokio::net::TcpStream::connect(addr).await.expect("connect");
+    tcp.write_all(request.as_bytes()).await.expect("write");
+    let mut out = Vec::new();
+    tokio::time::timeout(Duration::from_secs(5), tcp.read_to_end(&mut out))
+        .await
+        .expect("the server closes the connection after refusing")
+        .expect("read");
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+/// The server hands upgrade requests to the socket's own handshake: only `/api/v1/ws` is
+/// upgraded, refusals are problems like every other route's, a plain GET is told what to do,
+/// and a server that shuts down closes its sockets with "going away" instead of holding
+/// the shutdown.
+async fn upgrades_and_shutdown(backend: Backend) {
+    let app = TestApp::builder(backend).people().spawn().await;
+    let resident = app.login("inquilino").await;
+    let cookie = resident.cookie_header().expect("a session cookie");
+    let handshake = |path: &str, origin: &str, cookie: &str| {
+        format!(
+            "GET {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: Upgrade\r\nUpgrade: websocket\r\n\
+             Sec-WebSocket-Version: 13\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n\
+             Origin: {origin}\r\nCookie: {cookie}\r\n\r\n"
+        )
+    };
+    let origin = cortile_tests::ws::TEST_ORIGIN;
+
+    let other = raw_http(&app, &handshake("/api/v1/chat/rooms", origin, &cookie)).await;
+    assert!(other.starts_with("HTTP/1.1 404"), "{other}");
+    assert!(other.contains("application/problem+json"), "{other}");
+    assert!(
+        other.contains("\"code\":\"not_found\"") && other.contains("/api/v1/ws"),
+        "{other}"
+    );
+
+    let evil = raw_http(
+        &app,
+        &handshake("/api/v1/ws", "http://evil.example", &cookie),
+    )
+    .await;
+    assert!(evil.starts_with("HTTP/1.1 403"), "{evil}");
+    assert!(
+        evil.contains("application/problem+json") && evil.contains("\"code\":\"forbidden\""),
+        "{evil}"
+    );
+
+    let stale = raw_http(
+        &app,
+        &handshake("/api/v1/ws", origin, "cortile_session=not-a-session"),
+    )
+    .await;
+    assert!(stale.starts_with("HTTP/1.1 401"), "{stale}");
+
+    let mut no_key = handshake("/api/v1/ws", origin, &cookie);
+    no_key = no_key.replace("Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n", "");
+    let bad = raw_http(&app, &no_key).await;
+    assert!(bad.starts_with("HTTP/1.1 400"), "{bad}");
+
+    // A plain GET: the same checks, then 400.
+    let res = resident
+        .client
+        .get(resident.url("/api/v1/ws"))
+        .header("origin", origin)
+        .send()
+        .await
+        .expect("get");
+    let p = expect_problem(res, 400).await;
+    assert!(p.detail.unwrap_or_default().contains("WebSocket"));
+
+    // The accept key of RFC 6455's example, on the real socket.
+    let ok = {
+        use tokio::io::{AsyncReadExt, AsyncWriteExt};
+        let addr = app.address.trim_start_matches("http://").to_owned();
+        let mut tcp = tokio::net::TcpStream::connect(addr).await.expect("connect");
+        tcp.write_all(handshake("/api/v1/ws", origin, &cookie).as_bytes())
+            .await
+            .expect("write");
+        let mut buf = vec![0u8; 1024];
+        let n = tokio::time::timeout(Duration::from_secs(5), tcp.read(&mut buf))
+            .await
+            .expect("an answer")
+            .expect("read");
+        String::from_utf8_lossy(&buf[..n]).into_owned()
+    };
+    assert!(ok.starts_with("HTTP/1.1 101"), "{ok}");
+    assert!(ok.contains("s3pPLMBiTxaQ9kYGzzhZRbK+xOo="), "{ok}");
+
+    // Shutdown: the open socket is closed with 1001, and the shutdown does not wait for it.
+    let mut socket = resident.ws().await;
+    let hello = socket.next_within(Duration::from_secs(5)).await;
+    assert!(matches!(hello, Some(ServerMsg::Hello { .. })), "{hello:?}");
+    let started = Instant::now();
+    let stopping = tokio::spawn(app.shutdown());
+    let closed = tokio::time::timeout(Duration::from_secs(5), async {
+        use futures_util::StreamExt;
+        loop {
+            match socket.stream.next().await {
+                Some(Ok(tokio_tungstenite::tungstenite::Message::Close(frame))) => return frame,
+                Some(Ok(_)) => continue,
+                other => panic!("the socket ended without a close frame: {other:?}"),
+            }
+        }
+    })
+    .await
+    .expect("the socket is closed at shutdown");
+    let frame = closed.expect("a close frame with a code");
+    assert_eq!(u16::from(frame.code), 1001, "{frame:?}");
+    stopping.await.expect("shutdown");
+    assert!(
+        started.elapsed() < Duration::from_secs(8),
+        "the shutdown waited for the socket ({:?})",
+        started.elapsed()
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn only_the_socket_upgrades_and_shutdown_closes_sockets_sqlite() {
+    upgrades_and_shutdown(Backend::Sqlite).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn only_the_socket_upgrades_and_shutdown_closes_sockets_postgres() {
+    upgrades_and_shutdown(Backend::Postgres).await;
+}
