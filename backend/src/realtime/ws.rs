@@ -60,6 +60,9 @@ pub const SOCKET_PATH: &str = "/api/v1/ws";
 /// What the socket reads at a time. Client frames are small (a sent message is at most a few
 /// KiB); a larger one grows the buffer for as long as it takes to read it.
 const READ_BUFFER: usize = 1024;
+/// Frames are gathered up to this size and written together (a burst of events in one
+/// system call); [`Socket::flush`] writes the rest when a burst ends.
+const WRITE_BUFFER: usize = 8 * 1024;
 /// Frames queued for a client that reads too slowly before the socket gives up on it.
 const MAX_WRITE_BUFFER: usize = 1024 * 1024;
 /// Rooms per subscribe frame.
@@ -146,8 +149,30 @@ pub type Upgraded = Framed<TcpStream, h1::Codec>;
 /// few KiB. Anything else is refused with a problem.
 pub async fn upgrade(
     state: web::Data<AppState>,
-    (req, mut framed): (Request, Upgraded),
+    io: (Request, Upgraded),
 ) -> Result<(), actix_web::Error> {
+    // Two steps, each boxed: once the handshake is done, nothing of it (the request, its
+    // headers, the HTTP codec and buffers) stays, and the connection's task holds a pointer
+    // to the socket's loop while it lives.
+    let open = Box::pin(handshake(&state, io)).await?;
+    if let Some(open) = open {
+        Box::pin(run(state.into_inner(), open)).await;
+    }
+    Ok(())
+}
+
+/// A socket past its handshake.
+struct Open {
+    token: String,
+    actor: Actor,
+    ws: WebSocketStream<TcpStream>,
+}
+
+/// Answers the handshake: `101` and the socket, or the problem (and `None`).
+async fn handshake(
+    state: &AppState,
+    (req, mut framed): (Request, Upgraded),
+) -> Result<Option<Open>, actix_web::Error> {
     let result = if req.path() != SOCKET_PATH {
         Err(AppError::not_found(format!(
             "only {SOCKET_PATH} accepts a protocol upgrade"
@@ -156,7 +181,7 @@ pub async fn upgrade(
         let headers = req.headers();
         let origin = headers.get(header::ORIGIN).and_then(|v| v.to_str().ok());
         let token = cookie_token(headers);
-        match admit(&state, origin, token).await {
+        match admit(state, origin, token).await {
             Ok(ok) => actix_http::ws::handshake(req.head())
                 .map(|b| (ok, b))
                 .map_err(|e| AppError::bad_request(format!("not a WebSocket handshake: {e}"))),
@@ -177,39 +202,37 @@ pub async fn upgrade(
                 .await?;
             framed.send(Message::Chunk(Some(body))).await?;
             framed.send(Message::Chunk(None)).await?;
-            return Ok(());
+            return Ok(None);
         }
     };
     let res = accept.finish().drop_body();
     framed.send(Message::Item((res, BodySize::None))).await?;
     let ip = req.peer_addr().map(|a| a.ip().to_string());
     let parts = framed.into_parts();
-    let io = parts.io;
-    let _ = io.set_nodelay(true);
+    let _ = parts.io.set_nodelay(true);
     let config = WebSocketConfig::default()
         .read_buffer_size(READ_BUFFER)
-        .write_buffer_size(0)
+        .write_buffer_size(WRITE_BUFFER)
         .max_write_buffer_size(MAX_WRITE_BUFFER)
         .max_message_size(Some(MAX_FRAME))
         .max_frame_size(Some(MAX_FRAME));
     // Bytes the client sent after its handshake (none, usually) stay in front of the stream;
-    // the actix buffers are dropped here.
+    // actix-http's buffers go with `parts`.
     let ws = if parts.read_buf.is_empty() {
-        WebSocketStream::from_raw_socket(io, Role::Server, Some(config)).await
+        WebSocketStream::from_raw_socket(parts.io, Role::Server, Some(config)).await
     } else {
         let early = parts.read_buf.to_vec();
-        WebSocketStream::from_partially_read(io, early, Role::Server, Some(config)).await
+        WebSocketStream::from_partially_read(parts.io, early, Role::Server, Some(config)).await
     };
-    drop(parts.read_buf);
-    drop(parts.write_buf);
-    let actor = Actor {
-        signed_in: Some(Box::new(signed)),
-        request_id: None,
-        ip,
-    };
-    // Boxed: the connection's task holds this future while the socket lives.
-    Box::pin(run(state.into_inner(), token, actor, ws)).await;
-    Ok(())
+    Ok(Some(Open {
+        token,
+        actor: Actor {
+            signed_in: Some(Box::new(signed)),
+            request_id: None,
+            ip,
+        },
+        ws,
+    }))
 }
 
 /// The session cookie of a request's `Cookie` headers.
@@ -246,7 +269,8 @@ struct Socket {
 /// Why the loop ends.
 struct Closed;
 
-async fn run(state: Arc<AppState>, token: String, actor: Actor, ws: WebSocketStream<TcpStream>) {
+async fn run(state: Arc<AppState>, open: Open) {
+    let Open { token, actor, ws } = open;
     let (sink, mut stream): (_, SplitStream<_>) = ws.split();
     let user = actor.principal().map(|p| p.id.0).unwrap_or_default();
     let helper = actor
@@ -279,7 +303,8 @@ async fn run(state: Arc<AppState>, token: String, actor: Actor, ws: WebSocketStr
             heartbeat_secs: HEARTBEAT_SECS,
         })
         .await
-        .is_ok();
+        .is_ok()
+        && s.flush().await.is_ok();
     while ok {
         // The handlers are boxed: this loop's future (one per idle socket) stays small.
         // tungstenite answers pings itself (the pong goes out with the next write or read).
@@ -308,7 +333,10 @@ async fn run(state: Arc<AppState>, token: String, actor: Actor, ws: WebSocketStr
                 }
             }
         };
-        ok = step.is_ok();
+        ok = match step {
+            Ok(()) => s.flush().await.is_ok(),
+            Err(Closed) => false,
+        };
     }
     rt.hub().disconnect(s.id);
     let going_away = signals.closing.load(Ordering::Acquire);
@@ -326,12 +354,18 @@ impl Socket {
         self.send_frame(Frame::from(json)).await
     }
 
-    /// Sends a shared frame (a reference count, not a copy).
+    /// Queues a shared frame (a reference count, not a copy); it is written when the write
+    /// buffer fills or at the [`Socket::flush`] that ends each step of the loop.
     async fn send_frame(&mut self, frame: Frame) -> Result<(), Closed> {
         self.sink
-            .send(WsMessage::Text(frame))
+            .feed(WsMessage::Text(frame))
             .await
             .map_err(|_| Closed)
+    }
+
+    /// Writes what is queued.
+    async fn flush(&mut self) -> Result<(), Closed> {
+        self.sink.flush().await.map_err(|_| Closed)
     }
 
     /// The hub woke the socket: a recheck, queued frames, new events in its rooms.
