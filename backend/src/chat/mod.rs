@@ -14,6 +14,7 @@
 //!   stops direct messages both ways.
 //! - Fanning events out to sockets is `crate::realtime`'s job, after the transaction commits.
 
+pub mod people;
 pub mod routes;
 
 use std::collections::HashMap;
@@ -24,7 +25,7 @@ use cortile_shared::realtime::{
     Block, ChatMessage, History, MessageId, NewGroupRoom, NewMute, NewRemoval, ReadMark, Room,
     RoomId, RoomKind, ServerMsg, MAX_CLIENT_MSG_ID_LEN, MAX_MESSAGE_LEN, MAX_REPLAY,
 };
-use cortile_shared::{CommunityId, ErrorCode, FieldError, UserId};
+use cortile_shared::{CommunityId, ErrorCode, UserId};
 use diesel::prelude::*;
 
 use crate::auth::account::utc;
@@ -926,72 +927,27 @@ fn add_member(
     Ok(())
 }
 
-/// Creates a group room; its creator is its moderator. People who block the creator are not
-/// added (nor is anyone the creator blocks).
+/// Creates a group room; its creator is its moderator. Its people must be within the
+/// creator's reach (`policy::people_reach`); people who block the creator are not added (nor
+/// is anyone the creator blocks).
 pub fn create_group(
     conn: &mut DbConn,
     actor: &Actor,
     new: &NewGroupRoom,
     now: NaiveDateTime,
-) -> AppResult<Room> {
+) -> AppResult<(Room, Vec<i64>)> {
     authorize(actor, &Action::StartChat)?;
     let me_id = me(actor)?;
-    let name = new.name.split_whitespace().collect::<Vec<_>>().join(" ");
     let mut errors = Vec::new();
-    let n = name.chars().count();
-    if n == 0 {
-        errors.push(FieldError::new("name", "required", "name the group"));
-    } else if n > MAX_ROOM_NAME_LEN {
-        errors.push(FieldError::new(
-            "name",
-            "too_long",
-            format!("a name has at most {MAX_ROOM_NAME_LEN} characters"),
-        ));
-    }
-    if new.members.len() > MAX_GROUP_MEMBERS {
-        errors.push(FieldError::new(
-            "members",
-            "too_many",
-            format!("a group has at most {MAX_GROUP_MEMBERS} people"),
-        ));
-    }
-    let mut members: Vec<i64> = new
-        .members
-        .iter()
-        .map(|u| u.0)
-        .filter(|u| *u != me_id)
-        .collect();
-    members.sort_unstable();
-    members.dedup();
-    let known: Vec<i64> = users::table
-        .filter(users::id.eq_any(&members))
-        .filter(users::disabled.eq(false))
-        .filter(users::erased_at.is_null())
-        .select(users::id)
-        .load(conn)?;
-    if known.len() != members.len() {
-        errors.push(FieldError::new(
-            "members",
-            "not_found",
-            "some of these people do not exist",
-        ));
-    }
+    let name = people::check_name(&new.name, &mut errors);
+    let members = people::check_people(conn, actor, &new.members, &mut errors)?;
     if !errors.is_empty() {
         return Err(AppError::validation(errors));
     }
-    let blocking: Vec<i64> = user_blocks::table
-        .filter(
-            user_blocks::blocker_id
-                .eq_any(&members)
-                .and(user_blocks::blocked_id.eq(me_id))
-                .or(user_blocks::blocker_id
-                    .eq(me_id)
-                    .and(user_blocks::blocked_id.eq_any(&members))),
-        )
-        .select((user_blocks::blocker_id, user_blocks::blocked_id))
-        .load::<(i64, i64)>(conn)?
+    let blocking = people::blocking(conn, me_id, &members)?;
+    let members: Vec<i64> = members
         .into_iter()
-        .map(|(a, b)| if a == me_id { b } else { a })
+        .filter(|m| !blocking.contains(m))
         .collect();
     let id = write_tx(conn, |conn| -> AppResult<i64> {
         let id = crate::insert_returning_id!(
@@ -1006,12 +962,12 @@ pub fn create_group(
             )
         )?;
         add_member(conn, id, me_id, true, now)?;
-        for m in members.iter().filter(|m| !blocking.contains(m)) {
+        for m in &members {
             add_member(conn, id, *m, false, now)?;
         }
         Ok(id)
     })?;
-    get(conn, actor, id, now)
+    Ok((get(conn, actor, id, now)?, members))
 }
 
 /// Opens (or finds) the direct room with someone; refused when either blocks the other.
