@@ -194,6 +194,11 @@ pub enum Body<'a> {
     None,
     /// Already serialized JSON.
     Json(&'a str),
+    /// Already serialized JSON, with an `Idempotency-Key` (the same for every retry).
+    KeyedJson {
+        json: &'a str,
+        key: &'a str,
+    },
     /// Raw bytes of a file, with their media type.
     Bytes {
         bytes: &'a [u8],
@@ -229,6 +234,14 @@ pub async fn request<T: DeserializeOwned>(
         Body::Json(json) => {
             let built = builder
                 .header("Content-Type", "application/json")
+                .body(json)
+                .map_err(|e| ApiError::Network(e.to_string()))?;
+            built.send().await
+        }
+        Body::KeyedJson { json, key } => {
+            let built = builder
+                .header("Content-Type", "application/json")
+                .header(cortile_shared::timebank::IDEMPOTENCY_KEY_HEADER, key)
                 .body(json)
                 .map_err(|e| ApiError::Network(e.to_string()))?;
             built.send().await
@@ -839,9 +852,17 @@ impl Api {
         self.get(&format!("/chat/rooms/{id}/reads"), &[]).await
     }
 
-    /// `POST /chat/rooms`: a group room, with me as its moderator.
-    pub async fn create_group(&self, group: &NewGroupRoom) -> Result<Room, ApiError> {
-        self.send(Method::POST, "/chat/rooms", group).await
+    /// `POST /chat/rooms`: a group room, with me as its moderator. `key` is the same for
+    /// every retry of this form's content (a retry answers the first room).
+    pub async fn create_group(&self, group: &NewGroupRoom, key: &str) -> Result<Room, ApiError> {
+        let json = to_json(group)?;
+        self.call(
+            Method::POST,
+            "/chat/rooms",
+            &[],
+            Body::KeyedJson { json: &json, key },
+        )
+        .await
     }
 
     /// `PUT /chat/rooms/{id}`: rename a group (its moderators).

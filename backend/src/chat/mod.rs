@@ -927,15 +927,30 @@ fn add_member(
     Ok(())
 }
 
+/// Scope of the idempotency keys of group creation.
+const SCOPE_GROUP: &str = "chat.group";
+
+/// A group just made (or, under an `Idempotency-Key` already used for the same request, the
+/// answer given then).
+pub struct CreatedGroup {
+    /// The room as JSON, status 201.
+    pub stored: crate::idempotency::Stored,
+    /// The people put in it (to tell); none on a replay.
+    pub members: Vec<i64>,
+}
+
 /// Creates a group room; its creator is its moderator. Its people must be within the
 /// creator's reach (`policy::people_reach`); people who block the creator are not added (nor
-/// is anyone the creator blocks).
+/// is anyone the creator blocks). With a key, a retry of the same request answers the first
+/// room again and makes nothing.
 pub fn create_group(
     conn: &mut DbConn,
     actor: &Actor,
     new: &NewGroupRoom,
+    key: Option<&crate::idempotency::IdempotencyKey>,
     now: NaiveDateTime,
-) -> AppResult<(Room, Vec<i64>)> {
+) -> AppResult<CreatedGroup> {
+    use crate::idempotency::{self, Claim, Stored};
     authorize(actor, &Action::StartChat)?;
     let me_id = me(actor)?;
     let mut errors = Vec::new();
@@ -944,12 +959,25 @@ pub fn create_group(
     if !errors.is_empty() {
         return Err(AppError::validation(errors));
     }
+    let hash = idempotency::request_hash(SCOPE_GROUP, &(&name, &members));
     let blocking = people::blocking(conn, me_id, &members)?;
     let members: Vec<i64> = members
         .into_iter()
         .filter(|m| !blocking.contains(m))
         .collect();
-    let id = write_tx(conn, |conn| -> AppResult<i64> {
+    write_tx(conn, |conn| -> AppResult<CreatedGroup> {
+        let claim = match key {
+            Some(k) => match idempotency::claim(conn, me_id, k, SCOPE_GROUP, &hash, now)? {
+                Claim::Replay(stored) => {
+                    return Ok(CreatedGroup {
+                        stored,
+                        members: Vec::new(),
+                    })
+                }
+                Claim::New(id) => Some(id),
+            },
+            None => None,
+        };
         let id = crate::insert_returning_id!(
             conn,
             rooms::table,
@@ -965,9 +993,18 @@ pub fn create_group(
         for m in &members {
             add_member(conn, id, *m, false, now)?;
         }
-        Ok(id)
-    })?;
-    Ok((get(conn, actor, id, now)?, members))
+        let room = get(conn, actor, id, now)?;
+        let body = serde_json::to_string(&room).map_err(AppError::internal)?;
+        let stored = match claim {
+            Some(c) => idempotency::complete(conn, c, 201, &body, Some(id))?,
+            None => Stored {
+                status: 201,
+                body,
+                replayed: false,
+            },
+        };
+        Ok(CreatedGroup { stored, members })
+    })
 }
 
 /// Opens (or finds) the direct room with someone; refused when either blocks the other.

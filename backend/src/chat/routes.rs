@@ -1,7 +1,7 @@
 //! HTTP handlers of the chat (next to the socket, `/api/v1/ws`). Thin: events that follow a
 //! change are published after its transaction has committed.
 
-use actix_web::{delete, get, post, put, web, HttpResponse};
+use actix_web::{delete, get, post, put, web, HttpRequest, HttpResponse};
 use chrono::Utc;
 use cortile_shared::auth::UserRef;
 use cortile_shared::realtime::{
@@ -52,31 +52,56 @@ pub async fn list_rooms(state: web::Data<AppState>, actor: Actor) -> AppResult<H
     Ok(HttpResponse::Ok().json(rooms))
 }
 
-/// Create a group room (I am its moderator).
+/// Create a group room (I am its moderator) with people I share a community with. Takes an
+/// optional `Idempotency-Key`: a retry with the same key and body answers the first room
+/// (`Idempotent-Replayed: true`) and makes nothing.
 #[utoipa::path(
     tag = "chat",
     request_body = NewGroupRoom,
+    params(("Idempotency-Key" = Option<String>, Header, description = "A key of the client's choosing (e.g. a UUID), the same for every retry")),
     responses(
         (status = 201, body = Room),
-        (status = 422, description = "Invalid fields", body = Problem, content_type = "application/problem+json"),
+        (status = 400, description = "Malformed Idempotency-Key (`idempotency_key_missing`)", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Invalid fields, or the key was used for another request (`idempotency_key_reused`)", body = Problem, content_type = "application/problem+json"),
     )
 )]
 #[post("/chat/rooms")]
 pub async fn create_group(
     state: web::Data<AppState>,
     actor: Actor,
+    req: HttpRequest,
     body: web::Json<NewGroupRoom>,
 ) -> AppResult<HttpResponse> {
     let new = body.into_inner();
+    let key = req
+        .headers()
+        .get(cortile_shared::timebank::IDEMPOTENCY_KEY_HEADER)
+        .map(|v| {
+            v.to_str()
+                .map(str::to_owned)
+                .unwrap_or_else(|_| "\u{7f}".into())
+        });
+    let key = key
+        .map(|k| crate::idempotency::IdempotencyKey::parse(Some(&k)))
+        .transpose()?;
     let now = Utc::now().naive_utc();
-    let (room, members) = state
+    let created = state
         .db
-        .run(move |conn| super::create_group(conn, &actor, &new, now))
+        .run(move |conn| super::create_group(conn, &actor, &new, key.as_ref(), now))
         .await?;
-    for m in members {
-        tell_added(&state, m, room.id);
+    if !created.members.is_empty() {
+        if let Ok(room) = serde_json::from_str::<Room>(&created.stored.body) {
+            for m in &created.members {
+                tell_added(&state, *m, room.id);
+            }
+        }
     }
-    Ok(HttpResponse::Created().json(room))
+    let mut res = HttpResponse::Created();
+    res.insert_header((actix_web::http::header::CONTENT_TYPE, "application/json"));
+    if created.stored.replayed {
+        res.insert_header(("Idempotent-Replayed", "true"));
+    }
+    Ok(res.body(created.stored.body))
 }
 
 /// Tells a person's open pages that they are in a new room (their app lists and follows it).

@@ -145,6 +145,27 @@ people_test!(
         let after: Vec<Room> = anna.get_json("/api/v1/chat/rooms").await;
         assert_eq!(before.len(), after.len(), "no room made by bad input");
 
+        // With an Idempotency-Key a retry makes nothing new.
+        let first: Room = json_of(
+            anna.post_keyed("/api/v1/chat/rooms", "group-retry-1", json!({"name": "Cortile", "members": [bruno.me.id]})).await,
+            201,
+            "keyed group",
+        )
+        .await;
+        let res = anna.post_keyed("/api/v1/chat/rooms", "group-retry-1", json!({"name": "Cortile", "members": [bruno.me.id]})).await;
+        assert_eq!(res.headers().get("idempotent-replayed").and_then(|v| v.to_str().ok()), Some("true"));
+        let again: Room = json_of(res, 201, "retried group").await;
+        assert_eq!(again.id, first.id, "the same room");
+        let p = expect_problem(anna.post_keyed("/api/v1/chat/rooms", "group-retry-1", json!({"name": "Altro", "members": []})).await, 422).await;
+        assert_eq!(p.code, ErrorCode::IdempotencyKeyReused);
+        let groups = anna
+            .get_json::<Vec<Room>>("/api/v1/chat/rooms")
+            .await
+            .into_iter()
+            .filter(|r| r.name == "Cortile")
+            .count();
+        assert_eq!(groups, 1, "one group for two requests");
+
         // Anna makes a group with Bruno: Bruno's open app is told at once.
         let mut b = bruno.ws().await;
         assert!(matches!(b.next().await, ServerMsg::Hello { .. }));

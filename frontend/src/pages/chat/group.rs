@@ -19,7 +19,7 @@ use crate::components::form::event_value;
 use crate::components::{Breadcrumb, FormAlert, TextField};
 use crate::hooks::{spawn, use_document_title};
 use crate::i18n::{use_i18n, I18n};
-use crate::realtime::{use_realtime, use_realtime_events};
+use crate::realtime::{new_client_msg_id, use_realtime, use_realtime_events};
 use crate::session::use_session;
 
 /// The error about `field`, in the words of the group pages (else the general ones).
@@ -169,14 +169,17 @@ pub fn new_group_page() -> Html {
     let people = use_state(Vec::<UserRef>::new);
     let error = use_state(|| None::<ApiError>);
     let busy = use_state(|| false);
+    // One key per content of the form: a retry (a lost answer) makes no second group.
+    let key = use_state(new_client_msg_id);
 
     let onsubmit = {
-        let (api, name, people, error, busy) = (
+        let (api, name, people, error, busy, key) = (
             session.api(),
             name.clone(),
             people.clone(),
             error.clone(),
             busy.clone(),
+            (*key).clone(),
         );
         Callback::from(move |e: SubmitEvent| {
             e.prevent_default();
@@ -188,15 +191,16 @@ pub fn new_group_page() -> Html {
                 name: (*name).clone(),
                 members: people.iter().map(|u| u.id).collect(),
             };
-            let (api, error, busy, navigator, realtime) = (
+            let (api, error, busy, navigator, realtime, key) = (
                 api.clone(),
                 error.clone(),
                 busy.clone(),
                 navigator.clone(),
                 realtime.clone(),
+                key.clone(),
             );
             spawn(async move {
-                let result = api.create_group(&group).await;
+                let result = api.create_group(&group, &key).await;
                 busy.set(false);
                 match result {
                     Ok(room) => {
@@ -222,9 +226,9 @@ pub fn new_group_page() -> Html {
                 <TextField id="group-name" label={i18n.t("chat.group.name")} value={(*name).clone()}
                     help={AttrValue::from(i18n.t("chat.group.name_help"))}
                     error={group_error(&i18n, err, "name")} testid="group-name"
-                    oninput={{ let name = name.clone(); Callback::from(move |v: String| name.set(v)) }} />
+                    oninput={{ let (name, key) = (name.clone(), key.clone()); Callback::from(move |v: String| { name.set(v); key.set(new_client_msg_id()); }) }} />
                 <PeoplePicker id="group-people" selected={(*people).clone()}
-                    onchange={{ let people = people.clone(); Callback::from(move |v: Vec<UserRef>| people.set(v)) }}
+                    onchange={{ let (people, key) = (people.clone(), key.clone()); Callback::from(move |v: Vec<UserRef>| { people.set(v); key.set(new_client_msg_id()); }) }}
                     error={group_error(&i18n, err, "members")} />
                 <button type="submit" class="btn btn-primary" data-testid="group-create" disabled={*busy}>
                     { if *busy { i18n.t("chat.group.creating") } else { i18n.t("chat.group.create") } }
