@@ -2409,7 +2409,8 @@ on_both_databases!(chat_journey, chat_journey);
 /// chat page — first without a name (the field says why), then "Scala B" with Bruno, found by
 /// his name — and lands in it; Bruno, whose chat page is open in his own browser, sees the
 /// group appear without reloading, opens it and finds its people: Anna (moderator, online)
-/// and himself. Anna renames the group and Bruno's page follows; Bruno writes and Anna reads.
+/// and himself. Anna renames the group and Bruno's page follows; she adds the committee
+/// member (found by name) and Bruno's list grows; Bruno writes and Anna reads; Bruno leaves.
 /// axe-core on the new-group page and on a room with its member list; both databases.
 async fn chat_group_journey(backend: Backend) {
     let web_dir = required_env("CORTILE_TEST_WEB_DIR");
@@ -2588,6 +2589,47 @@ async fn chat_group_journey(backend: Backend) {
     )
     .await;
 
+    // Anna adds the committee member, found by name: Bruno's list grows live.
+    let committee = app.login("comitato").await;
+    let committee_id = committee.me.id.0;
+    let committee_word = committee
+        .me
+        .display_name
+        .split_whitespace()
+        .last()
+        .expect("a name")
+        .to_owned();
+    fill(&a, "#group-add-search", &committee_word).await;
+    let add = format!(
+        "[data-testid=group-add-form] [data-testid=people-add][data-user-id=\"{committee_id}\"]"
+    );
+    wait_for_js(
+        &a,
+        &format!(
+            "document.querySelector({})",
+            serde_json::to_string(&add).expect("json")
+        ),
+        "the committee member found",
+    )
+    .await;
+    click(&a, &add).await;
+    click(&a, "[data-testid=group-add]").await;
+    wait_for_js(
+        &a,
+        "document.querySelector('[data-testid=group-status]').textContent.includes('1 persona aggiunta')",
+        "the addition confirmed",
+    )
+    .await;
+    wait_for_js(
+        &b,
+        &format!(
+            "document.querySelectorAll('[data-testid=member]').length === 3 &&
+             document.querySelector('[data-testid=member][data-user-id=\"{committee_id}\"]')"
+        ),
+        "the committee member in Bruno's list, live",
+    )
+    .await;
+
     // They talk.
     fill(&b, "[data-testid=chat-input]", "Grazie Anna, ci sono!").await;
     click(&b, "[data-testid=chat-send]").await;
@@ -2636,10 +2678,11 @@ async fn chat_group_journey(backend: Backend) {
     wait_for_js(
         &a,
         &format!(
-            "document.querySelectorAll('[data-testid=member]').length === 1 &&
-             document.querySelector('[data-testid=member]').dataset.userId === '{anna_id}'"
+            "document.querySelectorAll('[data-testid=member]').length === 2 &&
+             !document.querySelector('[data-testid=member][data-user-id=\"{bruno_id}\"]') &&
+             document.querySelector('[data-testid=member][data-user-id=\"{anna_id}\"]')"
         ),
-        "Anna alone in the group",
+        "Bruno gone from Anna's list",
     )
     .await;
     drop(a);
