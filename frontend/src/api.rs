@@ -11,7 +11,7 @@
 use std::rc::Rc;
 
 use cortile_shared::auth::{
-    AssistRequest, EraseRequest, LoginOptions, LoginRequest, Me, SessionInfo,
+    AssistRequest, EraseRequest, LoginOptions, LoginRequest, Me, SessionInfo, UserRef,
 };
 use cortile_shared::community::{
     Ban, Comment, CommunitySummary, EditPost, Flag, Member, Moderate, ModerationLogEntry, NewBan,
@@ -32,7 +32,8 @@ use cortile_shared::market::{
 use cortile_shared::meta::ClientConfig;
 use cortile_shared::profile::{Audience, Profile, Reach};
 use cortile_shared::realtime::{
-    Block, History, NewDirect, NewMute, NewRemoval, ReadMark, Room, RoomId,
+    AddedMembers, Block, History, NewDirect, NewGroupRoom, NewMembers, NewMute, NewRemoval,
+    ReadMark, Room, RoomId, RoomMember, RoomUpdate,
 };
 use cortile_shared::registry::{BuildingDetail, EstateDetail, EstateSummary};
 use cortile_shared::tenancy::{
@@ -193,6 +194,11 @@ pub enum Body<'a> {
     None,
     /// Already serialized JSON.
     Json(&'a str),
+    /// Already serialized JSON, with an `Idempotency-Key` (the same for every retry).
+    KeyedJson {
+        json: &'a str,
+        key: &'a str,
+    },
     /// Raw bytes of a file, with their media type.
     Bytes {
         bytes: &'a [u8],
@@ -228,6 +234,14 @@ pub async fn request<T: DeserializeOwned>(
         Body::Json(json) => {
             let built = builder
                 .header("Content-Type", "application/json")
+                .body(json)
+                .map_err(|e| ApiError::Network(e.to_string()))?;
+            built.send().await
+        }
+        Body::KeyedJson { json, key } => {
+            let built = builder
+                .header("Content-Type", "application/json")
+                .header(cortile_shared::timebank::IDEMPOTENCY_KEY_HEADER, key)
                 .body(json)
                 .map_err(|e| ApiError::Network(e.to_string()))?;
             built.send().await
@@ -836,6 +850,75 @@ impl Api {
     /// How far the others have read the room.
     pub async fn chat_reads(&self, id: RoomId) -> Result<Vec<ReadMark>, ApiError> {
         self.get(&format!("/chat/rooms/{id}/reads"), &[]).await
+    }
+
+    /// `POST /chat/rooms`: a group room, with me as its moderator. `key` is the same for
+    /// every retry of this form's content (a retry answers the first room).
+    pub async fn create_group(&self, group: &NewGroupRoom, key: &str) -> Result<Room, ApiError> {
+        let json = to_json(group)?;
+        self.call(
+            Method::POST,
+            "/chat/rooms",
+            &[],
+            Body::KeyedJson { json: &json, key },
+        )
+        .await
+    }
+
+    /// `PUT /chat/rooms/{id}`: rename a group (its moderators).
+    pub async fn rename_room(&self, id: RoomId, name: &str) -> Result<Room, ApiError> {
+        let update = RoomUpdate {
+            name: name.to_owned(),
+        };
+        self.send(Method::PUT, &format!("/chat/rooms/{id}"), &update)
+            .await
+    }
+
+    /// One page of a room's people, by name; `q` filters by name.
+    pub async fn chat_members(
+        &self,
+        id: RoomId,
+        q: &str,
+        after: Option<&str>,
+    ) -> Result<Page<RoomMember>, ApiError> {
+        let mut query = vec![("limit", "50")];
+        if !q.trim().is_empty() {
+            query.push(("q", q.trim()));
+        }
+        if let Some(a) = after {
+            query.push(("after", a));
+        }
+        self.get(&format!("/chat/rooms/{id}/members"), &query).await
+    }
+
+    /// Add people to a group (its moderators).
+    pub async fn add_members(
+        &self,
+        id: RoomId,
+        members: Vec<UserId>,
+    ) -> Result<AddedMembers, ApiError> {
+        self.send(
+            Method::POST,
+            &format!("/chat/rooms/{id}/members"),
+            &NewMembers { members },
+        )
+        .await
+    }
+
+    /// Leave a group.
+    pub async fn leave_room(&self, id: RoomId) -> Result<(), ApiError> {
+        self.call(
+            Method::POST,
+            &format!("/chat/rooms/{id}/leave"),
+            &[],
+            Body::None,
+        )
+        .await
+    }
+
+    /// People I may add to a group, by (part of) their name.
+    pub async fn find_people(&self, q: &str) -> Result<Vec<UserRef>, ApiError> {
+        self.get("/chat/people", &[("q", q.trim())]).await
     }
 
     pub async fn open_direct(&self, user_id: UserId) -> Result<Room, ApiError> {

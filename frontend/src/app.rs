@@ -16,7 +16,7 @@ use crate::pages::account::{
     application::MyApplicationPage, assist::AssistPage, login::LoginPage, profile::ProfilePage,
 };
 use crate::pages::audit::AuditPage;
-use crate::pages::chat::{list::ChatRoomsPage, room::ChatRoomPage};
+use crate::pages::chat::{group::NewGroupPage, list::ChatRoomsPage, room::ChatRoomPage};
 use crate::pages::community::{
     create::NewCommunityPage, detail::CommunityPage, list::CommunitiesPage, log::ModerationLogPage,
     post::PostPage, queue::ModerationQueuePage,
@@ -128,6 +128,8 @@ pub enum Route {
     Organisations,
     #[at("/chat")]
     Chat,
+    #[at("/chat/nuovo-gruppo")]
+    NewGroup,
     #[at("/chat/:id")]
     ChatRoom { id: i64 },
     #[not_found]
@@ -181,6 +183,7 @@ fn switch(route: Route) -> Html {
         Route::Adjustments => html! { <RequireLogin><AdjustmentsPage /></RequireLogin> },
         Route::Organisations => html! { <RequireLogin><OrganisationsPage /></RequireLogin> },
         Route::Chat => html! { <RequireLogin><ChatRoomsPage /></RequireLogin> },
+        Route::NewGroup => html! { <RequireLogin><NewGroupPage /></RequireLogin> },
         Route::ChatRoom { id } => html! { <RequireLogin><ChatRoomPage {id} /></RequireLogin> },
         Route::NotFound => html! { <NotFound /> },
     }
@@ -383,6 +386,11 @@ mod tests {
         assert_eq!(Route::recognize("/chat/7"), Some(Route::ChatRoom { id: 7 }));
         assert_eq!(Route::ChatRoom { id: 7 }.to_path(), "/chat/7");
         assert_eq!(Route::recognize("/chat/x"), Some(Route::NotFound));
+        assert_eq!(
+            Route::recognize("/chat/nuovo-gruppo"),
+            Some(Route::NewGroup)
+        );
+        assert_eq!(Route::NewGroup.to_path(), "/chat/nuovo-gruppo");
     }
 
     #[test]

@@ -602,6 +602,11 @@ impl Reducible for ChatRooms {
                     ServerMsg::Removed { .. } => {
                         rooms.retain(|r| r.id != room_id);
                     }
+                    ServerMsg::RoomChanged {
+                        name: Some(name), ..
+                    } => {
+                        room.name = name.clone();
+                    }
                     _ => return self,
                 }
                 next.rooms = Some(Rc::new(rooms));
@@ -707,12 +712,25 @@ pub fn realtime_provider(props: &RealtimeProviderProps) -> Html {
     let rooms = use_reducer(ChatRooms::default);
     let hub = use_memo((), |_| Rc::new(Hub::default()));
     let reloads = use_state(|| 0u32);
+    // Rooms I was put in (groups), counted as they are announced.
+    let added = use_state(|| 0u32);
+    let added_count = use_mut_ref(|| 0u32);
 
-    // The rooms' list follows the events.
+    // The rooms' list follows the events; a room I was just put in (a group) is read again
+    // with the list, and followed from then on.
     {
-        let (hub, rooms) = ((*hub).clone(), rooms.dispatcher());
+        let (hub, rooms, added) = ((*hub).clone(), rooms.dispatcher(), added.clone());
+        let counter = added_count.clone();
         use_effect_with((), move |()| {
-            let listener = hub.listen(Callback::from(move |msg| {
+            let listener = hub.listen(Callback::from(move |msg: Rc<ServerMsg>| {
+                if matches!(&*msg, ServerMsg::Domain { topic, .. } if topic == "chat.room_added") {
+                    let n = {
+                        let mut c = counter.borrow_mut();
+                        *c = c.wrapping_add(1);
+                        *c
+                    };
+                    added.set(n);
+                }
                 rooms.dispatch(RoomsAction::Event(msg));
             }));
             move || drop(listener)
@@ -740,7 +758,7 @@ pub fn realtime_provider(props: &RealtimeProviderProps) -> Html {
     // My rooms: loaded at sign-in and when asked; each is followed from its newest `seq`.
     {
         let (hub, rooms, api) = ((*hub).clone(), rooms.dispatcher(), session.api());
-        use_effect_with((user, *reloads), move |(user, _)| {
+        use_effect_with((user, *reloads, *added), move |(user, _, _)| {
             let user = *user;
             if user.is_some() {
                 spawn(async move {

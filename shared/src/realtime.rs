@@ -306,6 +306,21 @@ pub enum ServerMsg {
     Removed {
         room: RoomId,
     },
+    /// A room's people or name changed (ephemeral, no `seq`): a group renamed (`name`), people
+    /// added or gone (left or removed), or someone muted. Open member lists read their page
+    /// again; the room list takes the new name.
+    RoomChanged {
+        room: RoomId,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        name: Option<String>,
+        #[serde(default, skip_serializing_if = "Vec::is_empty")]
+        added: Vec<UserRef>,
+        #[serde(default, skip_serializing_if = "Vec::is_empty")]
+        gone: Vec<UserId>,
+        /// Who is a moderator now, when moderation was handed on.
+        #[serde(default, skip_serializing_if = "Vec::is_empty")]
+        moderators: Vec<UserId>,
+    },
     Error {
         code: ErrorCode,
         message: String,
@@ -341,7 +356,8 @@ impl ServerMsg {
             | ServerMsg::Presence { room, .. }
             | ServerMsg::Typing { room, .. }
             | ServerMsg::ReadMarker { room, .. }
-            | ServerMsg::Removed { room } => Some(*room),
+            | ServerMsg::Removed { room }
+            | ServerMsg::RoomChanged { room, .. } => Some(*room),
             _ => None,
         }
     }
@@ -366,6 +382,45 @@ pub struct NewGroupRoom {
     #[serde(default)]
     pub members: Vec<UserId>,
 }
+
+/// `PUT /api/v1/chat/rooms/{id}`: a group's moderators rename it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct RoomUpdate {
+    pub name: String,
+}
+
+/// `POST /api/v1/chat/rooms/{id}/members`: a group's moderators add people.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct NewMembers {
+    pub members: Vec<UserId>,
+}
+
+/// The answer to [`NewMembers`]: who is in the room now that was not before (people already
+/// in it, and people who block the adder or whom the adder blocks, are not added).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct AddedMembers {
+    pub added: Vec<UserRef>,
+}
+
+/// One person of a room (`GET /api/v1/chat/rooms/{id}/members`, by name).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct RoomMember {
+    pub user: UserRef,
+    /// Moderates the room (a group's moderator, a community's moderator, the operator of a
+    /// help room).
+    pub moderator: bool,
+    /// Muted by a moderator, for now.
+    pub muted: bool,
+    /// Has the app open with this room followed, now (on the process that answered).
+    pub online: bool,
+}
+
+/// Fewest characters of a name `GET /api/v1/chat/people?q=` searches with.
+pub const MIN_PEOPLE_QUERY: usize = 2;
 
 /// `POST /api/v1/chat/direct`: open (or find) the direct room with someone.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]

@@ -2404,3 +2404,290 @@ async fn chat_journey(backend: Backend) {
 }
 
 on_both_databases!(chat_journey, chat_journey);
+
+/// Group rooms (issue 7, the people of a room): Anna, in her browser, makes a group from the
+/// chat page — first without a name (the field says why), then "Scala B" with Bruno, found by
+/// his name — and lands in it; Bruno, whose chat page is open in his own browser, sees the
+/// group appear without reloading, opens it and finds its people: Anna (moderator, online)
+/// and himself. Anna renames the group and Bruno's page follows; she adds the committee
+/// member (found by name) and Bruno's list grows; Bruno writes and Anna reads; Bruno leaves.
+/// axe-core on the new-group page and on a room with its member list; both databases.
+async fn chat_group_journey(backend: Backend) {
+    let web_dir = required_env("CORTILE_TEST_WEB_DIR");
+    let port = free_port();
+    let public = format!("http://127.0.0.1:{port}");
+    let app = TestApp::builder(backend)
+        .people()
+        .web_dir(&web_dir)
+        .configure(move |c| {
+            c.bind = ([127, 0, 0, 1], port).into();
+            c.public_url = public;
+        })
+        .spawn()
+        .await;
+    let anna = app.login("inquilino").await;
+    let bruno = app.login("condomino").await;
+    let (anna_id, bruno_id) = (anna.me.id.0, bruno.me.id.0);
+    let bruno_surname = bruno
+        .me
+        .display_name
+        .split_whitespace()
+        .last()
+        .expect("a surname")
+        .to_owned();
+
+    let (_driver_a, a) = start_browser().await;
+    let (_driver_b, b) = start_browser().await;
+    // Bruno's chat page is open first.
+    local_login(&b, &app, "condomino").await;
+    click(&b, "[data-testid=nav-chat]").await;
+    wait_for_js(
+        &b,
+        "document.querySelector('[data-testid=chat-new-group]') && (document.querySelector('[data-testid=connection-state]') || {dataset: {}}).dataset.state === 'connected'",
+        "Bruno's rooms, connected",
+    )
+    .await;
+
+    local_login(&a, &app, "inquilino").await;
+    click(&a, "[data-testid=nav-chat]").await;
+    wait_for_js(
+        &a,
+        "document.querySelector('[data-testid=chat-new-group] a')",
+        "the new group link",
+    )
+    .await;
+    click(&a, "[data-testid=chat-new-group] a").await;
+    wait_for_js(
+        &a,
+        "document.querySelector('[data-testid=group-form]')",
+        "the new group form",
+    )
+    .await;
+    no_axe_violations(&a, "the new group page").await;
+
+    // No name: the field says why, nothing is made.
+    click(&a, "[data-testid=group-create]").await;
+    wait_for_js(
+        &a,
+        "(document.querySelector('#group-name-error') || {textContent: ''}).textContent === 'Dai un nome al gruppo.'",
+        "the name's error",
+    )
+    .await;
+    assert_eq!(
+        a.execute(
+            "return document.querySelector('#group-name').getAttribute('aria-describedby');",
+            vec![]
+        )
+        .await
+        .expect("described by"),
+        json!("group-name-help group-name-error"),
+        "the error is tied to its field"
+    );
+
+    // A name, and Bruno found by his name.
+    fill(&a, "#group-name", "Scala B").await;
+    fill(&a, "[data-testid=people-search]", &bruno_surname).await;
+    let add = format!("[data-testid=people-add][data-user-id=\"{bruno_id}\"]");
+    wait_for_js(
+        &a,
+        &format!(
+            "document.querySelector({})",
+            serde_json::to_string(&add).expect("json")
+        ),
+        "Bruno among the people found",
+    )
+    .await;
+    assert!(
+        text_of(&a, "[data-testid=people-status]")
+            .await
+            .contains("trovat"),
+        "the number found is announced"
+    );
+    click(&a, &add).await;
+    wait_for_js(
+        &a,
+        &format!(
+            "document.querySelector('[data-testid=people-chosen][data-user-id=\"{bruno_id}\"]')"
+        ),
+        "Bruno chosen",
+    )
+    .await;
+    no_axe_violations(&a, "the new group page, filled in").await;
+    click(&a, "[data-testid=group-create]").await;
+    room_ready(&a).await;
+    assert_eq!(text_of(&a, "[data-testid=page-title]").await, "Scala B");
+    let url = a.current_url().await.expect("url");
+    let group: i64 = url
+        .path()
+        .trim_start_matches("/chat/")
+        .parse()
+        .expect("the room's address");
+
+    // Bruno's list shows the group without a reload; he opens it.
+    let link = format!("[data-testid=chat-room][data-room-id=\"{group}\"] a");
+    wait_for_js(
+        &b,
+        &format!(
+            "document.querySelector({})",
+            serde_json::to_string(&link).expect("json")
+        ),
+        "the group in Bruno's list, live",
+    )
+    .await;
+    click(&b, &link).await;
+    room_ready(&b).await;
+    // Its people: Anna moderating and online, Bruno himself.
+    wait_for_js(
+        &b,
+        &format!(
+            "document.querySelectorAll('[data-testid=member]').length === 2 &&
+             document.querySelector('[data-testid=member][data-user-id=\"{anna_id}\"]').dataset.moderator === 'true' &&
+             document.querySelector('[data-testid=member][data-user-id=\"{anna_id}\"]').dataset.online === 'true' &&
+             document.querySelector('[data-testid=member][data-user-id=\"{bruno_id}\"]').dataset.moderator === 'false'"
+        ),
+        "the group's people at Bruno's",
+    )
+    .await;
+    assert!(
+        text_of(&b, "[data-testid=member-list]")
+            .await
+            .contains("moderatore"),
+        "the moderator is named so"
+    );
+    // Bruno is not a moderator: no rename, no moderators' buttons; he may leave.
+    assert_eq!(
+        b.execute(
+            "return [!!document.querySelector('[data-testid=group-rename-form]'), !!document.querySelector('[data-testid=member-mute]'), !!document.querySelector('[data-testid=group-leave]')];",
+            vec![]
+        )
+        .await
+        .expect("buttons"),
+        json!([false, false, true])
+    );
+    // Anna sees Bruno come online in her list.
+    wait_for_js(
+        &a,
+        &format!("(document.querySelector('[data-testid=member][data-user-id=\"{bruno_id}\"]') || {{dataset: {{}}}}).dataset.online === 'true'"),
+        "Bruno online at Anna's",
+    )
+    .await;
+    no_axe_violations(&b, "a group room with its people").await;
+
+    // Anna renames the group: Bruno's page follows.
+    fill(&a, "#group-rename", "Scala B, piano 3").await;
+    click(&a, "[data-testid=group-rename-save]").await;
+    wait_for_js(
+        &a,
+        "document.querySelector('[data-testid=group-status]').textContent.includes('Scala B, piano 3')",
+        "the rename confirmed",
+    )
+    .await;
+    wait_for_js(
+        &b,
+        "document.querySelector('[data-testid=page-title]').textContent === 'Scala B, piano 3'",
+        "the new name at Bruno's",
+    )
+    .await;
+
+    // Anna adds the committee member, found by name: Bruno's list grows live.
+    let committee = app.login("comitato").await;
+    let committee_id = committee.me.id.0;
+    let committee_word = committee
+        .me
+        .display_name
+        .split_whitespace()
+        .last()
+        .expect("a name")
+        .to_owned();
+    fill(&a, "#group-add-search", &committee_word).await;
+    let add = format!(
+        "[data-testid=group-add-form] [data-testid=people-add][data-user-id=\"{committee_id}\"]"
+    );
+    wait_for_js(
+        &a,
+        &format!(
+            "document.querySelector({})",
+            serde_json::to_string(&add).expect("json")
+        ),
+        "the committee member found",
+    )
+    .await;
+    click(&a, &add).await;
+    click(&a, "[data-testid=group-add]").await;
+    wait_for_js(
+        &a,
+        "document.querySelector('[data-testid=group-status]').textContent.includes('1 persona aggiunta')",
+        "the addition confirmed",
+    )
+    .await;
+    wait_for_js(
+        &b,
+        &format!(
+            "document.querySelectorAll('[data-testid=member]').length === 3 &&
+             document.querySelector('[data-testid=member][data-user-id=\"{committee_id}\"]')"
+        ),
+        "the committee member in Bruno's list, live",
+    )
+    .await;
+
+    // They talk.
+    fill(&b, "[data-testid=chat-input]", "Grazie Anna, ci sono!").await;
+    click(&b, "[data-testid=chat-send]").await;
+    wait_for_message(&a, "ci sono", "Bruno's message at Anna's").await;
+
+    // The member list filters by name.
+    fill(&a, "[data-testid=members-filter]", &bruno_surname).await;
+    wait_for_js(
+        &a,
+        &format!(
+            "document.querySelectorAll('[data-testid=member]').length === 1 &&
+             document.querySelector('[data-testid=member]').dataset.userId === '{bruno_id}'"
+        ),
+        "the filtered list",
+    )
+    .await;
+
+    // Bruno leaves (asked to confirm first): back to his rooms, without the group; Anna's list
+    // no longer has him.
+    click(&b, "[data-testid=group-leave]").await;
+    wait_for_js(
+        &b,
+        "document.querySelector('[data-testid=group-leave]').textContent.includes('Sì, esci')",
+        "the confirmation",
+    )
+    .await;
+    click(&b, "[data-testid=group-leave]").await;
+    wait_for_js(
+        &b,
+        &format!(
+            "location.pathname === '/chat' && document.querySelector('[data-testid=chat-room]') &&
+             !document.querySelector('[data-testid=chat-room][data-room-id=\"{group}\"]')"
+        ),
+        "Bruno back at his rooms, without the group",
+    )
+    .await;
+    // (Clearing a field through WebDriver sends no input event: the page's own way.)
+    a.execute(
+        "const i = document.querySelector('[data-testid=members-filter]');
+         i.value = '';
+         i.dispatchEvent(new InputEvent('input', {bubbles: true}));",
+        vec![],
+    )
+    .await
+    .expect("clear the filter");
+    wait_for_js(
+        &a,
+        &format!(
+            "document.querySelectorAll('[data-testid=member]').length === 2 &&
+             !document.querySelector('[data-testid=member][data-user-id=\"{bruno_id}\"]') &&
+             document.querySelector('[data-testid=member][data-user-id=\"{anna_id}\"]')"
+        ),
+        "Bruno gone from Anna's list",
+    )
+    .await;
+    drop(a);
+    drop(b);
+    app.shutdown().await;
+}
+
+on_both_databases!(chat_group_journey, chat_group_journey);

@@ -126,6 +126,13 @@ pub enum Action {
     ModerateRoom(RoomCtx),
     /// Create a group room, open a direct room, ask for help.
     StartChat,
+    /// List a room's people: whoever reads the room, and staff (who oversee every room
+    /// without reading its messages).
+    ListRoomMembers(RoomCtx),
+    /// Rename a group room, add people to it: its moderators.
+    ManageGroup(RoomCtx),
+    /// Leave a group room: its members (a community room is left by leaving the community).
+    LeaveRoom(RoomCtx),
     /// See the help rooms waiting for an operator and take one.
     AnswerHelp,
 }
@@ -589,8 +596,34 @@ pub fn authorize(actor: &Actor, action: &Action) -> AppResult<Detail> {
                 Err(forbidden("do this in this room"))
             }
         }
-        // Anyone signed in chats; who with is checked by the chat (blocks, membership).
+        // Anyone signed in chats; who with is checked by the chat (blocks, membership, and
+        // `people_reach` for groups).
         Action::StartChat => Ok(Detail::Full),
+        Action::ListRoomMembers(ctx) => allowed(
+            room_abilities(actor, ctx).read || holds_globally(p, ROOM_OVERSEERS),
+            hidden(),
+        ),
+        Action::ManageGroup(ctx) => {
+            let a = room_abilities(actor, ctx);
+            if !a.read {
+                Err(hidden())
+            } else if ctx.kind == RoomKind::Group && a.moderate {
+                Ok(Detail::Full)
+            } else {
+                Err(forbidden("rename this room or add people to it"))
+            }
+        }
+        Action::LeaveRoom(ctx) => {
+            if !room_abilities(actor, ctx).read {
+                Err(hidden())
+            } else if ctx.kind == RoomKind::Group && ctx.member {
+                Ok(Detail::Full)
+            } else {
+                Err(forbidden(
+                    "leave this room (a community's room is left by leaving the community)",
+                ))
+            }
+        }
         Action::AnswerHelp => allowed(
             holds_anywhere(p, HELPERS),
             forbidden("answer residents' requests for help"),
@@ -600,6 +633,58 @@ pub fn authorize(actor: &Actor, action: &Action) -> AppResult<Detail> {
 
 /// Roles on duty for "talk to a person": they see the help rooms and take them.
 const HELPERS: &[Role] = &[Role::Operator, Role::Staff];
+/// Roles that see who is in any chat room (not its messages).
+const ROOM_OVERSEERS: &[Role] = &[Role::Staff, Role::Admin];
+/// Roles that serve every resident: they find (and add to a group) anyone with an account.
+const SERVE_EVERYONE: &[Role] = &[Role::SocialWorker, Role::Operator, Role::Staff, Role::Admin];
+
+/// Whom a person may find by name and add to a group room.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum PeopleReach {
+    /// Anyone with an account (the roles that serve every resident).
+    Anyone,
+    /// The people they share a community with: those living in these estates and buildings
+    /// (their home's estate, the places their roles serve), the people serving those places
+    /// (and everywhere), and the members of their communities of interest (found by the
+    /// chat from the memberships).
+    Places {
+        estates: Vec<i64>,
+        buildings: Vec<i64>,
+    },
+}
+
+/// Whom the actor may find and add to a group room (see [`PeopleReach`]).
+pub fn people_reach(actor: &Actor) -> AppResult<PeopleReach> {
+    let p = &actor.require()?.principal;
+    if holds_globally(p, SERVE_EVERYONE) {
+        return Ok(PeopleReach::Anyone);
+    }
+    let mut estates = Vec::new();
+    let mut buildings = Vec::new();
+    if let Some(r) = &p.residence {
+        estates.push(r.home.estate_id.0);
+    }
+    for g in &p.grants {
+        if !SERVING.contains(&g.role) {
+            continue;
+        }
+        match g.scope {
+            Scope::Estate(e) => estates.push(e.0),
+            Scope::Building(b) => buildings.push(b.0),
+            _ => {}
+        }
+    }
+    estates.sort_unstable();
+    estates.dedup();
+    buildings.sort_unstable();
+    buildings.dedup();
+    Ok(PeopleReach::Places { estates, buildings })
+}
+
+/// The roles, as stored, of the people serving places (for [`PeopleReach::Places`]).
+pub fn serving_roles() -> Vec<&'static str> {
+    SERVING.iter().map(|r| r.as_str()).collect()
+}
 
 /// Everything the reader may do in a chat room. The one source of chat permissions.
 pub fn room_abilities(actor: &Actor, ctx: &RoomCtx) -> RoomAbilities {

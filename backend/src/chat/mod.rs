@@ -14,6 +14,7 @@
 //!   stops direct messages both ways.
 //! - Fanning events out to sockets is `crate::realtime`'s job, after the transaction commits.
 
+pub mod people;
 pub mod routes;
 
 use std::collections::HashMap;
@@ -24,7 +25,7 @@ use cortile_shared::realtime::{
     Block, ChatMessage, History, MessageId, NewGroupRoom, NewMute, NewRemoval, ReadMark, Room,
     RoomId, RoomKind, ServerMsg, MAX_CLIENT_MSG_ID_LEN, MAX_MESSAGE_LEN, MAX_REPLAY,
 };
-use cortile_shared::{CommunityId, ErrorCode, FieldError, UserId};
+use cortile_shared::{CommunityId, ErrorCode, UserId};
 use diesel::prelude::*;
 
 use crate::auth::account::utc;
@@ -926,74 +927,57 @@ fn add_member(
     Ok(())
 }
 
-/// Creates a group room; its creator is its moderator. People who block the creator are not
-/// added (nor is anyone the creator blocks).
+/// Scope of the idempotency keys of group creation.
+const SCOPE_GROUP: &str = "chat.group";
+
+/// A group just made (or, under an `Idempotency-Key` already used for the same request, the
+/// answer given then).
+pub struct CreatedGroup {
+    /// The room as JSON, status 201.
+    pub stored: crate::idempotency::Stored,
+    /// The people put in it (to tell); none on a replay.
+    pub members: Vec<i64>,
+}
+
+/// Creates a group room; its creator is its moderator. Its people must be within the
+/// creator's reach (`policy::people_reach`); people who block the creator are not added (nor
+/// is anyone the creator blocks). With a key, a retry of the same request answers the first
+/// room again and makes nothing.
 pub fn create_group(
     conn: &mut DbConn,
     actor: &Actor,
     new: &NewGroupRoom,
+    key: Option<&crate::idempotency::IdempotencyKey>,
     now: NaiveDateTime,
-) -> AppResult<Room> {
+) -> AppResult<CreatedGroup> {
+    use crate::idempotency::{self, Claim, Stored};
     authorize(actor, &Action::StartChat)?;
     let me_id = me(actor)?;
-    let name = new.name.split_whitespace().collect::<Vec<_>>().join(" ");
     let mut errors = Vec::new();
-    let n = name.chars().count();
-    if n == 0 {
-        errors.push(FieldError::new("name", "required", "name the group"));
-    } else if n > MAX_ROOM_NAME_LEN {
-        errors.push(FieldError::new(
-            "name",
-            "too_long",
-            format!("a name has at most {MAX_ROOM_NAME_LEN} characters"),
-        ));
-    }
-    if new.members.len() > MAX_GROUP_MEMBERS {
-        errors.push(FieldError::new(
-            "members",
-            "too_many",
-            format!("a group has at most {MAX_GROUP_MEMBERS} people"),
-        ));
-    }
-    let mut members: Vec<i64> = new
-        .members
-        .iter()
-        .map(|u| u.0)
-        .filter(|u| *u != me_id)
-        .collect();
-    members.sort_unstable();
-    members.dedup();
-    let known: Vec<i64> = users::table
-        .filter(users::id.eq_any(&members))
-        .filter(users::disabled.eq(false))
-        .filter(users::erased_at.is_null())
-        .select(users::id)
-        .load(conn)?;
-    if known.len() != members.len() {
-        errors.push(FieldError::new(
-            "members",
-            "not_found",
-            "some of these people do not exist",
-        ));
-    }
+    let name = people::check_name(&new.name, &mut errors);
+    let members = people::check_people(conn, actor, &new.members, &mut errors)?;
     if !errors.is_empty() {
         return Err(AppError::validation(errors));
     }
-    let blocking: Vec<i64> = user_blocks::table
-        .filter(
-            user_blocks::blocker_id
-                .eq_any(&members)
-                .and(user_blocks::blocked_id.eq(me_id))
-                .or(user_blocks::blocker_id
-                    .eq(me_id)
-                    .and(user_blocks::blocked_id.eq_any(&members))),
-        )
-        .select((user_blocks::blocker_id, user_blocks::blocked_id))
-        .load::<(i64, i64)>(conn)?
+    let hash = idempotency::request_hash(SCOPE_GROUP, &(&name, &members));
+    let blocking = people::blocking(conn, me_id, &members)?;
+    let members: Vec<i64> = members
         .into_iter()
-        .map(|(a, b)| if a == me_id { b } else { a })
+        .filter(|m| !blocking.contains(m))
         .collect();
-    let id = write_tx(conn, |conn| -> AppResult<i64> {
+    write_tx(conn, |conn| -> AppResult<CreatedGroup> {
+        let claim = match key {
+            Some(k) => match idempotency::claim(conn, me_id, k, SCOPE_GROUP, &hash, now)? {
+                Claim::Replay(stored) => {
+                    return Ok(CreatedGroup {
+                        stored,
+                        members: Vec::new(),
+                    })
+                }
+                Claim::New(id) => Some(id),
+            },
+            None => None,
+        };
         let id = crate::insert_returning_id!(
             conn,
             rooms::table,
@@ -1006,12 +990,21 @@ pub fn create_group(
             )
         )?;
         add_member(conn, id, me_id, true, now)?;
-        for m in members.iter().filter(|m| !blocking.contains(m)) {
+        for m in &members {
             add_member(conn, id, *m, false, now)?;
         }
-        Ok(id)
-    })?;
-    get(conn, actor, id, now)
+        let room = get(conn, actor, id, now)?;
+        let body = serde_json::to_string(&room).map_err(AppError::internal)?;
+        let stored = match claim {
+            Some(c) => idempotency::complete(conn, c, 201, &body, Some(id))?,
+            None => Stored {
+                status: 201,
+                body,
+                replayed: false,
+            },
+        };
+        Ok(CreatedGroup { stored, members })
+    })
 }
 
 /// Opens (or finds) the direct room with someone; refused when either blocks the other.

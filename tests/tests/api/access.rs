@@ -64,6 +64,8 @@ struct Foreign {
     room: i64,
     message: i64,
     help_room: i64,
+    /// A group room of the other estate's two residents.
+    group: i64,
     /// The other estate's resident's listing (for their estate), an exchange on it with a
     /// neighbour of theirs, and their organisation (verified).
     listing: i64,
@@ -259,6 +261,17 @@ async fn arrange(app: &TestApp) -> Foreign {
     )
     .expect("a second resident of the other estate");
     let neighbour2 = app.login("vicino2").await;
+    let group: cortile_shared::realtime::Room = json_of(
+        neighbour
+            .post(
+                "/api/v1/chat/rooms",
+                json!({"name": "Scala C", "members": [neighbour2.me.id]}),
+            )
+            .await,
+        201,
+        "group",
+    )
+    .await;
     let listing: cortile_shared::market::Listing = json_of(
         neighbour
             .post(
@@ -336,6 +349,7 @@ async fn arrange(app: &TestApp) -> Foreign {
         room,
         message,
         help_room: help.id.0,
+        group: group.id.0,
     }
 }
 
@@ -1556,6 +1570,84 @@ fn cases(f: &Foreign) -> Vec<Case> {
             format!("/api/v1/chat/rooms/{}/removals", f.room),
             Some(json!({"user_id": i64::MAX})),
             moderator(422),
+        ),
+        // The people of a room: its readers, and staff (the other estate's group: staff only).
+        c(
+            Method::GET,
+            "/api/v1/chat/rooms/{id}/members",
+            format!("/api/v1/chat/rooms/{}/members", f.room),
+            None,
+            reader,
+        ),
+        c(
+            Method::GET,
+            "/api/v1/chat/rooms/{id}/members",
+            format!("/api/v1/chat/rooms/{}/members", f.group),
+            None,
+            |r| match r {
+                R::Anon => 401,
+                R::Staff | R::Admin => 200,
+                _ => 404,
+            },
+        ),
+        // Renaming, adding and leaving are for groups: a community's readers are refused.
+        c(
+            Method::PUT,
+            "/api/v1/chat/rooms/{id}",
+            format!("/api/v1/chat/rooms/{}", f.room),
+            Some(json!({"name": "Nuovo nome"})),
+            |r| match reader(r) {
+                200 => 403,
+                x => x,
+            },
+        ),
+        c(
+            Method::PUT,
+            "/api/v1/chat/rooms/{id}",
+            format!("/api/v1/chat/rooms/{}", f.group),
+            Some(json!({"name": "Nuovo nome"})),
+            |r| signed(404)(r),
+        ),
+        c(
+            Method::POST,
+            "/api/v1/chat/rooms/{id}/members",
+            format!("/api/v1/chat/rooms/{}/members", f.room),
+            Some(json!({"members": [f.user]})),
+            |r| match reader(r) {
+                200 => 403,
+                x => x,
+            },
+        ),
+        c(
+            Method::POST,
+            "/api/v1/chat/rooms/{id}/members",
+            format!("/api/v1/chat/rooms/{}/members", f.group),
+            Some(json!({"members": [f.user]})),
+            |r| signed(404)(r),
+        ),
+        c(
+            Method::POST,
+            "/api/v1/chat/rooms/{id}/leave",
+            format!("/api/v1/chat/rooms/{}/leave", f.room),
+            None,
+            |r| match reader(r) {
+                200 => 403,
+                x => x,
+            },
+        ),
+        c(
+            Method::POST,
+            "/api/v1/chat/rooms/{id}/leave",
+            format!("/api/v1/chat/rooms/{}/leave", f.group),
+            None,
+            |r| signed(404)(r),
+        ),
+        c(
+            Method::GET,
+            "/api/v1/chat/people",
+            "/api/v1/chat/people?q=Vicino".into(),
+            None,
+            |r| signed(200)(r),
         ),
         c(
             Method::POST,

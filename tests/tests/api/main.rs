@@ -14,6 +14,7 @@ mod oidc_login;
 mod outbox;
 mod realtime;
 mod registry;
+mod rooms;
 mod schema;
 mod support;
 mod targeting;

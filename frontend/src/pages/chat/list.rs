@@ -145,7 +145,12 @@ pub fn chat_rooms_page() -> Html {
             <h1 data-testid="page-title">{ title }</h1>
             <p>{ i18n.t("chat.intro") }</p>
             <div class="mb-4">
-                <button type="button" class="btn btn-outline-primary" data-testid="chat-help" onclick={talk} disabled={*busy}>
+                <span data-testid="chat-new-group">
+                    <Link<Route> to={Route::NewGroup} classes="btn btn-primary me-2 mb-1">
+                        { i18n.t("chat.new_group") }
+                    </Link<Route>>
+                </span>
+                <button type="button" class="btn btn-outline-primary mb-1" data-testid="chat-help" onclick={talk} disabled={*busy}>
                     { i18n.t("chat.help.talk") }
                 </button>
                 <p class="small text-muted mt-1 mb-0">{ i18n.t("chat.help.talk_hint") }</p>

@@ -1,6 +1,7 @@
 //! The chat: `/chat` (my rooms, "talk to a person", the operators' help queue, the people I
 //! block) and `/chat/:id` (one room, live through the app's socket, `crate::realtime`).
 
+pub mod group;
 pub mod list;
 pub mod room;
 

@@ -17,6 +17,7 @@ use cortile_shared::UserId;
 use yew::prelude::*;
 use yew_router::prelude::*;
 
+use super::group::{GroupSettings, MemberList};
 use super::{kind_text, preview};
 use crate::api::ApiError;
 use crate::app::Route;
@@ -321,9 +322,11 @@ pub fn chat_room_page(props: &ChatRoomPageProps) -> Html {
     let log = use_node_ref();
     let input = use_node_ref();
     let attempt = use_state(|| 0u32);
+    // The group's name when it was renamed while the page is open.
+    let renamed = use_state(|| None::<String>);
 
     let title = match &*room {
-        Some(Ok(r)) => Some(r.name.clone()),
+        Some(Ok(r)) => Some((*renamed).clone().unwrap_or_else(|| r.name.clone())),
         _ => None,
     };
     use_document_title(title.clone());
@@ -334,7 +337,18 @@ pub fn chat_room_page(props: &ChatRoomPageProps) -> Html {
     // A read marker of someone not named yet brings the room's markers, with names.
     {
         let (convo, named, api) = (convo.dispatcher(), named.clone(), session.api());
+        let renamed = renamed.clone();
         use_realtime_events(Callback::from(move |msg: Rc<ServerMsg>| {
+            if let ServerMsg::RoomChanged {
+                room,
+                name: Some(n),
+                ..
+            } = &*msg
+            {
+                if *room == id {
+                    renamed.set(Some(n.clone()));
+                }
+            }
             if let ServerMsg::ReadMarker { room, user, .. } = &*msg {
                 if *room == id && Some(*user) != me && !named.borrow().contains(user) {
                     named.borrow_mut().insert(*user);
@@ -368,10 +382,12 @@ pub fn chat_room_page(props: &ChatRoomPageProps) -> Html {
             convo.dispatcher(),
         );
         let blocked = blocked.clone();
+        let renamed = renamed.clone();
         use_effect_with((id, *attempt), move |(id, _)| {
             let id = *id;
             convo.dispatch(Act::Reset(id, me));
             room.set(None);
+            renamed.set(None);
             spawn(async move {
                 let r = match api.chat_room(id).await {
                     Ok(r) => r,
@@ -865,7 +881,11 @@ pub fn chat_room_page(props: &ChatRoomPageProps) -> Html {
         }
     });
 
-    let heading = r.name.clone();
+    let heading = (*renamed).clone().unwrap_or_else(|| r.name.clone());
+    let onrenamed = {
+        let renamed = renamed.clone();
+        Callback::from(move |room: Room| renamed.set(Some(room.name)))
+    };
     html! {
         <>
             <Breadcrumb parents={vec![(Route::Chat, AttrValue::from(i18n.t("chat.title")))]} current={AttrValue::from(heading.clone())} />
@@ -948,6 +968,13 @@ pub fn chat_room_page(props: &ChatRoomPageProps) -> Html {
                 </form>
             } else if !c.removed {
                 <p class="text-muted" data-testid="chat-cannot-send">{ i18n.t("chat.cannot_send") }</p>
+            }
+            if !c.removed {
+                <section class="mt-4" aria-labelledby="room-people-title" data-testid="room-people">
+                    <h2 class="h4" id="room-people-title">{ i18n.t("chat.people.title") }</h2>
+                    <GroupSettings room={r.clone()} {onrenamed} />
+                    <MemberList room={r.clone()} />
+                </section>
             }
         </>
     }
