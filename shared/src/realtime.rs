@@ -415,7 +415,7 @@ pub struct RoomMember {
     pub moderator: bool,
     /// Muted by a moderator, for now.
     pub muted: bool,
-    /// Has the app open with this room followed, now (on the process that answered).
+    /// Has the app open with this room followed, now (on any of the site's processes).
     pub online: bool,
 }
 

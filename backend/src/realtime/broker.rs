@@ -12,7 +12,12 @@
 //! - `{"o":origin,"k":7}` person 7's rights changed: their sockets authorize again;
 //! - `{"o":origin,"p":{"r":12,"n":3,"j":[7],"l":[]}}` presence in room 12 on that process
 //!   changed: `n` people online there, `j` came, `l` left (each process adds the others'
-//!   counts to its own: approximate, a person online on two processes counts twice).
+//!   counts to its own: approximate, a person online on two processes counts twice); with
+//!   `"f":true`, `j` is everyone online there (a snapshot, in chunks: the first replaces, the
+//!   next add);
+//! - `{"o":origin,"s":1}` that process has just started listening (or listens again after
+//!   losing its connection): every other process answers with its snapshot, so that who is
+//!   online is known across processes from the start.
 //!
 //! A receiver passes an event's JSON on as it arrived (one parse to learn its room and `seq`,
 //! no second serialisation); a stored room event goes into the room's feed, which reads the
@@ -57,6 +62,8 @@ struct Wire {
     k: Option<i64>,
     #[serde(default)]
     p: Option<WirePresence>,
+    #[serde(default)]
+    s: Option<u8>,
 }
 
 #[derive(Serialize, Deserialize)]
@@ -65,6 +72,32 @@ struct WirePresence {
     n: u32,
     j: Vec<i64>,
     l: Vec<i64>,
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    f: bool,
+}
+
+/// People per snapshot payload (ids of up to 13 digits stay under the payload limit).
+const SNAPSHOT_CHUNK: usize = 400;
+
+/// This process's presence snapshot as payloads, a big room in several.
+fn snapshot_payloads(origin: u64, hub: &Hub) -> Vec<String> {
+    let mut out = Vec::new();
+    for change in hub.snapshot() {
+        let ids: Vec<i64> = change.joined.iter().map(|u| u.0).collect();
+        for (i, chunk) in ids.chunks(SNAPSHOT_CHUNK).enumerate() {
+            let p = WirePresence {
+                r: change.room,
+                n: change.local,
+                j: chunk.to_vec(),
+                l: Vec::new(),
+                f: i == 0,
+            };
+            if let Ok(json) = serde_json::to_string(&p) {
+                out.push(format!(r#"{{"o":{origin},"p":{json}}}"#));
+            }
+        }
+    }
+    out
 }
 
 /// The NOTIFY payload for an event, or `None` when even its short form does not fit.
@@ -126,6 +159,7 @@ impl PgBroker {
             n: change.local,
             j: change.joined.iter().map(|u| u.0).collect(),
             l: change.left.iter().map(|u| u.0).collect(),
+            f: change.full,
         };
         if let Ok(json) = serde_json::to_string(&p) {
             if json.len() < MAX_PAYLOAD - 40 {
@@ -143,13 +177,17 @@ impl PgBroker {
     }
 }
 
-fn dispatch(hub: &Hub, origin: u64, raw: &str) {
+/// Handles a notification; true when its sender asks for this process's presence snapshot.
+fn dispatch(hub: &Hub, origin: u64, raw: &str) -> bool {
     let Ok(w) = serde_json::from_str::<Wire>(raw) else {
         tracing::warn!("unreadable realtime notification");
-        return;
+        return false;
     };
     if w.o == origin {
-        return;
+        return false;
+    }
+    if w.s.is_some() {
+        return true;
     }
     if let Some(user) = w.k {
         hub.recheck_user(user);
@@ -162,17 +200,18 @@ fn dispatch(hub: &Hub, origin: u64, raw: &str) {
                 local: p.n,
                 joined: p.j.into_iter().map(UserId).collect(),
                 left: p.l.into_iter().map(UserId).collect(),
+                full: p.f,
             },
         );
     }
     let Some(channel) = w.c.as_deref().and_then(Channel::parse) else {
-        return;
+        return false;
     };
     if let Some(raw) = w.m {
         // Parsed once to learn where it goes; sent on as the text it arrived as.
         let Ok(msg) = serde_json::from_str::<ServerMsg>(raw.get()) else {
             tracing::warn!("unreadable realtime event");
-            return;
+            return false;
         };
         hub.deliver_frame(
             channel,
@@ -183,6 +222,7 @@ fn dispatch(hub: &Hub, origin: u64, raw: &str) {
     } else if let (Channel::Room(room), Some((_, seq))) = (channel, w.g) {
         hub.event(room, seq, None);
     }
+    false
 }
 
 async fn run(
@@ -235,10 +275,27 @@ async fn run(
         }
         first = false;
         tracing::debug!("realtime broker listening");
+        // Who is online on the others: they answer with their snapshots.
+        let ask = format!(r#"{{"o":{origin},"s":1}}"#);
+        if let Err(e) = client
+            .execute("SELECT pg_notify($1, $2)", &[&PG_CHANNEL, &ask])
+            .await
+        {
+            tracing::warn!(error = %e, "realtime broker: NOTIFY failed");
+        }
         loop {
             tokio::select! {
                 n = incoming.recv() => match n {
-                    Some(raw) => dispatch(&hub, origin, &raw),
+                    Some(raw) => {
+                        if dispatch(&hub, origin, &raw) {
+                            for payload in snapshot_payloads(origin, &hub) {
+                                if let Err(e) = client.execute("SELECT pg_notify($1, $2)", &[&PG_CHANNEL, &payload]).await {
+                                    tracing::warn!(error = %e, "realtime broker: NOTIFY failed");
+                                    break;
+                                }
+                            }
+                        }
+                    }
                     None => break,
                 },
                 p = outgoing.recv() => match p {

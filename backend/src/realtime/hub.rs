@@ -376,14 +376,24 @@ struct Presence {
     sockets: HashMap<i64, u32>,
     joined: HashSet<i64>,
     left: HashSet<i64>,
-    /// People online in this room on the other processes, by process (their last count).
-    remote: HashMap<u64, u32>,
+    /// People online in this room on the other processes, by process.
+    remote: HashMap<u64, Remote>,
+}
+
+/// Who is online in a room on another process, as its presence changes told.
+#[derive(Default)]
+struct Remote {
+    /// Its last count.
+    count: u32,
+    people: HashSet<i64>,
 }
 
 impl Presence {
     fn online(&self) -> u32 {
         let here = u32::try_from(self.sockets.len()).unwrap_or(u32::MAX);
-        self.remote.values().fold(here, |a, b| a.saturating_add(*b))
+        self.remote
+            .values()
+            .fold(here, |a, b| a.saturating_add(b.count))
     }
 }
 
@@ -395,6 +405,9 @@ pub struct PresenceChange {
     pub local: u32,
     pub joined: Vec<UserId>,
     pub left: Vec<UserId>,
+    /// `joined` is everyone online there (a snapshot, see [`Hub::snapshot`]): it replaces
+    /// what was known of that process in this room.
+    pub full: bool,
 }
 
 #[derive(Default)]
@@ -512,12 +525,35 @@ impl Hub {
     }
 
     /// Who is online in a room (on this process).
+    /// Who is online in a room, on this process and (as far as their presence changes told)
+    /// on the others.
     pub fn online(&self, room: i64) -> Vec<UserId> {
-        self.lock()
-            .presence
-            .get(&room)
-            .map(|p| p.sockets.keys().map(|u| UserId(*u)).collect())
-            .unwrap_or_default()
+        let g = self.lock();
+        let Some(p) = g.presence.get(&room) else {
+            return Vec::new();
+        };
+        let mut people: HashSet<i64> = p.sockets.keys().copied().collect();
+        for r in p.remote.values() {
+            people.extend(&r.people);
+        }
+        people.into_iter().map(UserId).collect()
+    }
+
+    /// Everyone online on this process, per room: what another process that just started
+    /// (or lost its connection to the broker) needs to know.
+    pub fn snapshot(&self) -> Vec<PresenceChange> {
+        let g = self.lock();
+        g.presence
+            .iter()
+            .filter(|(_, p)| !p.sockets.is_empty())
+            .map(|(room, p)| PresenceChange {
+                room: *room,
+                local: u32::try_from(p.sockets.len()).unwrap_or(u32::MAX),
+                joined: p.sockets.keys().map(|u| UserId(*u)).collect(),
+                left: Vec::new(),
+                full: true,
+            })
+            .collect()
     }
 
     /// Offers a message to every local subscriber of `channel` (serialising it once).
@@ -709,6 +745,7 @@ impl Hub {
                     local,
                     joined,
                     left,
+                    full: false,
                 };
                 out.push((presence_msg(&change, p.online()), change));
             }
@@ -720,7 +757,7 @@ impl Hub {
     }
 
     /// Another process's presence change: remember its count, tell the local subscribers.
-    pub fn remote_presence(&self, origin: u64, change: PresenceChange) {
+    pub fn remote_presence(&self, origin: u64, mut change: PresenceChange) {
         let online = {
             let mut g = self.lock();
             let watched = g.channels.contains_key(&Channel::Room(change.room));
@@ -728,7 +765,20 @@ impl Hub {
             if change.local == 0 {
                 p.remote.remove(&origin);
             } else {
-                p.remote.insert(origin, change.local);
+                let r = p.remote.entry(origin).or_default();
+                r.count = change.local;
+                if change.full {
+                    // Told as news: who came and went since what this process knew.
+                    let now: HashSet<i64> = change.joined.iter().map(|u| u.0).collect();
+                    change.left = r.people.difference(&now).copied().map(UserId).collect();
+                    change.joined.retain(|u| !r.people.contains(&u.0));
+                    r.people = now;
+                } else {
+                    for u in &change.left {
+                        r.people.remove(&u.0);
+                    }
+                    r.people.extend(change.joined.iter().map(|u| u.0));
+                }
             }
             let online = p.online();
             if p.sockets.is_empty() && p.remote.is_empty() {
@@ -834,10 +884,38 @@ mod tests {
                 local: 3,
                 joined: vec![UserId(7)],
                 left: vec![],
+                full: false,
             },
         );
         let remote = s1.pop().expect("told");
         assert!(remote.1.contains(r#""online":4"#), "{}", &*remote.1);
+        let mut online: Vec<i64> = hub.online(5).into_iter().map(|u| u.0).collect();
+        online.sort_unstable();
+        assert_eq!(online, vec![1, 7], "here and there");
+        // A snapshot of that process replaces what was known of it, told as news.
+        hub.remote_presence(
+            9,
+            PresenceChange {
+                room: 5,
+                local: 2,
+                joined: vec![UserId(8), UserId(9)],
+                left: vec![],
+                full: true,
+            },
+        );
+        let told = s1.pop().expect("told");
+        assert!(
+            told.1.contains(r#""joined":[8,9]"#) || told.1.contains(r#""joined":[9,8]"#),
+            "{}",
+            &*told.1
+        );
+        assert!(told.1.contains(r#""left":[7]"#), "{}", &*told.1);
+        let mut online: Vec<i64> = hub.online(5).into_iter().map(|u| u.0).collect();
+        online.sort_unstable();
+        assert_eq!(online, vec![1, 8, 9]);
+        let snap = hub.snapshot();
+        assert_eq!(snap.len(), 1);
+        assert!(snap[0].full && snap[0].room == 5 && snap[0].joined == vec![UserId(1)]);
         hub.disconnect(a);
         hub.disconnect(b);
         assert_eq!(hub.connections(), 0);

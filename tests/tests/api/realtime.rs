@@ -514,6 +514,77 @@ people_test!(
     }
 );
 
+/// Whether `who` shows as online in the member list of `room`, asked of `session`'s process.
+async fn shown_online(session: &Session, room: RoomId, who: &Session) -> bool {
+    let name = who.me.display_name.clone();
+    let page: cortile_shared::Page<cortile_shared::realtime::RoomMember> = json_of(
+        session
+            .client
+            .get(session.url(&format!("/api/v1/chat/rooms/{}/members", room.0)))
+            .query(&[("q", name.as_str()), ("limit", "100")])
+            .send()
+            .await
+            .expect("members"),
+        200,
+        "members",
+    )
+    .await;
+    let who = who.me.id.0;
+    assert!(
+        page.items.iter().any(|m| m.user.id.0 == who),
+        "person {who} is a member"
+    );
+    page.items.iter().any(|m| m.user.id.0 == who && m.online)
+}
+
+/// Waits (up to 5 s) until `who`'s online state in `room`, seen from `session`, is `online`.
+async fn until_online(session: &Session, room: RoomId, who: &Session, online: bool) {
+    let deadline = Instant::now() + Duration::from_secs(5);
+    while shown_online(session, room, who).await != online {
+        assert!(
+            Instant::now() < deadline,
+            "person {} never showed as {} on the other process",
+            who.me.id.0,
+            if online { "online" } else { "offline" }
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+/// The member list of a room says who is online on every process: a process that starts
+/// after someone came online asks the others and knows it, and later comings and goings
+/// cross too.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_process_started_later_knows_who_is_online_elsewhere() {
+    let one = TestApp::builder(Backend::Postgres).people().spawn().await;
+    let resident = one.login("inquilino").await;
+    let committee_on_one = one.login("comitato").await;
+    let room = shared_room(&resident, &committee_on_one).await;
+    let mut a = resident.ws().await;
+    a.subscribe(room, Some(0)).await;
+    assert!(shown_online(&committee_on_one, room, &resident).await);
+
+    let two = TestApp::builder(Backend::Postgres)
+        .same_database(&one)
+        .spawn()
+        .await;
+    let committee = two.login("comitato").await;
+    until_online(&committee, room, &resident, true).await;
+
+    // Someone coming online on process one after process two started.
+    let neighbour = one.login("condomino").await;
+    let mut c = neighbour.ws().await;
+    c.subscribe(room, Some(0)).await;
+    until_online(&committee, room, &neighbour, true).await;
+    // And going.
+    a.close().await;
+    until_online(&committee, room, &resident, false).await;
+    assert!(shown_online(&committee, room, &neighbour).await);
+    c.close().await;
+    two.shutdown().await;
+    one.shutdown().await;
+}
+
 /// Sends `request` on a new connection to the server and returns what it answered, whole.
 async fn raw_http(app: &TestApp, request: &str) -> String {
     use tokio::io::{AsyncReadExt, AsyncWriteExt};
