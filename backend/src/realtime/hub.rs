@@ -41,7 +41,7 @@ pub const GAP_WAIT: Duration = Duration::from_millis(250);
 /// A busy room wakes its sockets at most this often: the events of the interval then leave
 /// in one write per socket (one system call, one TCP segment) instead of one each. A quiet
 /// room's event is sent at once.
-pub const FLUSH_EVERY: Duration = Duration::from_millis(20);
+pub const FLUSH_EVERY: Duration = Duration::from_millis(5);
 /// Events a feed keeps for sockets that are behind (beyond them a socket reads the database).
 const RING_EVENTS: usize = 1024;
 /// Bytes a feed keeps at most (the oldest events go first).

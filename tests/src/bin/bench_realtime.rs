@@ -9,6 +9,8 @@
 //!    subscribed to it; 100 of them also have a sending socket and send one message a second
 //!    each (100 messages/s in all) for the measured period. Each message carries its send time;
 //!    every receiver records now − send time (p50/p99 over every delivery; goal p99 < 50 ms).
+//!    The senders also time their acks (send → ack: the message stored and committed, the
+//!    part of the latency that is the database's).
 //! 3. **The same across two processes.** A second server on the same database: the receivers
 //!    connect to it, the senders to the first (goal p99 < 100 ms).
 //!
@@ -236,12 +238,25 @@ fn sent_at(frame: &str) -> Option<u64> {
     rest[..end].parse().ok()
 }
 
+/// Reads the send time (µs since `t0`) out of an ack, whose message id ends with it.
+fn acked_sent_at(frame: &str) -> Option<u64> {
+    if !frame.starts_with(r#"{"type":"ack""#) {
+        return None;
+    }
+    let i = frame.find(r#""client_msg_id":""#)? + 17;
+    let rest = &frame[i..];
+    let id = &rest[..rest.find('"')?];
+    id.rsplit('-').next()?.parse().ok()
+}
+
 struct Latency {
     p50: f64,
     p99: f64,
     max: f64,
     deliveries: usize,
     expected: usize,
+    /// Send → ack (the message stored, its transaction committed): p50 and p99.
+    stored: (f64, f64),
 }
 
 /// Receivers on `recv_base`, senders on `send_base`; 1 message/s per sender.
@@ -308,8 +323,25 @@ async fn latency(
                 tokio::time::interval_at(tokio::time::Instant::from_std(t0 + offset), per_sender);
             let mut n = 0u64;
             let (mut sink, mut read) = s.stream.split();
-            // Drain acks and events so the server never waits on this socket.
-            let reader = tokio::spawn(async move { while let Some(Ok(_)) = read.next().await {} });
+            // Drain acks and events so the server never waits on this socket; time the acks.
+            let (acks_tx, acks_rx) = tokio::sync::oneshot::channel::<Vec<u32>>();
+            let reader = tokio::spawn(async move {
+                let mut acks = Vec::new();
+                let deadline = tokio::time::Instant::from_std(t0 + total + Duration::from_secs(2));
+                while let Ok(Some(Ok(m))) = tokio::time::timeout_at(deadline, read.next()).await {
+                    if let Message::Text(t) = m {
+                        if let Some(at) = acked_sent_at(&t) {
+                            if Duration::from_micros(at) >= measure_from {
+                                let now = t0.elapsed().as_micros() as u64;
+                                acks.push(
+                                    u32::try_from(now.saturating_sub(at)).unwrap_or(u32::MAX),
+                                );
+                            }
+                        }
+                    }
+                }
+                let _ = acks_tx.send(acks);
+            });
             let mut sent_measured = 0usize;
             loop {
                 tick.tick().await;
@@ -319,7 +351,7 @@ async fn latency(
                 }
                 let msg = ClientMsg::Send {
                     room: room_id,
-                    client_msg_id: format!("r{run}-b{k}-{n}"),
+                    client_msg_id: format!("r{run}-b{k}-{n}-{}", at.as_micros()),
                     text: format!("t{}", at.as_micros()),
                     reply_to: None,
                 };
@@ -333,15 +365,20 @@ async fn latency(
                 }
             }
             tokio::time::sleep(Duration::from_secs(2)).await;
+            let acks = acks_rx.await.unwrap_or_default();
             let _ = sink.close().await;
             reader.abort();
-            sent_measured
+            (sent_measured, acks)
         }));
     }
     let mut sent = 0;
+    let mut acks: Vec<u32> = Vec::new();
     for t in send_tasks {
-        sent += t.await.unwrap_or(0);
+        let (n, a) = t.await.unwrap_or_default();
+        sent += n;
+        acks.extend(a);
     }
+    acks.sort_unstable();
     let mut all: Vec<u32> = Vec::new();
     let n_receivers = tasks.len();
     for t in tasks {
@@ -354,6 +391,7 @@ async fn latency(
         max: percentile(&all, 1.0),
         deliveries: all.len(),
         expected: sent * n_receivers,
+        stored: (percentile(&acks, 0.50), percentile(&acks, 0.99)),
     })
 }
 
@@ -374,7 +412,12 @@ fn report(name: &str, l: &Latency, goal_ms: f64) {
         l.expected,
         if l.p99 < goal_ms { "met" } else { "NOT met" }
     );
-    println!("  load average {}", loadavg());
+    println!(
+        "  of which storing (send → ack, the transaction committed): p50 {:.1} ms, p99 {:.1} ms; load average {}",
+        l.stored.0,
+        l.stored.1,
+        loadavg()
+    );
 }
 
 fn main() -> anyhow::Result<()> {
