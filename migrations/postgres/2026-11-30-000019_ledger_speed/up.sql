@@ -35,19 +35,41 @@ CREATE FUNCTION timebank_pay(
 ) RETURNS TABLE (transfer_id BIGINT, payer_balance BIGINT)
 LANGUAGE plpgsql AS $$
 DECLARE
-    v_transfer BIGINT := nextval('timebank_transfers_id_seq');
-    v_after BIGINT[] := array_fill(0::BIGINT, ARRAY[cardinality(p_accounts)]);
+    n INT := cardinality(p_accounts);
+    -- Line numbers in ascending account id (the lock order), and the balances after.
+    v_order INT[] := ARRAY[1];
+    v_after BIGINT[] := p_minutes;
+    v_sum BIGINT := p_minutes[1];
+    v_transfer BIGINT;
     v_balance BIGINT;
     i INT;
+    j INT;
 BEGIN
-    IF cardinality(p_accounts) < 2 OR cardinality(p_accounts) <> cardinality(p_minutes)
-        OR (SELECT sum(m) FROM unnest(p_minutes) AS m) <> 0
-        OR p_minutes[1] >= 0
-        OR (SELECT count(DISTINCT a) FROM unnest(p_accounts) AS a) <> cardinality(p_accounts)
-        OR EXISTS (SELECT 1 FROM unnest(p_minutes) WITH ORDINALITY AS t(m, o) WHERE o > 1 AND m <= 0)
-    THEN
+    -- A balanced posting only: the payer's debit first, then credits, on distinct accounts.
+    -- (Checked in plain PL/pgSQL, without queries: an insertion sort of at most 21 lines.)
+    IF n < 2 OR cardinality(p_minutes) <> n OR p_minutes[1] >= 0 THEN
         RAISE EXCEPTION 'timebank_pay: unbalanced posting refused';
     END IF;
+    FOR i IN 2..n LOOP
+        IF p_minutes[i] <= 0 THEN
+            RAISE EXCEPTION 'timebank_pay: unbalanced posting refused';
+        END IF;
+        v_sum := v_sum + p_minutes[i];
+        j := i - 1;
+        v_order := v_order || i;
+        WHILE j >= 1 AND p_accounts[v_order[j]] > p_accounts[i] LOOP
+            v_order[j + 1] := v_order[j];
+            j := j - 1;
+        END LOOP;
+        IF j >= 1 AND p_accounts[v_order[j]] = p_accounts[i] THEN
+            RAISE EXCEPTION 'timebank_pay: an account appears twice';
+        END IF;
+        v_order[j + 1] := i;
+    END LOOP;
+    IF v_sum <> 0 THEN
+        RAISE EXCEPTION 'timebank_pay: unbalanced posting refused';
+    END IF;
+    v_transfer := nextval('timebank_transfers_id_seq');
     INSERT INTO idempotency_keys
         (user_id, key, scope, request_hash, response_status, response_body, resource_id, created_at)
     VALUES
@@ -56,7 +78,7 @@ BEGIN
     IF NOT FOUND THEN
         RETURN;
     END IF;
-    FOR i IN SELECT o FROM unnest(p_accounts) WITH ORDINALITY AS t(a, o) ORDER BY a LOOP
+    FOREACH i IN ARRAY v_order LOOP
         IF i = 1 THEN
             UPDATE timebank_accounts SET balance_minutes = balance_minutes + p_minutes[i]
             WHERE id = p_accounts[i] AND balance_minutes + p_minutes[i] >= credit_limit_minutes
@@ -81,6 +103,8 @@ BEGIN
     SELECT v_transfer, t.a, t.m, t.b
     FROM unnest(p_accounts, p_minutes, v_after) WITH ORDINALITY AS t(a, m, b, o)
     ORDER BY t.o;
-    RETURN QUERY SELECT v_transfer, v_after[1];
+    transfer_id := v_transfer;
+    payer_balance := v_after[1];
+    RETURN NEXT;
 END;
 $$;
