@@ -12,9 +12,9 @@
 //!   answer, both balances, the transfer and its entries — two round trips where the general path
 //!   makes ten. The answer is serialised before the call with the transfer's id left out
 //!   (`{"id":` is its first member) and completed by the function with the id it draws.
-//! - SQLite: one `BEGIN IMMEDIATE` transaction of six statements (members and their accounts in
-//!   the default bank, both balances, the transfer, its entries, the key with its answer), where
-//!   the general path runs nine; the key is written last, and a key already used rolls the
+//! - SQLite: one `BEGIN IMMEDIATE` transaction of seven statements (members and their accounts
+//!   in the default bank, both balances, the transfer, its two entries, the key with its answer),
+//!   where the general path runs nine; the key is written last, and a key already used rolls the
 //!   transaction back (a writer holds the database alone, so this is a retry, never a race).
 
 use std::collections::HashMap;
