@@ -9,6 +9,10 @@
 //! 2. does its work;
 //! 3. [`complete`]s the key with the response (status and body) in the same transaction.
 //!
+//! A path that does its work first may instead [`record`] the key with its response at the
+//! end, in one write, if a key already used makes it roll back and take the claiming path (the
+//! time bank's payments do so on SQLite, see `timebank::fast`).
+//!
 //! A retry with the same key and the same request gets the stored response again and changes
 //! nothing; the same key with another request is refused (`idempotency_key_reused`). Keys of
 //! requests that failed are not kept (the transaction rolled back), so such a request may be
@@ -21,7 +25,7 @@ use serde::Serialize;
 use sha2::{Digest, Sha256};
 
 use crate::db::schema::idempotency_keys;
-use crate::db::{cached, DbConn};
+use crate::db::{cached_as, DbConn};
 use crate::error::{AppError, AppResult};
 
 /// The longest key accepted.
@@ -108,7 +112,8 @@ pub fn claim(
     now: NaiveDateTime,
 ) -> AppResult<Claim> {
     // Kept prepared (see `db::cached`): it runs at every retryable write.
-    let inserted: Option<i64> = crate::on_backend!(conn, c => cached(diesel::insert_into(idempotency_keys::table)
+    struct ClaimKey;
+    let inserted: Option<i64> = crate::on_backend!(conn, c => cached_as::<ClaimKey, _>(diesel::insert_into(idempotency_keys::table)
         .values((
             idempotency_keys::user_id.eq(user_id),
             idempotency_keys::key.eq(key.as_str()),
@@ -162,17 +167,56 @@ pub fn complete(
     body: &str,
     resource_id: Option<i64>,
 ) -> AppResult<Stored> {
-    cached(diesel::update(idempotency_keys::table.find(claim_id)).set((
-        idempotency_keys::response_status.eq(i32::from(status)),
-        idempotency_keys::response_body.eq(body),
-        idempotency_keys::resource_id.eq(resource_id),
-    )))
-    .execute(conn)?;
+    struct Complete;
+    crate::on_backend!(conn, c => cached_as::<Complete, _>(
+        diesel::update(idempotency_keys::table.find(claim_id)).set((
+            idempotency_keys::response_status.eq(i32::from(status)),
+            idempotency_keys::response_body.eq(body),
+            idempotency_keys::resource_id.eq(resource_id),
+        )),
+    )
+    .execute(c))?;
     Ok(Stored {
         status,
         body: body.to_owned(),
         replayed: false,
     })
+}
+
+/// Records a key with its response in one write, for a caller that did the work first in the
+/// same transaction (the payment's fast path on SQLite, where a writer holds the database
+/// alone). `false`: the key was used before — the caller rolls back and takes the path that
+/// [`claim`]s first, which replays or refuses.
+#[allow(clippy::too_many_arguments)]
+pub fn record(
+    conn: &mut DbConn,
+    user_id: i64,
+    key: &IdempotencyKey,
+    scope: &str,
+    hash: &str,
+    status: u16,
+    body: &str,
+    resource_id: Option<i64>,
+    now: NaiveDateTime,
+) -> AppResult<bool> {
+    struct Record;
+    let inserted: Option<i64> = crate::on_backend!(conn, c => cached_as::<Record, _>(diesel::insert_into(idempotency_keys::table)
+        .values((
+            idempotency_keys::user_id.eq(user_id),
+            idempotency_keys::key.eq(key.as_str()),
+            idempotency_keys::scope.eq(scope),
+            idempotency_keys::request_hash.eq(hash),
+            idempotency_keys::response_status.eq(i32::from(status)),
+            idempotency_keys::response_body.eq(body),
+            idempotency_keys::resource_id.eq(resource_id),
+            idempotency_keys::created_at.eq(now),
+        ))
+        .on_conflict((idempotency_keys::user_id, idempotency_keys::key))
+        .do_nothing()
+        .returning(idempotency_keys::id))
+        .get_result::<i64>(c)
+        .optional())?;
+    Ok(inserted.is_some())
 }
 
 #[cfg(test)]

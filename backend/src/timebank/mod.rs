@@ -12,13 +12,16 @@
 //!   corrections are reversing transfers and staff adjustments against the bank's own
 //!   account, both audited.
 //! - Member payments carry an `Idempotency-Key` ([`crate::idempotency`]), claimed first in the
-//!   same transaction: a retry gets the first answer and moves nothing.
+//!   same transaction: a retry gets the first answer and moves nothing. The common payment
+//!   takes a shorter path to the same result first (`fast`: one SQL function call on
+//!   PostgreSQL, fewer statements on SQLite) and comes back here for anything else.
 //! - [`check::check_ledger`] (`cortile check-ledger`) recomputes everything from the entries.
 //!
 //! Exchanges (a later step) confirm by calling [`pay`] with [`TransferKind::Exchange`] inside
 //! their own write transaction.
 
 pub mod check;
+mod fast;
 pub mod routes;
 pub mod store;
 
@@ -439,6 +442,22 @@ pub fn transfer(
     let operator = actor.operator().map(|o| o.id.0);
     let (legs, memo) = validate_transfer(req, me)?;
     let hash = idempotency::request_hash(SCOPE_TRANSFER, &(&legs, &memo));
+    // The common case first, in as few statements as the database allows; anything else
+    // (accounts to open, errors, retries, assisted payments) writes nothing there and comes
+    // here.
+    if operator.is_none() {
+        let fast = fast::FastPayment {
+            payer: me,
+            key,
+            legs: &legs,
+            memo: &memo,
+            hash: &hash,
+            now: stored_time(now),
+        };
+        if let Some(stored) = fast::transfer(conn, &fast)? {
+            return Ok(stored);
+        }
+    }
     write_tx(conn, |conn| {
         let claim = match idempotency::claim(conn, me, key, SCOPE_TRANSFER, &hash, now)? {
             Claim::Replay(stored) => return Ok(stored),

@@ -8,7 +8,7 @@ use diesel::prelude::*;
 use crate::db::schema::{
     timebank_accounts, timebank_banks, timebank_entries, timebank_transfers, users,
 };
-use crate::db::{cached, DbConn};
+use crate::db::{cached, cached_as, DbConn};
 use crate::error::{AppError, AppResult};
 
 #[derive(Debug, Clone, Queryable, Selectable)]
@@ -140,9 +140,11 @@ pub fn apply(
 ) -> AppResult<Option<i64>> {
     let target = timebank_accounts::table.filter(timebank_accounts::id.eq(account_id));
     let balance = timebank_accounts::balance_minutes;
-    // Both statements run at every payment: kept prepared (see `db::cached`).
+    // Both statements run at every payment: kept prepared, found by a marker (`db::cached`).
+    struct Debit;
+    struct Credit;
     Ok(if limited && minutes < 0 {
-        crate::on_backend!(conn, c => cached(diesel::update(
+        crate::on_backend!(conn, c => cached_as::<Debit, _>(diesel::update(
                 target.filter((balance + minutes).ge(timebank_accounts::credit_limit_minutes)),
             )
             .set(balance.eq(balance + minutes))
@@ -150,7 +152,7 @@ pub fn apply(
             .get_result::<i64>(c)
             .optional())?
     } else {
-        crate::on_backend!(conn, c => cached(diesel::update(target)
+        crate::on_backend!(conn, c => cached_as::<Credit, _>(diesel::update(target)
             .set(balance.eq(balance + minutes))
             .returning(balance))
             .get_result::<i64>(c)
@@ -169,8 +171,9 @@ pub struct NewTransferRow<'a> {
 }
 
 pub fn insert_transfer(conn: &mut DbConn, t: &NewTransferRow<'_>) -> AppResult<i64> {
+    struct InsertTransfer;
     Ok(
-        crate::on_backend!(conn, c => cached(diesel::insert_into(timebank_transfers::table)
+        crate::on_backend!(conn, c => cached_as::<InsertTransfer, _>(diesel::insert_into(timebank_transfers::table)
         .values((
             timebank_transfers::bank_id.eq(t.bank_id),
             timebank_transfers::kind.eq(t.kind),
@@ -210,8 +213,12 @@ pub fn insert_entries(
         }
         // No round trips to save: one prepared single-row statement per entry.
         DbConn::Sqlite(c) => {
+            struct InsertEntry;
             for row in rows {
-                cached(diesel::insert_into(timebank_entries::table).values(row)).execute(c)?;
+                cached_as::<InsertEntry, _>(
+                    diesel::insert_into(timebank_entries::table).values(row),
+                )
+                .execute(c)?;
             }
         }
     }
@@ -357,4 +364,55 @@ pub fn members_brief(
             .load(conn)?
     };
     Ok(rows.into_iter().map(|u| (u.id, u)).collect())
+}
+
+/// A user and their account in the default bank (see [`members_in_default_bank`]).
+#[derive(Debug, Clone, Queryable)]
+pub struct Member {
+    pub id: i64,
+    pub display_name: String,
+    pub disabled: bool,
+    pub erased_at: Option<NaiveDateTime>,
+    pub account_id: Option<i64>,
+    pub bank_id: Option<i64>,
+}
+
+impl Member {
+    pub fn active(&self) -> bool {
+        !self.disabled && self.erased_at.is_none()
+    }
+}
+
+/// These users and their accounts in the default bank (the first, as [`default_bank`]), in
+/// one statement kept prepared (one text per number of users): the payment's fast path.
+pub fn members_in_default_bank(conn: &mut DbConn, ids: &[i64]) -> AppResult<Vec<Member>> {
+    let first_bank = timebank_banks::table
+        .select(diesel::dsl::min(timebank_banks::id))
+        .single_value();
+    let joined = users::table.left_join(
+        timebank_accounts::table.on(timebank_accounts::user_id
+            .eq(users::id.nullable())
+            .and(timebank_accounts::bank_id.nullable().eq(first_bank))),
+    );
+    let select = (
+        users::id,
+        users::display_name,
+        users::disabled,
+        users::erased_at,
+        timebank_accounts::id.nullable(),
+        timebank_accounts::bank_id.nullable(),
+    );
+    struct PayerAndOne;
+    Ok(if let [a, b] = ids {
+        // The common case, one payer and one recipient: found in the cache by its marker.
+        crate::on_backend!(conn, c => cached_as::<PayerAndOne, _>(
+            joined
+                .filter(users::id.eq(*a).or(users::id.eq(*b)))
+                .select(select),
+        )
+        .load(c))?
+    } else {
+        crate::on_backend!(conn, c => cached(joined.filter(users::id.eq_any(ids)).select(select))
+            .load(c))?
+    })
 }

@@ -151,8 +151,28 @@ people_test!(
         assert!(p.detail.as_deref().unwrap_or("").contains("-600"), "{p:?}");
         assert_eq!(account(a).await.balance_minutes, -30);
         assert_eq!(account(c).await.balance_minutes, 5);
-        // Exactly down to the limit is allowed.
-        json_of::<Transfer>(a.post_keyed(TRANSFERS, "k3", json!({"to": m[2].user_id, "minutes": 570})).await, 201, "k3").await;
+        // Exactly down to the limit is allowed. Both accounts are open now: the payment takes
+        // the short path (`timebank::fast`), whose answer is the same as the general path's —
+        // read back alike, replayed byte for byte.
+        let res = a.post_keyed(TRANSFERS, "k3", json!({"to": m[2].user_id, "minutes": 570})).await;
+        assert_eq!(res.status(), 201);
+        let k3_text = res.text().await.expect("body");
+        let k3: Transfer = serde_json::from_str(&k3_text).expect("a transfer");
+        let legs: Vec<(Option<i64>, i64)> =
+            k3.entries.iter().map(|e| (e.user.as_ref().map(|u| u.id.0), e.minutes)).collect();
+        assert_eq!(legs, [(Some(m[0].user_id), -570), (Some(m[2].user_id), 570)]);
+        assert_eq!(k3.initiated_by.as_ref().map(|u| u.id.0), Some(m[0].user_id));
+        let seen: Transfer = a.get_json(&format!("/api/v1/timebank/transfers/{}", k3.id)).await;
+        assert_eq!(seen, k3, "read back as it was answered");
+        let again = a.post_keyed(TRANSFERS, "k3", json!({"to": m[2].user_id, "minutes": 570})).await;
+        assert_eq!(again.headers().get("idempotent-replayed").map(|v| v.as_bytes()), Some(&b"true"[..]));
+        assert_eq!(again.text().await.expect("body"), k3_text, "the first answer, byte for byte");
+        let p = expect_problem(
+            a.post_keyed(TRANSFERS, "k3", json!({"to": m[2].user_id, "minutes": 571})).await,
+            422,
+        )
+        .await;
+        assert_eq!(p.code, ErrorCode::IdempotencyKeyReused);
         let acc = account(a).await;
         assert_eq!((acc.balance_minutes, acc.available_minutes), (-600, 0));
 
