@@ -48,18 +48,7 @@ pub fn residents_with_sessions(conn: &mut DbConn, n: usize) -> Vec<Member> {
         if taken.contains(&code) {
             continue;
         }
-        let name = format!("{given} {surname}");
-        let user_id = cortile::auth::store::insert_user(
-            conn,
-            &cortile::auth::store::NewUser {
-                username: None,
-                display_name: &name,
-                password_hash: None,
-                fiscal_code: Some(&code),
-            },
-            now,
-        )
-        .expect("a resident account");
+        let (user_id, _) = crate::registry_account(conn, &code, &given, &surname, now);
         let (_, token) = cortile::auth::session::create(
             conn,
             user_id,

@@ -641,3 +641,28 @@ macro_rules! people_test {
         }
     };
 }
+
+/// An account without a password for a person of the registry (found by fiscal code), named
+/// as the registry names them: (user id, display name). Tests that need many residents make
+/// them this way rather than through the login.
+pub fn registry_account(
+    conn: &mut cortile::db::DbConn,
+    fiscal_code: &str,
+    given_name: &str,
+    surname: &str,
+    now: chrono::NaiveDateTime,
+) -> (i64, String) {
+    let name = format!("{given_name} {surname}");
+    let id = cortile::auth::store::insert_user(
+        conn,
+        &cortile::auth::store::NewUser {
+            username: None,
+            display_name: &name,
+            password_hash: None,
+            fiscal_code: Some(fiscal_code),
+        },
+        now,
+    )
+    .expect("an account for a person of the registry");
+    (id, name)
+}

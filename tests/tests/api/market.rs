@@ -50,18 +50,7 @@ async fn resident(app: &TestApp, estate: i64, inside: bool) -> Session {
     let (code, given, surname): (String, String, String) =
         q.first(&mut conn).expect("a resident free");
     let now = chrono::Utc::now().naive_utc();
-    let name = format!("{given} {surname}");
-    let user_id = cortile::auth::store::insert_user(
-        &mut conn,
-        &cortile::auth::store::NewUser {
-            username: None,
-            display_name: &name,
-            password_hash: None,
-            fiscal_code: Some(&code),
-        },
-        now,
-    )
-    .expect("an account");
+    let (user_id, _) = cortile_tests::registry_account(&mut conn, &code, &given, &surname, now);
     let (_, token) = cortile::auth::session::create(
         &mut conn,
         user_id,

@@ -48,19 +48,7 @@ fn accounts(app: &TestApp, estate: i64, outside: bool, n: usize) -> Vec<(i64, St
     people
         .into_iter()
         .map(|(code, given, surname)| {
-            let name = format!("{given} {surname}");
-            let id = cortile::auth::store::insert_user(
-                &mut conn,
-                &cortile::auth::store::NewUser {
-                    username: None,
-                    display_name: &name,
-                    password_hash: None,
-                    fiscal_code: Some(&code),
-                },
-                now,
-            )
-            .expect("an account");
-            (id, name)
+            cortile_tests::registry_account(&mut conn, &code, &given, &surname, now)
         })
         .collect()
 }
