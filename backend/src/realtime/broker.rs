@@ -170,6 +170,13 @@ impl PgBroker {
         }
     }
 
+    /// Repeats this process's presence snapshot to the others (see [`super::SNAPSHOT_EVERY`]).
+    pub fn snapshot(&self, hub: &Hub) {
+        for payload in snapshot_payloads(self.origin, hub) {
+            let _ = self.tx.send(payload);
+        }
+    }
+
     pub fn recheck_user(&self, user: i64) {
         let _ = self
             .tx

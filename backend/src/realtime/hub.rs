@@ -381,11 +381,23 @@ struct Presence {
 }
 
 /// Who is online in a room on another process, as its presence changes told.
-#[derive(Default)]
 struct Remote {
     /// Its last count.
     count: u32,
     people: HashSet<i64>,
+    /// When that process last told anything of this room (each process repeats its snapshot
+    /// every [`super::SNAPSHOT_EVERY`]; one that stops, killed or cut off, is forgotten).
+    heard: Instant,
+}
+
+impl Default for Remote {
+    fn default() -> Self {
+        Remote {
+            count: 0,
+            people: HashSet::new(),
+            heard: Instant::now(),
+        }
+    }
 }
 
 impl Presence {
@@ -537,6 +549,48 @@ impl Hub {
             people.extend(&r.people);
         }
         people.into_iter().map(UserId).collect()
+    }
+
+    /// Forgets what other processes told of rooms and have not repeated for `silence` (a
+    /// process that was killed says nothing more); the local subscribers of those rooms are
+    /// told who left.
+    pub fn forget_silent(&self, silence: Duration) {
+        let now = Instant::now();
+        let mut news = Vec::new();
+        {
+            let mut g = self.lock();
+            let mut emptied = Vec::new();
+            for (room, p) in g.presence.iter_mut() {
+                let mut left = Vec::new();
+                p.remote.retain(|_, r| {
+                    let keep = now.duration_since(r.heard) < silence;
+                    if !keep {
+                        left.extend(r.people.iter().copied().map(UserId));
+                    }
+                    keep
+                });
+                if !left.is_empty() {
+                    let change = PresenceChange {
+                        room: *room,
+                        local: u32::try_from(p.sockets.len()).unwrap_or(u32::MAX),
+                        joined: Vec::new(),
+                        left,
+                        full: false,
+                    };
+                    news.push((change, p.online()));
+                }
+                if p.sockets.is_empty() && p.remote.is_empty() {
+                    emptied.push(*room);
+                }
+            }
+            for room in emptied {
+                g.presence.remove(&room);
+            }
+            news.retain(|(c, _)| g.channels.contains_key(&Channel::Room(c.room)));
+        }
+        for (change, online) in news {
+            self.deliver(Channel::Room(change.room), &presence_msg(&change, online));
+        }
     }
 
     /// Everyone online on this process, per room: what another process that just started
@@ -762,11 +816,13 @@ impl Hub {
             let mut g = self.lock();
             let watched = g.channels.contains_key(&Channel::Room(change.room));
             let p = g.presence.entry(change.room).or_default();
+            let before = p.online();
             if change.local == 0 {
                 p.remote.remove(&origin);
             } else {
                 let r = p.remote.entry(origin).or_default();
                 r.count = change.local;
+                r.heard = Instant::now();
                 if change.full {
                     // Told as news: who came and went since what this process knew.
                     let now: HashSet<i64> = change.joined.iter().map(|u| u.0).collect();
@@ -784,7 +840,9 @@ impl Hub {
             if p.sockets.is_empty() && p.remote.is_empty() {
                 g.presence.remove(&change.room);
             }
-            if !watched {
+            // A repeated snapshot that changes nothing is not news.
+            let news = online != before || !change.joined.is_empty() || !change.left.is_empty();
+            if !watched || !news {
                 return;
             }
             online
@@ -904,6 +962,16 @@ mod tests {
             },
         );
         let told = s1.pop().expect("told");
+        hub.remote_presence(
+            9,
+            PresenceChange {
+                room: 5,
+                local: 2,
+                joined: vec![UserId(9), UserId(8)],
+                left: vec![],
+                full: true,
+            },
+        );
         assert!(
             told.1.contains(r#""joined":[8,9]"#) || told.1.contains(r#""joined":[9,8]"#),
             "{}",
@@ -913,9 +981,17 @@ mod tests {
         let mut online: Vec<i64> = hub.online(5).into_iter().map(|u| u.0).collect();
         online.sort_unstable();
         assert_eq!(online, vec![1, 8, 9]);
+        assert!(s1.pop().is_none(), "the same snapshot again is not news");
         let snap = hub.snapshot();
         assert_eq!(snap.len(), 1);
         assert!(snap[0].full && snap[0].room == 5 && snap[0].joined == vec![UserId(1)]);
+        // That process falls silent: forgotten, and its people told as gone.
+        hub.forget_silent(Duration::from_secs(3600));
+        assert_eq!(hub.online(5).len(), 3, "heard recently: kept");
+        hub.forget_silent(Duration::ZERO);
+        assert_eq!(hub.online(5), vec![UserId(1)]);
+        let gone = s1.pop().expect("told");
+        assert!(gone.1.contains(r#""online":1"#), "{}", &*gone.1);
         hub.disconnect(a);
         hub.disconnect(b);
         assert_eq!(hub.connections(), 0);

@@ -37,6 +37,10 @@ pub use hub::{Channel, Frame, Hub};
 pub const PG_CHANNEL: &str = "cortile_realtime";
 /// Presence changes are published at most this often per room.
 const PRESENCE_TICK: Duration = Duration::from_millis(500);
+/// Each process repeats its presence snapshot this often (PostgreSQL), and forgets what another
+/// process told of a room when it has not repeated it for three times as long: a process that
+/// was killed leaves nobody "online" for more than that.
+pub const SNAPSHOT_EVERY: Duration = Duration::from_secs(20);
 
 /// Messages a person may send over their sockets: a burst of [`RATE_BURST`], then
 /// [`RATE_PER_SEC`] per second (per process; the database also counts per minute, for all).
@@ -74,8 +78,16 @@ impl Realtime {
         tokio::spawn(async move {
             let mut tick = tokio::time::interval(PRESENCE_TICK);
             tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
+            let mut snapshot_at = tokio::time::Instant::now() + SNAPSHOT_EVERY;
             loop {
                 tick.tick().await;
+                if let Some(b) = &ticking.broker {
+                    if tokio::time::Instant::now() >= snapshot_at {
+                        snapshot_at += SNAPSHOT_EVERY;
+                        b.snapshot(&ticking.hub);
+                        ticking.hub.forget_silent(SNAPSHOT_EVERY * 3);
+                    }
+                }
                 for (msg, change) in ticking.hub.take_presence() {
                     ticking.hub.deliver(Channel::Room(change.room), &msg);
                     if let Some(b) = &ticking.broker {
