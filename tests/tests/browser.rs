@@ -1944,6 +1944,23 @@ async fn room_ready(client: &Client) {
     .await;
 }
 
+/// The app with the demo people and the web app, listening on the very address its
+/// `public_url` names: the realtime socket accepts only pages of the site's own origin.
+async fn app_at_its_public_url(backend: Backend) -> TestApp {
+    let web_dir = required_env("CORTILE_TEST_WEB_DIR");
+    let port = free_port();
+    let public = format!("http://127.0.0.1:{port}");
+    TestApp::builder(backend)
+        .people()
+        .web_dir(&web_dir)
+        .configure(move |c| {
+            c.bind = ([127, 0, 0, 1], port).into();
+            c.public_url = public;
+        })
+        .spawn()
+        .await
+}
+
 /// The chat (issue 7): two neighbours, each in their own browser, in their building's room. A
 /// types and B sees it; A sends and B sees the message live (markdown rendered, HTML not
 /// injected); B reads and A sees it; B replies; A reloads while B writes again and finds the
@@ -1953,18 +1970,7 @@ async fn chat_journey(backend: Backend) {
     use cortile_shared::community::CommunitySummary;
     use cortile_shared::realtime::{Room, RoomKind};
 
-    let web_dir = required_env("CORTILE_TEST_WEB_DIR");
-    let port = free_port();
-    let public = format!("http://127.0.0.1:{port}");
-    let app = TestApp::builder(backend)
-        .people()
-        .web_dir(&web_dir)
-        .configure(move |c| {
-            c.bind = ([127, 0, 0, 1], port).into();
-            c.public_url = public;
-        })
-        .spawn()
-        .await;
+    let app = app_at_its_public_url(backend).await;
     let anna = app.login("inquilino").await;
     let bruno = app.login("condomino").await;
     let (a_name, b_name) = (anna.me.display_name.clone(), bruno.me.display_name.clone());
@@ -2413,18 +2419,7 @@ on_both_databases!(chat_journey, chat_journey);
 /// member (found by name) and Bruno's list grows; Bruno writes and Anna reads; Bruno leaves.
 /// axe-core on the new-group page and on a room with its member list; both databases.
 async fn chat_group_journey(backend: Backend) {
-    let web_dir = required_env("CORTILE_TEST_WEB_DIR");
-    let port = free_port();
-    let public = format!("http://127.0.0.1:{port}");
-    let app = TestApp::builder(backend)
-        .people()
-        .web_dir(&web_dir)
-        .configure(move |c| {
-            c.bind = ([127, 0, 0, 1], port).into();
-            c.public_url = public;
-        })
-        .spawn()
-        .await;
+    let app = app_at_its_public_url(backend).await;
     let anna = app.login("inquilino").await;
     let bruno = app.login("condomino").await;
     let (anna_id, bruno_id) = (anna.me.id.0, bruno.me.id.0);

@@ -20,13 +20,14 @@
 use std::collections::HashMap;
 
 use chrono::NaiveDateTime;
-use cortile_shared::auth::UserRef;
-use cortile_shared::timebank::{Transfer, TransferEntry, TransferKind};
-use cortile_shared::{BankId, TransferId, UserId};
+use cortile_shared::timebank::{Transfer, TransferKind};
+use cortile_shared::TransferId;
 use diesel::prelude::*;
 use diesel::sql_types::{Array, BigInt, Text, Timestamp};
 
-use super::{post, store, utc, Line, PayLeg, Posting, SCOPE_TRANSFER};
+use super::{
+    payment_lines, payment_view, post, store, Line, PayLeg, Payment, Posting, SCOPE_TRANSFER,
+};
 use crate::db::{cached, write_tx, DbConn};
 use crate::error::{AppError, AppResult};
 use crate::idempotency::{self, IdempotencyKey, Stored};
@@ -80,53 +81,30 @@ fn plan(conn: &mut DbConn, p: &FastPayment<'_>) -> AppResult<Option<Plan>> {
         .chain(p.legs.iter().map(|l| l.to))
         .collect();
     let people = store::members_in_default_bank(conn, &ids)?;
-    let mut accounts: HashMap<i64, (i64, i64)> = HashMap::new();
+    // Every account read is in the default bank.
+    let mut bank_id = None;
+    let mut accounts: HashMap<i64, i64> = HashMap::new();
     let mut names: HashMap<i64, String> = HashMap::new();
     for u in people {
         if let (true, Some(account), Some(bank)) = (u.active(), u.account_id, u.bank_id) {
-            accounts.insert(u.id, (account, bank));
+            bank_id = Some(bank);
+            accounts.insert(u.id, account);
             names.insert(u.id, u.display_name);
         }
     }
-    if ids.iter().any(|id| !accounts.contains_key(id)) {
+    let Some(bank_id) = bank_id.filter(|_| ids.iter().all(|id| accounts.contains_key(id))) else {
         return Ok(None);
-    }
-    let bank_id = accounts[&p.payer].1;
-    let total: i64 = p.legs.iter().map(|l| l.minutes).sum();
-    let mut lines = vec![Line {
-        account_id: accounts[&p.payer].0,
-        minutes: -total,
-        limited: true,
-    }];
-    lines.extend(p.legs.iter().map(|l| Line {
-        account_id: accounts[&l.to].0,
-        minutes: l.minutes,
-        limited: false,
-    }));
-    let user_ref = |id: i64| UserRef {
-        id: UserId(id),
-        display_name: names.get(&id).cloned().unwrap_or_default(),
     };
-    let entries = std::iter::once(TransferEntry {
-        user: Some(user_ref(p.payer)),
-        minutes: -total,
-    })
-    .chain(p.legs.iter().map(|l| TransferEntry {
-        user: Some(user_ref(l.to)),
-        minutes: l.minutes,
-    }))
-    .collect();
-    let transfer = Transfer {
-        id: TransferId(0),
-        bank_id: BankId(bank_id),
+    let lines = payment_lines(p.payer, p.legs, &accounts);
+    let payment = Payment {
+        payer: p.payer,
+        legs: p.legs,
         kind: TransferKind::Transfer,
-        memo: p.memo.to_owned(),
-        created_at: utc(p.now),
-        initiated_by: Some(user_ref(p.payer)),
+        memo: p.memo,
         on_behalf_operator: None,
-        reverses: None,
-        entries,
     };
+    // The id is drawn when the transfer is written.
+    let transfer = payment_view(0, bank_id, &payment, &names, p.now);
     Ok(Some(Plan {
         bank_id,
         lines,

@@ -237,17 +237,7 @@ pub fn pay(
     for user in to_open {
         accounts.insert(user, store::open_account(conn, bank, user, now)?);
     }
-    let total: i64 = payment.legs.iter().map(|l| l.minutes).sum();
-    let mut lines = vec![Line {
-        account_id: accounts[&payment.payer],
-        minutes: -total,
-        limited: true,
-    }];
-    lines.extend(payment.legs.iter().map(|l| Line {
-        account_id: accounts[&l.to],
-        minutes: l.minutes,
-        limited: false,
-    }));
+    let lines = payment_lines(payment.payer, payment.legs, &accounts);
     let (id, after) = post(
         conn,
         &Posting {
@@ -270,10 +260,42 @@ pub fn pay(
             names.extend(store::names(conn, &[op])?);
         }
     }
+    Ok(Paid {
+        transfer: payment_view(id, bank.id, payment, &names, now),
+        payer_balance: after[0],
+    })
+}
+
+/// The lines of a payment: the payer's debit of the total (kept above the credit limit), then
+/// a credit per leg; `accounts` maps each person to their account.
+fn payment_lines(payer: i64, legs: &[PayLeg], accounts: &HashMap<i64, i64>) -> Vec<Line> {
+    let total: i64 = legs.iter().map(|l| l.minutes).sum();
+    std::iter::once(Line {
+        account_id: accounts[&payer],
+        minutes: -total,
+        limited: true,
+    })
+    .chain(legs.iter().map(|l| Line {
+        account_id: accounts[&l.to],
+        minutes: l.minutes,
+        limited: false,
+    }))
+    .collect()
+}
+
+/// The wire form of a payment just written as transfer `id` (`names`: the people's names).
+fn payment_view(
+    id: i64,
+    bank_id: i64,
+    payment: &Payment<'_>,
+    names: &HashMap<i64, String>,
+    now: NaiveDateTime,
+) -> Transfer {
     let user_ref = |id: i64| UserRef {
         id: UserId(id),
         display_name: names.get(&id).cloned().unwrap_or_default(),
     };
+    let total: i64 = payment.legs.iter().map(|l| l.minutes).sum();
     let entries = std::iter::once(TransferEntry {
         user: Some(user_ref(payment.payer)),
         minutes: -total,
@@ -283,20 +305,17 @@ pub fn pay(
         minutes: l.minutes,
     }))
     .collect();
-    Ok(Paid {
-        transfer: Transfer {
-            id: TransferId(id),
-            bank_id: BankId(bank.id),
-            kind: payment.kind,
-            memo: payment.memo.to_owned(),
-            created_at: utc(now),
-            initiated_by: Some(user_ref(payment.payer)),
-            on_behalf_operator: payment.on_behalf_operator.map(user_ref),
-            reverses: None,
-            entries,
-        },
-        payer_balance: after[0],
-    })
+    Transfer {
+        id: TransferId(id),
+        bank_id: BankId(bank_id),
+        kind: payment.kind,
+        memo: payment.memo.to_owned(),
+        created_at: utc(now),
+        initiated_by: Some(user_ref(payment.payer)),
+        on_behalf_operator: payment.on_behalf_operator.map(user_ref),
+        reverses: None,
+        entries,
+    }
 }
 
 fn not_a_member(field: &str, user: i64) -> FieldError {

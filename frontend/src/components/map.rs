@@ -229,6 +229,36 @@ fn text_element(text: &str) -> Result<HtmlElement, JsValue> {
     Ok(span)
 }
 
+/// A Leaflet map in `element` with the zoom buttons (titled in the page's language), the tiles
+/// if any, no scroll-wheel zoom; the caller adds its layers.
+fn base_map(
+    element: &HtmlElement,
+    tiles: Option<&MapTiles>,
+    zoom_in: &str,
+    zoom_out: &str,
+) -> Result<LeafletMap, JsValue> {
+    let leaflet = js_sys::Reflect::get(&js_sys::global(), &JsValue::from_str("L"))?;
+    if leaflet.is_undefined() {
+        return Err(JsValue::from_str("Leaflet (global L) is not loaded"));
+    }
+    let map = leaflet_map(
+        element,
+        &js(&json!({ "zoomControl": false, "scrollWheelZoom": false, "zoomSnap": 0.5 })),
+    )?;
+    zoom_control(&js(
+        &json!({ "zoomInTitle": zoom_in, "zoomOutTitle": zoom_out }),
+    ))
+    .add_to(&map);
+    if let Some(tiles) = tiles {
+        tile_layer(
+            &tiles.url,
+            &js(&json!({ "attribution": tiles.attribution, "maxZoom": 19 })),
+        )
+        .add_to(&map);
+    }
+    Ok(map)
+}
+
 impl LiveMap {
     fn build(
         element: &HtmlElement,
@@ -238,30 +268,11 @@ impl LiveMap {
         style: MapStyle,
         open: Rc<dyn Fn(Route)>,
     ) -> Result<LiveMap, JsValue> {
-        let leaflet = js_sys::Reflect::get(&js_sys::global(), &JsValue::from_str("L"))?;
-        if leaflet.is_undefined() {
-            return Err(JsValue::from_str("Leaflet (global L) is not loaded"));
-        }
-        let map = leaflet_map(
-            element,
-            &js(&json!({ "zoomControl": false, "scrollWheelZoom": false, "zoomSnap": 0.5 })),
-        )?;
         // From here on, `live` removes the map again if anything fails.
         let mut live = LiveMap {
-            map,
+            map: base_map(element, tiles, zoom_in, zoom_out)?,
             _on_click: Closure::new(|_: JsValue| {}),
         };
-        zoom_control(&js(
-            &json!({ "zoomInTitle": zoom_in, "zoomOutTitle": zoom_out }),
-        ))
-        .add_to(&live.map);
-        if let Some(tiles) = tiles {
-            tile_layer(
-                &tiles.url,
-                &js(&json!({ "attribution": tiles.attribution, "maxZoom": 19 })),
-            )
-            .add_to(&live.map);
-        }
 
         let group = feature_group();
         let mut routes = Vec::new();
@@ -413,30 +424,11 @@ impl PickerMap {
         (zoom_in, zoom_out): &(String, String),
         onpick: Callback<(f64, f64)>,
     ) -> Result<PickerMap, JsValue> {
-        let leaflet = js_sys::Reflect::get(&js_sys::global(), &JsValue::from_str("L"))?;
-        if leaflet.is_undefined() {
-            return Err(JsValue::from_str("Leaflet (global L) is not loaded"));
-        }
-        let map = leaflet_map(
-            element,
-            &js(&json!({ "zoomControl": false, "scrollWheelZoom": false, "zoomSnap": 0.5 })),
-        )?;
         let mut live = PickerMap {
-            map,
+            map: base_map(element, tiles, zoom_in, zoom_out)?,
             marker: None,
             _on_click: Closure::new(|_: JsValue| {}),
         };
-        zoom_control(&js(
-            &json!({ "zoomInTitle": zoom_in, "zoomOutTitle": zoom_out }),
-        ))
-        .add_to(&live.map);
-        if let Some(tiles) = tiles {
-            tile_layer(
-                &tiles.url,
-                &js(&json!({ "attribution": tiles.attribution, "maxZoom": 19 })),
-            )
-            .add_to(&live.map);
-        }
         // The shapes only orient: not interactive, so every click reaches the map.
         let group = feature_group();
         for feature in features.features.iter() {
