@@ -91,8 +91,12 @@ pub struct Manager {
 /// `wal_autocheckpoint`: commits leave the WAL's checkpoints to a thread of the process
 /// ([`Checkpointer`]) and checkpoint themselves only if the WAL passes this many pages (80 MB),
 /// should that thread fall behind.
-const SQLITE_SETUP: &str = "PRAGMA journal_mode = WAL;
-PRAGMA busy_timeout = 10000;
+///
+/// The busy timeout comes first: opening a database whose WAL must be recovered (the last
+/// connection closed) takes a lock, and a connection opened beside others must wait for it
+/// rather than fail.
+const SQLITE_SETUP: &str = "PRAGMA busy_timeout = 10000;
+PRAGMA journal_mode = WAL;
 PRAGMA foreign_keys = ON;
 PRAGMA synchronous = NORMAL;
 PRAGMA wal_autocheckpoint = 20000;";
@@ -367,4 +371,49 @@ where
 
 fn one_line(s: &str) -> String {
     s.split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::sync::Barrier;
+
+    /// Connections opened together on a database nobody has open (as a pool fills at start)
+    /// all open: each waits for the lock of the WAL's recovery instead of failing.
+    #[test]
+    fn sqlite_connections_opened_together_all_open() {
+        let dir = std::env::temp_dir().join(format!("cortile-open-{}", uuid::Uuid::new_v4()));
+        std::fs::create_dir_all(&dir).expect("a folder");
+        let manager = Manager::new(DatabaseUrl::Sqlite(dir.join("open.db")));
+        let mut first = manager.open().expect("open");
+        first
+            .batch_execute("CREATE TABLE t (id INTEGER PRIMARY KEY NOT NULL)")
+            .expect("create");
+        drop(first);
+        let threads = 8;
+        for round in 0..20 {
+            let barrier = Barrier::new(threads);
+            let opened: Vec<Result<DbConn, String>> = std::thread::scope(|s| {
+                let handles: Vec<_> = (0..threads)
+                    .map(|_| {
+                        let (manager, barrier) = (&manager, &barrier);
+                        s.spawn(move || {
+                            barrier.wait();
+                            manager.open().map_err(|e| e.to_string())
+                        })
+                    })
+                    .collect();
+                handles
+                    .into_iter()
+                    .map(|h| h.join().expect("no panic"))
+                    .collect()
+            });
+            for result in opened {
+                if let Err(e) = result {
+                    panic!("round {round}: a connection failed to open: {e}");
+                }
+            }
+        }
+        let _ = std::fs::remove_dir_all(dir);
+    }
 }
