@@ -111,21 +111,7 @@ pub fn claim(
     hash: &str,
     now: NaiveDateTime,
 ) -> AppResult<Claim> {
-    // Kept prepared (see `db::cached`): it runs at every retryable write.
-    struct ClaimKey;
-    let inserted: Option<i64> = crate::on_backend!(conn, c => cached_as::<ClaimKey, _>(diesel::insert_into(idempotency_keys::table)
-        .values((
-            idempotency_keys::user_id.eq(user_id),
-            idempotency_keys::key.eq(key.as_str()),
-            idempotency_keys::scope.eq(scope),
-            idempotency_keys::request_hash.eq(hash),
-            idempotency_keys::created_at.eq(now),
-        ))
-        .on_conflict((idempotency_keys::user_id, idempotency_keys::key))
-        .do_nothing()
-        .returning(idempotency_keys::id))
-        .get_result::<i64>(c)
-        .optional())?;
+    let inserted = insert_key(conn, user_id, key, scope, hash, None, now)?;
     if let Some(id) = inserted {
         return Ok(Claim::New(id));
     }
@@ -199,14 +185,35 @@ pub fn record(
     resource_id: Option<i64>,
     now: NaiveDateTime,
 ) -> AppResult<bool> {
-    struct Record;
-    let inserted: Option<i64> = crate::on_backend!(conn, c => cached_as::<Record, _>(diesel::insert_into(idempotency_keys::table)
+    let response = Some((status, body, resource_id));
+    Ok(insert_key(conn, user_id, key, scope, hash, response, now)?.is_some())
+}
+
+/// Inserts a key (with its response, when the work is already done) unless the user has used
+/// it before: its id, or `None`. One statement for [`claim`] and [`record`], kept prepared
+/// (see `db::cached`): it runs at every retryable write.
+fn insert_key(
+    conn: &mut DbConn,
+    user_id: i64,
+    key: &IdempotencyKey,
+    scope: &str,
+    hash: &str,
+    response: Option<(u16, &str, Option<i64>)>,
+    now: NaiveDateTime,
+) -> AppResult<Option<i64>> {
+    struct InsertKey;
+    let (status, body, resource_id) = match response {
+        Some((status, body, resource_id)) => (Some(i32::from(status)), Some(body), resource_id),
+        None => (None, None, None),
+    };
+    Ok(
+        crate::on_backend!(conn, c => cached_as::<InsertKey, _>(diesel::insert_into(idempotency_keys::table)
         .values((
             idempotency_keys::user_id.eq(user_id),
             idempotency_keys::key.eq(key.as_str()),
             idempotency_keys::scope.eq(scope),
             idempotency_keys::request_hash.eq(hash),
-            idempotency_keys::response_status.eq(i32::from(status)),
+            idempotency_keys::response_status.eq(status),
             idempotency_keys::response_body.eq(body),
             idempotency_keys::resource_id.eq(resource_id),
             idempotency_keys::created_at.eq(now),
@@ -215,8 +222,8 @@ pub fn record(
         .do_nothing()
         .returning(idempotency_keys::id))
         .get_result::<i64>(c)
-        .optional())?;
-    Ok(inserted.is_some())
+        .optional())?,
+    )
 }
 
 #[cfg(test)]
