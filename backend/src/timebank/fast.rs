@@ -6,12 +6,11 @@
 //! gives every answer and every error. So every rule is the general path's, and this is only a
 //! shortcut to the same result.
 //!
-//! - PostgreSQL: one read of the members and their accounts (outside any transaction: it writes
-//!   nothing, and accounts are never deleted nor change hands) and one call of the SQL function
-//!   `timebank_pay` (migration 000019), a statement that is its own transaction: the key with its
-//!   answer, both balances, the transfer and its entries — two round trips where the general path
-//!   makes ten. The answer is serialised before the call with the transfer's id left out
-//!   (`{"id":` is its first member) and completed by the function with the id it draws.
+//! - PostgreSQL: one call of the SQL function `timebank_pay` (migration 000020), a statement
+//!   that is its own transaction: it finds the members and their accounts, writes the key with
+//!   its answer, both balances, the transfer and its entries — one round trip where the general
+//!   path makes ten. The answer is serialised before the call with the id, the bank and the
+//!   names left blank, and completed by the function with what it draws and reads.
 //! - SQLite: one `BEGIN IMMEDIATE` transaction of seven statements (members and their accounts
 //!   in the default bank, both balances, the transfer, its two entries, the key with its answer),
 //!   where the general path runs nine; the key is written last, and a key already used rolls the
@@ -23,7 +22,7 @@ use chrono::NaiveDateTime;
 use cortile_shared::timebank::{Transfer, TransferKind};
 use cortile_shared::TransferId;
 use diesel::prelude::*;
-use diesel::sql_types::{Array, BigInt, Text, Timestamp};
+use diesel::sql_types::{Array, BigInt, Integer, Text, Timestamp};
 
 use super::{
     payment_lines, payment_view, post, store, Line, PayLeg, Payment, Posting, SCOPE_TRANSFER,
@@ -31,9 +30,6 @@ use super::{
 use crate::db::{cached, write_tx, DbConn};
 use crate::error::{AppError, AppResult};
 use crate::idempotency::{self, IdempotencyKey, Stored};
-
-/// The serialised answer starts with its id: `{"id":<id>` then the rest.
-const ID_PREFIX: &str = "{\"id\":";
 
 /// A payment to try: the payer, the legs and the memo (validated), the request's hash.
 pub(super) struct FastPayment<'a> {
@@ -49,20 +45,7 @@ pub(super) struct FastPayment<'a> {
 /// Pays if the case is the common one; `None`: nothing was written, take the general path.
 pub(super) fn transfer(conn: &mut DbConn, p: &FastPayment<'_>) -> AppResult<Option<Stored>> {
     match conn {
-        DbConn::Postgres(c) => {
-            // The function's statement must be its own transaction (a refusal rolls it back
-            // whole); inside a caller's transaction take the general path.
-            use diesel::connection::{AnsiTransactionManager, TransactionManager};
-            let depth =
-                AnsiTransactionManager::transaction_manager_status_mut(c).transaction_depth()?;
-            if depth.is_some() {
-                return Ok(None);
-            }
-            let Some(plan) = plan(conn, p)? else {
-                return Ok(None);
-            };
-            postgres(conn, p, &plan)
-        }
+        DbConn::Postgres(_) => postgres(conn, p),
         DbConn::Sqlite(_) => sqlite(conn, p),
     }
 }
@@ -74,8 +57,8 @@ struct Plan {
     transfer: Transfer,
 }
 
-/// Reads the payer and the recipients with their accounts in the default bank (the first):
-/// `None` unless every one is an active member with an open account.
+/// SQLite: reads the payer and the recipients with their accounts in the default bank (the
+/// first): `None` unless every one is an active member with an open account.
 fn plan(conn: &mut DbConn, p: &FastPayment<'_>) -> AppResult<Option<Plan>> {
     let ids: Vec<i64> = std::iter::once(p.payer)
         .chain(p.legs.iter().map(|l| l.to))
@@ -96,15 +79,8 @@ fn plan(conn: &mut DbConn, p: &FastPayment<'_>) -> AppResult<Option<Plan>> {
         return Ok(None);
     };
     let lines = payment_lines(p.payer, p.legs, &accounts);
-    let payment = Payment {
-        payer: p.payer,
-        legs: p.legs,
-        kind: TransferKind::Transfer,
-        memo: p.memo,
-        on_behalf_operator: None,
-    };
     // The id is drawn when the transfer is written.
-    let transfer = payment_view(0, bank_id, &payment, &names, p.now);
+    let transfer = payment_view(0, bank_id, &payment(p), &names, p.now);
     Ok(Some(Plan {
         bank_id,
         lines,
@@ -112,51 +88,95 @@ fn plan(conn: &mut DbConn, p: &FastPayment<'_>) -> AppResult<Option<Plan>> {
     }))
 }
 
-#[derive(QueryableByName)]
-struct Paid {
-    #[diesel(sql_type = BigInt)]
-    transfer_id: i64,
-    #[diesel(sql_type = BigInt)]
-    #[allow(dead_code)]
-    payer_balance: i64,
+/// The payment as the general path writes it.
+fn payment<'a>(p: &FastPayment<'a>) -> Payment<'a> {
+    Payment {
+        payer: p.payer,
+        legs: p.legs,
+        kind: TransferKind::Transfer,
+        memo: p.memo,
+        on_behalf_operator: None,
+    }
 }
 
-fn postgres(conn: &mut DbConn, p: &FastPayment<'_>, plan: &Plan) -> AppResult<Option<Stored>> {
+/// The member every `"display_name"` of a payment's answer names, in the order they are
+/// written: who initiated it (the payer), then each entry's (the payer's debit, each credit);
+/// as positions in the users `[payer, recipients…]`, counted from 1.
+fn named_in_answer(legs: &[PayLeg]) -> Vec<i32> {
+    [1, 1].into_iter().chain((2..).take(legs.len())).collect()
+}
+
+/// The answer cut for `timebank_pay` (migration 000020), which fills in the id, the bank and
+/// the names: the text after `{"id":0,"bank_id":0`, cut at each `"display_name":""`. That
+/// member is structural (inside a JSON string every quote is escaped, and the memo is the only
+/// free text here), so the cuts are the names' places. `None` if the answer does not have the
+/// expected shape.
+fn answer_pieces(p: &FastPayment<'_>) -> AppResult<Option<Vec<String>>> {
+    let blank = payment_view(0, 0, &payment(p), &HashMap::new(), p.now);
+    let text = serde_json::to_string(&blank).map_err(AppError::internal)?;
+    let Some(tail) = text.strip_prefix("{\"id\":0,\"bank_id\":0") else {
+        return Ok(None);
+    };
+    let pieces: Vec<String> = tail
+        .split("\"display_name\":\"\"")
+        .map(str::to_owned)
+        .collect();
+    Ok((pieces.len() == named_in_answer(p.legs).len() + 1).then_some(pieces))
+}
+
+/// What `timebank_pay` answers that the caller needs: the answer, complete.
+#[derive(QueryableByName)]
+struct Paid {
+    #[diesel(sql_type = Text)]
+    body: String,
+}
+
+/// PostgreSQL: one call of `timebank_pay`, a statement that is its own transaction.
+fn postgres(conn: &mut DbConn, p: &FastPayment<'_>) -> AppResult<Option<Stored>> {
     let DbConn::Postgres(c) = conn else {
         return Ok(None);
     };
-    // The answer with id 0, cut after the id: the function puts the real one in front.
-    let zero = serde_json::to_string(&plan.transfer).map_err(AppError::internal)?;
-    let Some(tail) = zero.strip_prefix("{\"id\":0") else {
+    // The function's statement must be its own transaction (a refusal rolls it back whole);
+    // inside a caller's transaction take the general path.
+    use diesel::connection::{AnsiTransactionManager, TransactionManager};
+    if AnsiTransactionManager::transaction_manager_status_mut(c)
+        .transaction_depth()?
+        .is_some()
+    {
+        return Ok(None);
+    }
+    let Some(pieces) = answer_pieces(p)? else {
         return Ok(None);
     };
-    let accounts: Vec<i64> = plan.lines.iter().map(|l| l.account_id).collect();
-    let minutes: Vec<i64> = plan.lines.iter().map(|l| l.minutes).collect();
+    let users: Vec<i64> = std::iter::once(p.payer)
+        .chain(p.legs.iter().map(|l| l.to))
+        .collect();
+    let total: i64 = p.legs.iter().map(|l| l.minutes).sum();
+    let minutes: Vec<i64> = std::iter::once(-total)
+        .chain(p.legs.iter().map(|l| l.minutes))
+        .collect();
     let paid = cached(
-        diesel::sql_query(
-            "SELECT transfer_id, payer_balance \
-             FROM timebank_pay($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
-        )
-        .bind::<BigInt, _>(plan.bank_id)
-        .bind::<BigInt, _>(p.payer)
-        .bind::<Array<BigInt>, _>(&accounts)
-        .bind::<Array<BigInt>, _>(&minutes)
-        .bind::<Text, _>(p.memo)
-        .bind::<Timestamp, _>(p.now)
-        .bind::<Text, _>(p.key.as_str())
-        .bind::<Text, _>(SCOPE_TRANSFER)
-        .bind::<Text, _>(p.hash)
-        .bind::<Text, _>(tail),
+        diesel::sql_query("SELECT body FROM timebank_pay($1, $2, $3, $4, $5, $6, $7, $8, $9)")
+            .bind::<Array<BigInt>, _>(&users)
+            .bind::<Array<BigInt>, _>(&minutes)
+            .bind::<Text, _>(p.memo)
+            .bind::<Timestamp, _>(p.now)
+            .bind::<Text, _>(p.key.as_str())
+            .bind::<Text, _>(SCOPE_TRANSFER)
+            .bind::<Text, _>(p.hash)
+            .bind::<Array<Text>, _>(&pieces)
+            .bind::<Array<Integer>, _>(named_in_answer(p.legs)),
     )
     .get_result::<Paid>(c)
     .optional();
     match paid {
         Ok(Some(paid)) => Ok(Some(Stored {
             status: 201,
-            body: format!("{ID_PREFIX}{}{tail}", paid.transfer_id),
+            body: paid.body,
             replayed: false,
         })),
-        // The key was used before: the general path answers it.
+        // Someone is not an active member with an open account, or the key was used before:
+        // the general path answers.
         Ok(None) => Ok(None),
         // A debit below the credit limit: rolled back; the general path says why.
         Err(diesel::result::Error::DatabaseError(_, info))
@@ -233,5 +253,68 @@ fn sqlite(conn: &mut DbConn, p: &FastPayment<'_>) -> AppResult<Option<Stored>> {
         Ok(stored) => Ok(Some(stored)),
         Err(Stop::GeneralPath) => Ok(None),
         Err(Stop::Failed(e)) => Err(e),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// `timebank_pay` puts the id, the bank and each name in the pieces' cuts, in the order
+    /// of [`named_in_answer`]; done here as the function does it (names quoted by JSON), the
+    /// result must be the general path's answer, byte for byte, whatever the memo holds.
+    #[test]
+    fn the_answer_pieces_rebuild_the_answer() {
+        let key = IdempotencyKey::parse(Some("k1")).expect("a key");
+        let names: HashMap<i64, String> = [
+            (7, "Zoë \"la nonna\" O'Brien \\ 🚲".to_owned()),
+            (8, "a\nb\tc\u{1}".to_owned()),
+            (9, String::new()),
+            (10, "\"display_name\":\"\"".to_owned()),
+        ]
+        .into();
+        let now = chrono::DateTime::from_timestamp(1_790_000_000, 123_456_000)
+            .expect("a time")
+            .naive_utc();
+        for (memo, to) in [
+            ("", vec![8]),
+            (
+                "\"display_name\":\"\" {\"id\":0,\"bank_id\":0 \\\"",
+                vec![8, 9, 10],
+            ),
+            ("la spesa \"del\" sabato", vec![10]),
+        ] {
+            let legs: Vec<PayLeg> = to
+                .iter()
+                .map(|&to| PayLeg {
+                    to,
+                    minutes: 15,
+                    field: "to".into(),
+                })
+                .collect();
+            let p = FastPayment {
+                payer: 7,
+                key: &key,
+                legs: &legs,
+                memo,
+                hash: "",
+                now,
+            };
+            let pieces = answer_pieces(&p).expect("serialised").expect("the shape");
+            let users: Vec<i64> = std::iter::once(7).chain(to.iter().copied()).collect();
+            let mut rebuilt = format!("{{\"id\":42,\"bank_id\":3{}", pieces[0]);
+            for (i, at) in named_in_answer(&legs).into_iter().enumerate() {
+                let name = &names[&users[usize::try_from(at - 1).expect("a position")]];
+                rebuilt.push_str("\"display_name\":");
+                rebuilt.push_str(&serde_json::to_string(name).expect("a string"));
+                rebuilt.push_str(&pieces[i + 1]);
+            }
+            let answer = payment_view(42, 3, &payment(&p), &names, now);
+            assert_eq!(
+                rebuilt,
+                serde_json::to_string(&answer).expect("json"),
+                "{memo}"
+            );
+        }
     }
 }

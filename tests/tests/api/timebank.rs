@@ -542,6 +542,79 @@ people_test!(
 );
 
 people_test!(
+    /// The short path (`timebank::fast`; on PostgreSQL one call of `timebank_pay`, which fills
+    /// the names into the answer) answers as the ledger reads, whatever the names and the memo
+    /// hold; someone no longer active sends the payment to the general path, which refuses it.
+    async fn the_short_path_answers_as_the_ledger_reads(app) {
+        use cortile::db::schema::users;
+
+        let (m, s) = members(app, 4).await;
+        // Every account open: each member is paid once (the general path opens accounts).
+        for i in 0..4 {
+            let to = m[(i + 1) % 4].user_id;
+            json_of::<Transfer>(s[i].post_keyed(TRANSFERS, &format!("open-{i}"), json!({"to": to, "minutes": 5})).await, 201, "open").await;
+        }
+        // Names that JSON must escape.
+        let names = [
+            "Zoë \"la nonna\" O'Brien \\ 🚲".to_owned(),
+            "Tab\there\u{1}".to_owned(),
+            "\"display_name\":\"\"".to_owned(),
+        ];
+        let mut conn = app.connect();
+        for (i, name) in names.iter().enumerate() {
+            diesel::update(users::table.find(m[i].user_id))
+                .set(users::display_name.eq(name))
+                .execute(&mut conn)
+                .expect("renamed");
+        }
+        let memo = "\"display_name\":\"\" {\"id\":0,\"bank_id\":0 \\\" corso";
+        let body = json!({"to": [{"to": m[1].user_id, "minutes": 20}, {"to": m[2].user_id, "minutes": 30},
+                                 {"to": m[3].user_id, "minutes": 40}], "memo": memo});
+        let res = s[0].post_keyed(TRANSFERS, "group", body.clone()).await;
+        assert_eq!(res.status(), 201);
+        let text = res.text().await.expect("body");
+        let t: Transfer = serde_json::from_str(&text).expect("a transfer");
+        assert_eq!(t.memo, memo);
+        assert_eq!(t.initiated_by.as_ref().map(|u| u.display_name.as_str()), Some(names[0].as_str()));
+        let named: Vec<(i64, String, i64)> = t
+            .entries
+            .iter()
+            .map(|e| {
+                let u = e.user.as_ref().expect("a member");
+                (u.id.0, u.display_name.clone(), e.minutes)
+            })
+            .collect();
+        assert_eq!(
+            named,
+            [
+                (m[0].user_id, names[0].clone(), -90),
+                (m[1].user_id, names[1].clone(), 20),
+                (m[2].user_id, names[2].clone(), 30),
+                (m[3].user_id, t.entries[3].user.as_ref().expect("a member").display_name.clone(), 40),
+            ]
+        );
+        assert_eq!(t.bank_id, account(&s[0]).await.bank_id, "paid in the member's bank");
+        let seen: Transfer = s[0].get_json(&format!("/api/v1/timebank/transfers/{}", t.id)).await;
+        assert_eq!(seen, t, "read back as it was answered");
+        let again = s[0].post_keyed(TRANSFERS, "group", body).await;
+        assert_eq!(again.headers().get("idempotent-replayed").map(|v| v.as_bytes()), Some(&b"true"[..]));
+        assert_eq!(again.text().await.expect("body"), text, "the first answer, byte for byte");
+        assert_eq!(account(&s[0]).await.balance_minutes, -90);
+
+        // A recipient disabled since: nothing is written, the general path says why.
+        diesel::update(users::table.find(m[3].user_id))
+            .set(users::disabled.eq(true))
+            .execute(&mut conn)
+            .expect("disabled");
+        let p = expect_problem(s[0].post_keyed(TRANSFERS, "to-disabled", json!({"to": m[3].user_id, "minutes": 5})).await, 422).await;
+        assert_eq!(fields(&p), [("to".to_owned(), "not_a_member".to_owned())]);
+        assert_eq!(account(&s[0]).await.balance_minutes, -90);
+        assert_eq!(ledger::transfer_ids(&mut conn, "transfer").len(), 5);
+        check_ledger_lib(app);
+    }
+);
+
+people_test!(
     async fn check_ledger_names_what_is_wrong(app) {
         use cortile::db::schema::{timebank_accounts, timebank_entries};
 
