@@ -40,7 +40,7 @@ use cortile_shared::tenancy::{
     Application, AuditEntry, ChangeDecision, ChangeRequest, ChangeStatus, NewChangeRequest,
     PersonHit, TenantFile,
 };
-use cortile_shared::timebank::{Account, NewAdjustment, StatementLine, Transfer};
+use cortile_shared::timebank::{Account, NewAdjustment, NewTransfer, StatementLine, Transfer};
 use cortile_shared::upload::{Upload, UploadToken};
 use cortile_shared::{
     BuildingId, ChangeRequestId, CommentId, CommunityId, ErrorCode, EstateId, ExchangeId,
@@ -1007,6 +1007,19 @@ impl Api {
             query.push(("after", after));
         }
         self.get("/timebank/accounts/me/statement", &query).await
+    }
+
+    /// `POST /timebank/transfers`: give hours to one person or several. `key` is the same for
+    /// every retry of this form's content (a retry answers the first transfer, moving nothing).
+    pub async fn transfer(&self, transfer: &NewTransfer, key: &str) -> Result<Transfer, ApiError> {
+        let json = to_json(transfer)?;
+        self.call(
+            Method::POST,
+            "/timebank/transfers",
+            &[],
+            Body::KeyedJson { json: &json, key },
+        )
+        .await
     }
 
     /// `POST /timebank/accounts/{user}/adjustments` (staff).

@@ -45,6 +45,7 @@ use crate::pages::timebank::{
     reviews::MemberReviewsPage,
     staff::{AdjustmentsPage, DisputesPage, OrganisationsPage},
     statement::StatementPage,
+    transfer::TransferPage,
 };
 use crate::realtime::RealtimeProvider;
 use crate::session::{RequireLogin, SessionProvider};
@@ -116,6 +117,8 @@ pub enum Route {
     EditListing { id: ListingId },
     #[at("/banca-del-tempo/scambi/:id")]
     Exchange { id: ExchangeId },
+    #[at("/banca-del-tempo/trasferisci")]
+    GiveHours,
     #[at("/banca-del-tempo/estratto-conto")]
     Statement,
     #[at("/banca-del-tempo/persone/:id/recensioni")]
@@ -176,6 +179,7 @@ fn switch(route: Route) -> Html {
         }
         Route::Exchange { id } => html! { <RequireLogin><ExchangePage {id} /></RequireLogin> },
         Route::Statement => html! { <RequireLogin><StatementPage /></RequireLogin> },
+        Route::GiveHours => html! { <RequireLogin><TransferPage /></RequireLogin> },
         Route::MemberReviews { id } => {
             html! { <RequireLogin><MemberReviewsPage {id} /></RequireLogin> }
         }
@@ -339,6 +343,7 @@ mod tests {
                 Route::Exchange { id: ExchangeId(9) },
             ),
             ("/banca-del-tempo/estratto-conto", Route::Statement),
+            ("/banca-del-tempo/trasferisci", Route::GiveHours),
             (
                 "/banca-del-tempo/persone/4/recensioni",
                 Route::MemberReviews { id: UserId(4) },

@@ -1780,13 +1780,102 @@ async fn timebank_journey(backend: Backend) {
         "his balance up by an hour",
     )
     .await;
+
+    // He thanks her with more time, outside any listing: first more than he may give
+    // (refused, nothing moves), then 45 minutes, checked on a summary before it goes.
+    click(&client, "[data-testid=transfer-link]").await;
+    wait_for_js(
+        &client,
+        "document.querySelector('[data-testid=people-search]')",
+        "the transfer form",
+    )
+    .await;
+    fill(&client, "[data-testid=people-search]", "Lucia").await;
+    wait_for_js(
+        &client,
+        "document.querySelector('[data-testid=people-add]')",
+        "Lucia found by name",
+    )
+    .await;
+    click(&client, "[data-testid=people-add]").await;
+    wait_for_js(
+        &client,
+        "document.querySelector('[data-testid=transfer-minutes-0]')",
+        "her minutes field",
+    )
+    .await;
+    fill(&client, "[data-testid=transfer-minutes-0]", "700").await;
+    fill(&client, "[data-testid=transfer-memo]", "Grazie per lo SPID").await;
+    click(&client, "[data-testid=transfer-continue]").await;
+    wait_for_js(
+        &client,
+        "document.querySelector('[data-testid=transfer-review]')",
+        "the summary",
+    )
+    .await;
+    assert!(text_of(&client, "[data-testid=transfer-total]")
+        .await
+        .contains("11 h 40 min"));
+    click(&client, "[data-testid=transfer-confirm]").await;
+    wait_for_js(
+        &client,
+        "document.querySelector('[data-testid=transfer-alert]')",
+        "the refusal",
+    )
+    .await;
+    assert!(
+        text_of(&client, "[data-testid=transfer-alert]")
+            .await
+            .contains("Nessuna ora"),
+        "the refusal says nothing moved"
+    );
+    fill(&client, "[data-testid=transfer-minutes-0]", "45").await;
+    click(&client, "[data-testid=transfer-continue]").await;
+    wait_for_js(
+        &client,
+        "document.querySelectorAll('[data-testid=transfer-review-line]').length === 1",
+        "the summary again",
+    )
+    .await;
+    assert!(text_of(&client, "[data-testid=transfer-review]")
+        .await
+        .contains("Lucia Vicina"));
+    no_axe_violations(&client, "the transfer summary").await;
+    click(&client, "[data-testid=transfer-confirm]").await;
+    wait_for_js(
+        &client,
+        "document.querySelector('[data-testid=transfer-done]')",
+        "the transfer made",
+    )
+    .await;
+    let done = text_of(&client, "[data-testid=transfer-done]").await;
+    assert!(
+        done.contains("45 min") && done.contains("Lucia Vicina"),
+        "{done}"
+    );
+    wait_for_js(
+        &client,
+        "(document.querySelector('[data-testid=transfer-available]') || {dataset: {}}).dataset.minutes === '615'",
+        "what he may still give, read again",
+    )
+    .await;
+    client
+        .goto(&app.url("/banca-del-tempo"))
+        .await
+        .expect("open the time bank");
+    wait_for_js(
+        &client,
+        "(document.querySelector('[data-testid=balance]') || {dataset: {}}).dataset.minutes === '15'",
+        "his balance down by 45 minutes",
+    )
+    .await;
     logout(&client).await;
 
     // The ledger agrees.
     let lucia = app.login("vicina").await;
     let his: Account = resident.get_json("/api/v1/timebank/accounts/me").await;
     let hers: Account = lucia.get_json("/api/v1/timebank/accounts/me").await;
-    assert_eq!((his.balance_minutes, hers.balance_minutes), (60, -60));
+    assert_eq!((his.balance_minutes, hers.balance_minutes), (15, -15));
     let report = cortile::timebank::check::check_ledger(&mut app.connect()).expect("the ledger");
     assert!(report.ok(), "{:?}", report.problems);
 
@@ -1858,7 +1947,7 @@ async fn timebank_journey(backend: Backend) {
     )
     .await;
     let his: Account = resident.get_json("/api/v1/timebank/accounts/me").await;
-    assert_eq!(his.balance_minutes, 90);
+    assert_eq!(his.balance_minutes, 45);
 
     client.close().await.expect("close the browser");
     app.shutdown().await;

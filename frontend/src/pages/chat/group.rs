@@ -7,7 +7,7 @@ use std::rc::Rc;
 
 use cortile_shared::auth::UserRef;
 use cortile_shared::realtime::{
-    NewGroupRoom, NewMute, NewRemoval, Room, RoomKind, RoomMember, ServerMsg, MIN_PEOPLE_QUERY,
+    NewGroupRoom, NewMute, NewRemoval, Room, RoomKind, RoomMember, ServerMsg,
 };
 use cortile_shared::{Page, UserId};
 use yew::prelude::*;
@@ -16,7 +16,7 @@ use yew_router::prelude::*;
 use crate::api::ApiError;
 use crate::app::Route;
 use crate::components::form::event_value;
-use crate::components::{Breadcrumb, FormAlert, TextField};
+use crate::components::{Breadcrumb, FormAlert, PeoplePicker, TextField};
 use crate::hooks::{spawn, use_document_title};
 use crate::i18n::{use_i18n, I18n};
 use crate::realtime::{new_client_msg_id, use_realtime, use_realtime_events};
@@ -31,129 +31,6 @@ fn group_error(i18n: &I18n, error: Option<&ApiError>, field: &str) -> Option<Att
     } else {
         i18n.field_error(e)
     }))
-}
-
-#[derive(Properties, PartialEq)]
-pub struct PeoplePickerProps {
-    /// Prefix of the element ids.
-    pub id: AttrValue,
-    pub selected: Vec<UserRef>,
-    pub onchange: Callback<Vec<UserRef>>,
-    #[prop_or_default]
-    pub error: Option<AttrValue>,
-}
-
-/// Finds people by name (at least [`MIN_PEOPLE_QUERY`] letters; the server offers only those
-/// I share a community with) and keeps the chosen ones, each with a button to take them off.
-#[function_component(PeoplePicker)]
-pub fn people_picker(props: &PeoplePickerProps) -> Html {
-    let i18n = use_i18n();
-    let session = use_session();
-    let query = use_state(String::new);
-    let results = use_state(|| None::<Vec<UserRef>>);
-    let latest = use_mut_ref(String::new);
-    let id = props.id.to_string();
-    let search_id = format!("{id}-search");
-
-    let oninput = {
-        let (api, query, results, latest) = (
-            session.api(),
-            query.clone(),
-            results.clone(),
-            latest.clone(),
-        );
-        Callback::from(move |e: InputEvent| {
-            let q = event_value(&e.into());
-            query.set(q.clone());
-            *latest.borrow_mut() = q.clone();
-            if q.trim().chars().count() < MIN_PEOPLE_QUERY {
-                results.set(None);
-                return;
-            }
-            let (api, results, latest) = (api.clone(), results.clone(), latest.clone());
-            spawn(async move {
-                let found = api.find_people(&q).await;
-                // Only the answer to what is typed now.
-                if *latest.borrow() == q {
-                    results.set(Some(found.unwrap_or_default()));
-                }
-            });
-        })
-    };
-    let add = {
-        let (selected, onchange) = (props.selected.clone(), props.onchange.clone());
-        Callback::from(move |u: UserRef| {
-            if !selected.iter().any(|s| s.id == u.id) {
-                let mut next = selected.clone();
-                next.push(u);
-                onchange.emit(next);
-            }
-        })
-    };
-    let remove = {
-        let (selected, onchange) = (props.selected.clone(), props.onchange.clone());
-        Callback::from(move |u: UserId| {
-            onchange.emit(selected.iter().filter(|s| s.id != u).cloned().collect());
-        })
-    };
-    let status = match &*results {
-        None => String::new(),
-        Some(list) if list.is_empty() => i18n.t("chat.group.found_none"),
-        Some(list) => i18n.count("chat.group.found", list.len() as i64),
-    };
-    let error_id = format!("{id}-error");
-    html! {
-        <fieldset class="mb-3 cortile-people-picker" aria-describedby={props.error.as_ref().map(|_| error_id.clone())}>
-            <legend class="form-label fs-6 fw-semibold">{ i18n.t("chat.group.people") }</legend>
-            <label for={search_id.clone()} class="form-label">{ i18n.t("chat.group.search") }</label>
-            <input id={search_id.clone()} type="search" class="form-control" autocomplete="off"
-                data-testid="people-search" value={(*query).clone()} {oninput}
-                aria-describedby={format!("{id}-help")} />
-            <p id={format!("{id}-help")} class="form-text cortile-help">{ i18n.t("chat.group.search_help") }</p>
-            <p role="status" class="small mb-1" data-testid="people-status">{ status }</p>
-            if let Some(list) = &*results {
-                <ul class="list-unstyled mb-2" data-testid="people-results">
-                    { for list.iter().map(|u| {
-                        let chosen = props.selected.iter().any(|s| s.id == u.id);
-                        let onclick = { let u = u.clone(); add.reform(move |_: MouseEvent| u.clone()) };
-                        html! {
-                            <li key={u.id.0} class="mb-1">
-                                <button type="button" class="btn btn-sm btn-outline-primary" data-testid="people-add"
-                                    data-user-id={u.id.0.to_string()} disabled={chosen} {onclick}
-                                    aria-label={i18n.tf("chat.group.add_person", &[("name", &u.display_name)])}>
-                                    { format!("+ {}", u.display_name) }
-                                </button>
-                            </li>
-                        }
-                    }) }
-                </ul>
-            }
-            <p class="mb-1 fw-semibold">{ i18n.t("chat.group.chosen") }</p>
-            if props.selected.is_empty() {
-                <p class="small text-muted" data-testid="people-none">{ i18n.t("chat.group.chosen_none") }</p>
-            } else {
-                <ul class="list-group mb-2" data-testid="people-selected">
-                    { for props.selected.iter().map(|u| {
-                        let uid = u.id;
-                        let onclick = remove.reform(move |_: MouseEvent| uid);
-                        html! {
-                            <li key={u.id.0} class="list-group-item d-flex justify-content-between align-items-center"
-                                data-testid="people-chosen" data-user-id={u.id.0.to_string()}>
-                                { u.display_name.clone() }
-                                <button type="button" class="btn btn-sm btn-outline-secondary" {onclick}
-                                    aria-label={i18n.tf("chat.group.remove_person", &[("name", &u.display_name)])}>
-                                    { i18n.t("chat.group.remove") }
-                                </button>
-                            </li>
-                        }
-                    }) }
-                </ul>
-            }
-            if let Some(e) = &props.error {
-                <p id={error_id} class="cortile-field-error" data-testid="people-error">{ e.clone() }</p>
-            }
-        </fieldset>
-    }
 }
 
 /// `/chat/nuovo-gruppo`: name the group, choose people, create it, and open it.

@@ -93,6 +93,9 @@ pub fn time_bank_home() -> Html {
                 <Link<Route> to={Route::NewListing} classes="btn btn-outline-primary">
                     <span data-testid="new-listing-link">{ i18n.t("timebank.new_listing") }</span>
                 </Link<Route>>
+                <Link<Route> to={Route::GiveHours} classes="btn btn-outline-primary">
+                    <span data-testid="transfer-link">{ i18n.t("timebank.give_hours") }</span>
+                </Link<Route>>
                 <Link<Route> to={Route::Statement} classes="btn btn-outline-primary">{ i18n.t("timebank.statement") }</Link<Route>>
                 if let Some(id) = me {
                     <Link<Route> to={Route::MemberReviews { id }} classes="btn btn-outline-primary">{ i18n.t("timebank.my_reviews") }</Link<Route>>

@@ -1,7 +1,7 @@
 //! The time bank and the marketplace (issue 5): home (balance, my listings, my exchanges),
 //! browsing with filters and a map, a listing, the listing form, an exchange with its steps
 //! and messages, the statement, a member's reviews, and the staff's pages (disputes,
-//! adjustments, organisations).
+//! adjustments, organisations), and giving hours to people directly.
 
 pub mod browse;
 pub mod exchange;
@@ -11,6 +11,7 @@ pub mod listing;
 pub mod reviews;
 pub mod staff;
 pub mod statement;
+pub mod transfer;
 
 use cortile_shared::market::{
     Category, Exchange, ExchangeState, Listing, ListingKind, ListingReach, PriceType,
@@ -86,6 +87,20 @@ pub fn market_field_error(i18n: &I18n, error: Option<&ApiError>, field: &str) ->
     } else {
         i18n.field_error(e)
     }))
+}
+
+/// A field refused before anything is sent, in the server's terms (the field shows it as if
+/// the server had said so).
+pub fn field_problem(field: &str, code: &str) -> ApiError {
+    ApiError::Problem(
+        cortile_shared::Problem::new(cortile_shared::ErrorCode::ValidationFailed).with_errors(
+            vec![cortile_shared::FieldError::new(
+                field,
+                code,
+                field.to_owned(),
+            )],
+        ),
+    )
 }
 
 /// The explanation of a refused step (409s and 403s have their own words).

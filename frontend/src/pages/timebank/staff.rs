@@ -8,7 +8,7 @@ use cortile_shared::UserId;
 use yew::prelude::*;
 use yew_router::prelude::*;
 
-use super::{duration_text, exchange_item, market_field_error};
+use super::{duration_text, exchange_item, field_problem, market_field_error};
 use crate::api::ApiError;
 use crate::app::Route;
 use crate::components::{Breadcrumb, ErrorState, FormAlert, Loading, SelectField, TextField};
@@ -70,18 +70,6 @@ struct Chosen {
 }
 
 /// A local field error with a stable code.
-fn field_problem(field: &str, code: &str) -> ApiError {
-    ApiError::Problem(
-        cortile_shared::Problem::new(cortile_shared::ErrorCode::ValidationFailed).with_errors(
-            vec![cortile_shared::FieldError::new(
-                field,
-                code,
-                field.to_owned(),
-            )],
-        ),
-    )
-}
-
 /// `/banca-del-tempo/rettifiche`: find the member (by name or fiscal code, in the registry),
 /// then the minutes and the reason.
 #[function_component(AdjustmentsPage)]
