@@ -412,6 +412,23 @@ impl Api {
         self.call(method, path, &[], Body::Json(&json)).await
     }
 
+    /// A `POST` with an `Idempotency-Key`: every retry with `key` gets the first answer.
+    async fn post_keyed<T: DeserializeOwned, B: Serialize + ?Sized>(
+        &self,
+        path: &str,
+        body: &B,
+        key: &str,
+    ) -> Result<T, ApiError> {
+        let json = to_json(body)?;
+        self.call(
+            Method::POST,
+            path,
+            &[],
+            Body::KeyedJson { json: &json, key },
+        )
+        .await
+    }
+
     async fn delete(&self, path: &str) -> Result<(), ApiError> {
         self.call(Method::DELETE, path, &[], Body::None).await
     }
@@ -855,14 +872,7 @@ impl Api {
     /// `POST /chat/rooms`: a group room, with me as its moderator. `key` is the same for
     /// every retry of this form's content (a retry answers the first room).
     pub async fn create_group(&self, group: &NewGroupRoom, key: &str) -> Result<Room, ApiError> {
-        let json = to_json(group)?;
-        self.call(
-            Method::POST,
-            "/chat/rooms",
-            &[],
-            Body::KeyedJson { json: &json, key },
-        )
-        .await
+        self.post_keyed("/chat/rooms", group, key).await
     }
 
     /// `PUT /chat/rooms/{id}`: rename a group (its moderators).
@@ -1012,14 +1022,7 @@ impl Api {
     /// `POST /timebank/transfers`: give hours to one person or several. `key` is the same for
     /// every retry of this form's content (a retry answers the first transfer, moving nothing).
     pub async fn transfer(&self, transfer: &NewTransfer, key: &str) -> Result<Transfer, ApiError> {
-        let json = to_json(transfer)?;
-        self.call(
-            Method::POST,
-            "/timebank/transfers",
-            &[],
-            Body::KeyedJson { json: &json, key },
-        )
-        .await
+        self.post_keyed("/timebank/transfers", transfer, key).await
     }
 
     /// `POST /timebank/accounts/{user}/adjustments` (staff).
