@@ -45,7 +45,7 @@ use crate::pages::timebank::{
     reviews::MemberReviewsPage,
     staff::{AdjustmentsPage, DisputesPage, OrganisationsPage},
     statement::StatementPage,
-    transfer::TransferPage,
+    transfer::GiveHoursPage,
 };
 use crate::realtime::RealtimeProvider;
 use crate::session::{RequireLogin, SessionProvider};
@@ -179,7 +179,7 @@ fn switch(route: Route) -> Html {
         }
         Route::Exchange { id } => html! { <RequireLogin><ExchangePage {id} /></RequireLogin> },
         Route::Statement => html! { <RequireLogin><StatementPage /></RequireLogin> },
-        Route::GiveHours => html! { <RequireLogin><TransferPage /></RequireLogin> },
+        Route::GiveHours => html! { <RequireLogin><GiveHoursPage /></RequireLogin> },
         Route::MemberReviews { id } => {
             html! { <RequireLogin><MemberReviewsPage {id} /></RequireLogin> }
         }

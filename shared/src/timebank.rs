@@ -8,6 +8,7 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
 use crate::auth::UserRef;
+use crate::error::FieldError;
 use crate::ids::{BankId, TransferId, UserId};
 
 /// The most minutes one leg of a transfer may move (100 hours).
@@ -24,6 +25,19 @@ pub const DEFAULT_CREDIT_LIMIT_MINUTES: i64 = -600;
 pub const MIN_CREDIT_LIMIT_MINUTES: i64 = -6_000;
 /// The header naming a retryable write.
 pub const IDEMPOTENCY_KEY_HEADER: &str = "Idempotency-Key";
+
+/// The minutes of one leg (`field` names it, e.g. `to[0].minutes`): a whole number from 1 to
+/// [`MAX_LEG_MINUTES`], else the field's error. The server's rule, also checked by the page
+/// before it sends.
+pub fn check_leg_minutes(field: &str, minutes: i64) -> Option<FieldError> {
+    (!(1..=MAX_LEG_MINUTES).contains(&minutes)).then(|| {
+        FieldError::new(
+            field,
+            "out_of_range",
+            format!("{field} must be a whole number of minutes from 1 to {MAX_LEG_MINUTES}"),
+        )
+    })
+}
 
 /// One person paid by a transfer, and how much.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

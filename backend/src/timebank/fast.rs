@@ -25,7 +25,8 @@ use diesel::prelude::*;
 use diesel::sql_types::{Array, BigInt, Integer, Text, Timestamp};
 
 use super::{
-    payment_lines, payment_view, post, store, Line, PayLeg, Payment, Posting, SCOPE_TRANSFER,
+    payment_lines, payment_minutes, payment_people, payment_view, post, store, Line, PayLeg,
+    Payment, Posting, SCOPE_TRANSFER,
 };
 use crate::db::{cached, write_tx, DbConn};
 use crate::error::{AppError, AppResult};
@@ -60,9 +61,7 @@ struct Plan {
 /// SQLite: reads the payer and the recipients with their accounts in the default bank (the
 /// first): `None` unless every one is an active member with an open account.
 fn plan(conn: &mut DbConn, p: &FastPayment<'_>) -> AppResult<Option<Plan>> {
-    let ids: Vec<i64> = std::iter::once(p.payer)
-        .chain(p.legs.iter().map(|l| l.to))
-        .collect();
+    let ids = payment_people(p.payer, p.legs);
     let people = store::members_in_default_bank(conn, &ids)?;
     // Every account read is in the default bank.
     let mut bank_id = None;
@@ -148,13 +147,8 @@ fn postgres(conn: &mut DbConn, p: &FastPayment<'_>) -> AppResult<Option<Stored>>
     let Some(pieces) = answer_pieces(p)? else {
         return Ok(None);
     };
-    let users: Vec<i64> = std::iter::once(p.payer)
-        .chain(p.legs.iter().map(|l| l.to))
-        .collect();
-    let total: i64 = p.legs.iter().map(|l| l.minutes).sum();
-    let minutes: Vec<i64> = std::iter::once(-total)
-        .chain(p.legs.iter().map(|l| l.minutes))
-        .collect();
+    let users = payment_people(p.payer, p.legs);
+    let minutes = payment_minutes(p.legs);
     let paid = cached(
         diesel::sql_query("SELECT body FROM timebank_pay($1, $2, $3, $4, $5, $6, $7, $8, $9)")
             .bind::<Array<BigInt>, _>(&users)

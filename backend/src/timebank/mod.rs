@@ -30,9 +30,9 @@ use std::collections::{HashMap, HashSet};
 use chrono::{DateTime, NaiveDateTime, SubsecRound, Utc};
 use cortile_shared::auth::UserRef;
 use cortile_shared::timebank::{
-    Account, Bank, NewAdjustment, NewReversal, NewTransfer, Recipients, SetCreditLimit,
-    StatementLine, Transfer, TransferEntry, TransferKind, MAX_LEG_MINUTES, MAX_MEMO_LEN,
-    MAX_REASON_LEN, MAX_RECIPIENTS, MIN_CREDIT_LIMIT_MINUTES,
+    check_leg_minutes, Account, Bank, NewAdjustment, NewReversal, NewTransfer, Recipients,
+    SetCreditLimit, StatementLine, Transfer, TransferEntry, TransferKind, MAX_LEG_MINUTES,
+    MAX_MEMO_LEN, MAX_REASON_LEN, MAX_RECIPIENTS, MIN_CREDIT_LIMIT_MINUTES,
 };
 use cortile_shared::{BankId, ErrorCode, FieldError, Page, TransferId, UserId};
 use diesel::prelude::*;
@@ -266,21 +266,34 @@ pub fn pay(
     })
 }
 
+/// The people of a payment in line order: the payer, then each recipient.
+fn payment_people(payer: i64, legs: &[PayLeg]) -> Vec<i64> {
+    std::iter::once(payer)
+        .chain(legs.iter().map(|l| l.to))
+        .collect()
+}
+
+/// The minutes of a payment in line order: the payer's debit of the total, then each credit.
+fn payment_minutes(legs: &[PayLeg]) -> Vec<i64> {
+    let total: i64 = legs.iter().map(|l| l.minutes).sum();
+    std::iter::once(-total)
+        .chain(legs.iter().map(|l| l.minutes))
+        .collect()
+}
+
 /// The lines of a payment: the payer's debit of the total (kept above the credit limit), then
 /// a credit per leg; `accounts` maps each person to their account.
 fn payment_lines(payer: i64, legs: &[PayLeg], accounts: &HashMap<i64, i64>) -> Vec<Line> {
-    let total: i64 = legs.iter().map(|l| l.minutes).sum();
-    std::iter::once(Line {
-        account_id: accounts[&payer],
-        minutes: -total,
-        limited: true,
-    })
-    .chain(legs.iter().map(|l| Line {
-        account_id: accounts[&l.to],
-        minutes: l.minutes,
-        limited: false,
-    }))
-    .collect()
+    payment_people(payer, legs)
+        .into_iter()
+        .zip(payment_minutes(legs))
+        .enumerate()
+        .map(|(i, (person, minutes))| Line {
+            account_id: accounts[&person],
+            minutes,
+            limited: i == 0,
+        })
+        .collect()
 }
 
 /// The wire form of a payment just written as transfer `id` (`names`: the people's names).
@@ -353,16 +366,6 @@ fn check_note(field: &str, raw: &str, max: usize, required: bool) -> Result<Stri
     Ok(text.to_owned())
 }
 
-fn check_minutes(field: &str, minutes: i64) -> Option<FieldError> {
-    (!(1..=MAX_LEG_MINUTES).contains(&minutes)).then(|| {
-        FieldError::new(
-            field,
-            "out_of_range",
-            format!("{field} must be a whole number of minutes from 1 to {MAX_LEG_MINUTES}"),
-        )
-    })
-}
-
 /// Checks a transfer request without the database: the legs to pay and the memo, or every
 /// invalid field.
 pub fn validate_transfer(req: &NewTransfer, payer: i64) -> AppResult<(Vec<PayLeg>, String)> {
@@ -376,7 +379,7 @@ pub fn validate_transfer(req: &NewTransfer, payer: i64) -> AppResult<(Vec<PayLeg
                 "give the minutes to pay",
             )),
             Some(m) => {
-                errors.extend(check_minutes("minutes", m));
+                errors.extend(check_leg_minutes("minutes", m));
                 legs.push(PayLeg {
                     to: to.0,
                     minutes: m,
@@ -407,7 +410,7 @@ pub fn validate_transfer(req: &NewTransfer, payer: i64) -> AppResult<(Vec<PayLeg
                 ));
             }
             for (i, leg) in list.iter().enumerate() {
-                errors.extend(check_minutes(&format!("to[{i}].minutes"), leg.minutes));
+                errors.extend(check_leg_minutes(&format!("to[{i}].minutes"), leg.minutes));
                 legs.push(PayLeg {
                     to: leg.to.0,
                     minutes: leg.minutes,

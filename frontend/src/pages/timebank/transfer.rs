@@ -5,7 +5,7 @@
 //! answer moves nothing twice.
 
 use cortile_shared::auth::UserRef;
-use cortile_shared::timebank::{Leg, NewTransfer, Recipients, Transfer, MAX_LEG_MINUTES};
+use cortile_shared::timebank::{check_leg_minutes, Leg, NewTransfer, Recipients, Transfer};
 use cortile_shared::ErrorCode;
 use yew::prelude::*;
 use yew_router::prelude::*;
@@ -40,7 +40,7 @@ fn request(lines: &[Line], memo: &str) -> Result<NewTransfer, ApiError> {
             m => m
                 .parse::<i64>()
                 .ok()
-                .filter(|m| (1..=MAX_LEG_MINUTES).contains(m))
+                .filter(|m| check_leg_minutes(&field, *m).is_none())
                 .ok_or_else(|| field_problem(&field, "out_of_range"))?,
         };
         legs.push(Leg {
@@ -72,8 +72,8 @@ fn line_error(i18n: &I18n, error: Option<&ApiError>, i: usize) -> Option<AttrVal
         })
 }
 
-#[function_component(TransferPage)]
-pub fn transfer_page() -> Html {
+#[function_component(GiveHoursPage)]
+pub fn give_hours_page() -> Html {
     let i18n = use_i18n();
     let session = use_session();
     let title = i18n.t("transfer.title");
