@@ -377,7 +377,10 @@ pub struct NewReview {
 pub struct Review {
     pub id: i64,
     pub exchange_id: ExchangeId,
-    pub listing_title: String,
+    /// The title of the exchange's listing; absent when the reader may not see that listing
+    /// (a listing for one building or estate, read by someone from elsewhere).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub listing_title: Option<String>,
     pub author: UserRef,
     pub subject: UserRef,
     pub rating: i32,

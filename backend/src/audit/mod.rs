@@ -25,6 +25,23 @@ pub struct Object<'a> {
     pub id: i64,
 }
 
+/// Records an act only when an operator does it for a resident (assisted mode): a resident's
+/// own everyday acts (a post, a listing) are not audited, but everything done on their behalf
+/// is.
+pub fn record_if_assisted(
+    conn: &mut DbConn,
+    actor: &Actor,
+    action: &str,
+    object: Object<'_>,
+    detail: serde_json::Value,
+    now: NaiveDateTime,
+) -> AppResult<()> {
+    if actor.operator().is_some() {
+        record(conn, actor, action, Some(object), None, detail, now)?;
+    }
+    Ok(())
+}
+
 /// Records one act of `actor`. In assisted mode the operator is the actor and the resident is
 /// recorded as the person acted for.
 pub fn record(

@@ -184,7 +184,15 @@ pub fn resolve_session(
     };
     let (principal, operator) = match row.assisted_user_id {
         Some(resident_id) => match load_principal(conn, resident_id)? {
-            Some(resident) => (resident, Some(user)),
+            // The operator acts with the rights the registry gives the resident (resident,
+            // applicant), never with roles granted to that account: assisting the account of
+            // a member of staff must not make an operator staff.
+            Some(mut resident) => {
+                resident
+                    .grants
+                    .retain(|g| g.source == GrantSource::Registry);
+                (resident, Some(user))
+            }
             // The resident's account went away: the operator is back to themselves.
             None => (user, None),
         },

@@ -276,7 +276,17 @@ pub fn create(
                 community_members::updated_at.eq(now),
             ))
             .execute(conn)?;
-        record_if_assisted(conn, actor, "community.create", "community", id, now)?;
+        audit::record_if_assisted(
+            conn,
+            actor,
+            "community.create",
+            Object {
+                kind: "community",
+                id,
+            },
+            json!({}),
+            now,
+        )?;
         Ok(id)
     })?;
     get(conn, actor, id)
@@ -320,29 +330,6 @@ fn rate_limit(conn: &mut DbConn, what: &str, me: i64, now: NaiveDateTime) -> App
         }
         _ => Ok(()),
     }
-}
-
-/// In assisted mode, every act is recorded with both the operator and the resident.
-fn record_if_assisted(
-    conn: &mut DbConn,
-    actor: &Actor,
-    action: &str,
-    kind: &str,
-    id: i64,
-    now: NaiveDateTime,
-) -> AppResult<()> {
-    if actor.operator().is_some() {
-        audit::record(
-            conn,
-            actor,
-            action,
-            Some(Object { kind, id }),
-            None,
-            json!({}),
-            now,
-        )?;
-    }
-    Ok(())
 }
 
 /// Joins a community of interest: at once when open (or invited), as a request when by approval.
@@ -393,7 +380,17 @@ pub fn join(
         if status == "active" {
             refresh_members_count(conn, row.id)?;
         }
-        record_if_assisted(conn, actor, "community.join", "community", row.id, now)
+        audit::record_if_assisted(
+            conn,
+            actor,
+            "community.join",
+            Object {
+                kind: "community",
+                id: row.id,
+            },
+            json!({}),
+            now,
+        )
     })?;
     get(conn, actor, id)
 }
@@ -429,7 +426,17 @@ pub fn leave(conn: &mut DbConn, actor: &Actor, id: i64, now: NaiveDateTime) -> A
         )
         .execute(conn)?;
         refresh_members_count(conn, row.id)?;
-        record_if_assisted(conn, actor, "community.leave", "community", row.id, now)
+        audit::record_if_assisted(
+            conn,
+            actor,
+            "community.leave",
+            Object {
+                kind: "community",
+                id: row.id,
+            },
+            json!({}),
+            now,
+        )
     })
 }
 
@@ -841,7 +848,17 @@ pub fn create_post(
         diesel::update(communities::table.find(row.id))
             .set(communities::posts_count.eq(communities::posts_count + 1))
             .execute(conn)?;
-        record_if_assisted(conn, actor, "post.create", "post", post_id, now)?;
+        audit::record_if_assisted(
+            conn,
+            actor,
+            "post.create",
+            Object {
+                kind: "post",
+                id: post_id,
+            },
+            json!({}),
+            now,
+        )?;
         Ok(post_id)
     })?;
     post(conn, actor, post_id)
@@ -1021,7 +1038,14 @@ pub fn edit_post(
         if let Some(images) = &edit.images {
             crate::uploads::attach(conn, me, Attachment::Post(id), images, now)?;
         }
-        record_if_assisted(conn, actor, "post.edit", "post", id, now)
+        audit::record_if_assisted(
+            conn,
+            actor,
+            "post.edit",
+            Object { kind: "post", id },
+            json!({}),
+            now,
+        )
     })?;
     post(conn, actor, id)
 }
@@ -1127,7 +1151,17 @@ pub fn add_comment(
         diesel::update(posts::table.find(id))
             .set(posts::comments_count.eq(posts::comments_count + 1))
             .execute(conn)?;
-        record_if_assisted(conn, actor, "comment.create", "comment", cid, now)?;
+        audit::record_if_assisted(
+            conn,
+            actor,
+            "comment.create",
+            Object {
+                kind: "comment",
+                id: cid,
+            },
+            json!({}),
+            now,
+        )?;
         let who = actor.require()?.principal.display_name.clone();
         let data = json!({"actor": who, "title": row.title});
         let link = format!("/post/{id}");

@@ -417,32 +417,17 @@ pub fn create(
         if !new.images.is_empty() {
             crate::uploads::attach(conn, user, Attachment::Report(id), &new.images, now)?;
         }
-        record_if_assisted(conn, actor, "report.create", id, json!({}), now)?;
+        audit::record_if_assisted(
+            conn,
+            actor,
+            "report.create",
+            Object { kind: "report", id },
+            json!({}),
+            now,
+        )?;
         Ok(id)
     })?;
     get(conn, actor, id, now)
-}
-
-fn record_if_assisted(
-    conn: &mut DbConn,
-    actor: &Actor,
-    action: &str,
-    id: i64,
-    detail: serde_json::Value,
-    now: NaiveDateTime,
-) -> AppResult<()> {
-    if actor.operator().is_some() {
-        audit::record(
-            conn,
-            actor,
-            action,
-            Some(Object { kind: "report", id }),
-            None,
-            detail,
-            now,
-        )?;
-    }
-    Ok(())
 }
 
 /// What the reader may do with a report now.
@@ -817,11 +802,11 @@ pub(crate) fn apply_status(
             )?;
         }
         notify_status(conn, &row, to, id, Some(user), now)?;
-        record_if_assisted(
+        audit::record_if_assisted(
             conn,
             actor,
             "report.status",
-            id,
+            Object { kind: "report", id },
             json!({"from": from.as_str(), "to": to.as_str()}),
             now,
         )
@@ -869,7 +854,7 @@ pub fn support(
         };
         if changed > 0 {
             recount_supporters(conn, id)?;
-            record_if_assisted(
+            audit::record_if_assisted(
                 conn,
                 actor,
                 if on {
@@ -877,7 +862,7 @@ pub fn support(
                 } else {
                     "report.unsupport"
                 },
-                id,
+                Object { kind: "report", id },
                 json!({}),
                 now,
             )?;
@@ -949,7 +934,14 @@ pub fn comment(
                 )?;
             }
         }
-        record_if_assisted(conn, actor, "report.comment", id, json!({}), now)?;
+        audit::record_if_assisted(
+            conn,
+            actor,
+            "report.comment",
+            Object { kind: "report", id },
+            json!({}),
+            now,
+        )?;
         Ok(cid)
     })?;
     Ok(ReportComment {
@@ -1065,7 +1057,14 @@ pub fn assign(
             &format!("Assegnata a / assigned to: {who}"),
             now,
         )?;
-        record_if_assisted(conn, actor, "report.assign", id, json!({}), now)
+        audit::record_if_assisted(
+            conn,
+            actor,
+            "report.assign",
+            Object { kind: "report", id },
+            json!({}),
+            now,
+        )
     })?;
     get(conn, actor, id, now)
 }
@@ -1113,7 +1112,14 @@ pub fn escalate(
             format!("{} → {}: {note}", row.escalation, e.level)
         };
         insert_comment(conn, id, user, Visibility::Internal, &text, now)?;
-        record_if_assisted(conn, actor, "report.escalate", id, json!({}), now)
+        audit::record_if_assisted(
+            conn,
+            actor,
+            "report.escalate",
+            Object { kind: "report", id },
+            json!({}),
+            now,
+        )
     })?;
     get(conn, actor, id, now)
 }
@@ -1344,7 +1350,14 @@ pub fn rate(
         diesel::update(reports::table.find(id))
             .set(reports::updated_at.eq(now))
             .execute(conn)?;
-        record_if_assisted(conn, actor, "report.rate", id, json!({}), now)
+        audit::record_if_assisted(
+            conn,
+            actor,
+            "report.rate",
+            Object { kind: "report", id },
+            json!({}),
+            now,
+        )
     })?;
     get(conn, actor, id, now)
 }

@@ -125,31 +125,6 @@ fn load(conn: &mut DbConn, actor: &Actor, id: i64) -> AppResult<ExchangeRow> {
     Ok(row)
 }
 
-/// In assisted mode every act is recorded with both the operator and the resident.
-fn record_if_assisted(
-    conn: &mut DbConn,
-    actor: &Actor,
-    action: &str,
-    id: i64,
-    now: NaiveDateTime,
-) -> AppResult<()> {
-    if actor.operator().is_some() {
-        audit::record(
-            conn,
-            actor,
-            action,
-            Some(Object {
-                kind: "market_exchange",
-                id,
-            }),
-            None,
-            json!({}),
-            now,
-        )?;
-    }
-    Ok(())
-}
-
 /// Tells `to` about an exchange's step, in the step's transaction.
 #[allow(clippy::too_many_arguments)]
 fn tell(
@@ -243,6 +218,13 @@ pub fn propose(
     let now = stored_time(now);
     let my_name = actor.require()?.principal.display_name.clone();
     let result = write_tx(conn, |conn| -> AppResult<i64> {
+        // Again inside the transaction: a close that came in meanwhile wins.
+        if store::listing_status_locked(conn, listing_id)?.as_deref()
+            != Some(ListingStatus::Open.as_str())
+        {
+            return Err(AppError::new(ErrorCode::ListingClosed)
+                .with_detail(format!("listing {listing_id} is closed")));
+        }
         let live: i64 = market_exchanges::table
             .filter(market_exchanges::listing_id.eq(listing_id))
             .filter(market_exchanges::provider_id.eq(provider))
@@ -286,7 +268,17 @@ pub fn propose(
             json!({}),
             now,
         )?;
-        record_if_assisted(conn, actor, "market.exchange.propose", id, now)?;
+        audit::record_if_assisted(
+            conn,
+            actor,
+            "market.exchange.propose",
+            Object {
+                kind: "market_exchange",
+                id,
+            },
+            json!({}),
+            now,
+        )?;
         Ok(id)
     });
     let id = match result {
@@ -500,11 +492,15 @@ pub fn step(
             Step::Message | Step::Review => return Err(invalid_transition("step", state)),
         };
         tell(conn, other, kind, &my_name, &row, &title, extra, now)?;
-        record_if_assisted(
+        audit::record_if_assisted(
             conn,
             actor,
             &format!("market.exchange.{}", step_name(step)),
-            id,
+            Object {
+                kind: "market_exchange",
+                id,
+            },
+            json!({}),
             now,
         )?;
         Ok(())
@@ -558,9 +554,16 @@ pub fn resolve(
         if state != ExchangeState::Disputed {
             return Err(invalid_transition("resolve", state));
         }
+        let me = actor.require()?.principal.id.0;
+        if me == row.provider_id || me == row.receiver_id {
+            return Err(crate::timebank::not_for_oneself(
+                "resolve a dispute they are a party of",
+            ));
+        }
         let title = listing_title(conn, row.listing_id)?;
-        let hours = store::listing(conn, row.listing_id)?
-            .is_some_and(|l| l.price_type == PriceType::Hours.as_str());
+        // What was agreed, not what the listing says now (its author may have changed the
+        // price type since): an exchange in hours agreed at least a minute.
+        let hours = row.minutes > 0;
         let minutes = match res.outcome {
             Outcome::Confirm => res.minutes.unwrap_or(row.minutes),
             Outcome::Cancel => 0,
@@ -578,7 +581,6 @@ pub fn resolve(
             Outcome::Confirm => pay_exchange(conn, &row, minutes, &title, None, now)?,
             Outcome::Cancel => None,
         };
-        let me = actor.require()?.principal.id.0;
         diesel::update(market_exchanges::table.find(id))
             .set((
                 market_exchanges::resolved_at.eq(ts),
@@ -628,6 +630,42 @@ pub fn resolve(
 }
 
 /// `GET /api/v1/market/exchanges/{id}`.
+/// `GET /api/v1/market/exchanges/{id}`: as [`get`], and staff reading an exchange they are
+/// not a party of (its dispute) leave a record in the audit log.
+pub fn read(conn: &mut DbConn, actor: &Actor, id: i64, now: NaiveDateTime) -> AppResult<Exchange> {
+    let row = load(conn, actor, id)?;
+    audit_mediator_read(conn, actor, &row, "market.exchange.read", now)?;
+    to_exchanges(conn, actor, vec![row])?
+        .pop()
+        .ok_or_else(|| hidden(id))
+}
+
+/// A reader who is not a party sees an exchange only as staff mediating it: recorded.
+fn audit_mediator_read(
+    conn: &mut DbConn,
+    actor: &Actor,
+    row: &ExchangeRow,
+    action: &str,
+    now: NaiveDateTime,
+) -> AppResult<()> {
+    let p = party_of(row, actor.require()?.principal.id.0);
+    if !(p.provider || p.receiver) {
+        audit::record(
+            conn,
+            actor,
+            action,
+            Some(Object {
+                kind: "market_exchange",
+                id: row.id,
+            }),
+            None,
+            json!({}),
+            stored_time(now),
+        )?;
+    }
+    Ok(())
+}
+
 pub fn get(conn: &mut DbConn, actor: &Actor, id: i64) -> AppResult<Exchange> {
     let row = load(conn, actor, id)?;
     to_exchanges(conn, actor, vec![row])?
@@ -703,7 +741,8 @@ pub(crate) fn to_exchanges(
                     confirm: may(Step::Confirm),
                     cancel: may(Step::Cancel),
                     dispute: may(Step::Dispute),
-                    resolve: mediator && state == ExchangeState::Disputed,
+                    // Never in one's own dispute.
+                    resolve: mediator && !either && state == ExchangeState::Disputed,
                     review: either && state == ExchangeState::Confirmed && !is_reviewed,
                     message: can(
                         actor,
@@ -820,8 +859,14 @@ pub fn disputes(conn: &mut DbConn, actor: &Actor) -> AppResult<Vec<Exchange>> {
 }
 
 /// `GET /api/v1/market/exchanges/{id}/messages`: the thread, oldest first.
-pub fn messages(conn: &mut DbConn, actor: &Actor, id: i64) -> AppResult<Vec<ExchangeMessage>> {
-    load(conn, actor, id)?;
+pub fn messages(
+    conn: &mut DbConn,
+    actor: &Actor,
+    id: i64,
+    now: NaiveDateTime,
+) -> AppResult<Vec<ExchangeMessage>> {
+    let row = load(conn, actor, id)?;
+    audit_mediator_read(conn, actor, &row, "market.exchange.read_messages", now)?;
     let rows: Vec<(i64, i64, String, NaiveDateTime)> = market_exchange_messages::table
         .filter(market_exchange_messages::exchange_id.eq(id))
         .order(market_exchange_messages::id)
@@ -907,7 +952,17 @@ pub fn post_message(
                 )?;
             }
         }
-        record_if_assisted(conn, actor, "market.exchange.message", id, now)?;
+        audit::record_if_assisted(
+            conn,
+            actor,
+            "market.exchange.message",
+            Object {
+                kind: "market_exchange",
+                id,
+            },
+            json!({}),
+            now,
+        )?;
         Ok(msg_id)
     })?;
     Ok(ExchangeMessage {

@@ -35,7 +35,9 @@ use cortile_shared::market::{
 };
 use cortile_shared::{EstateId, FieldError, ListingId, OrganisationId, Page, UserId};
 use diesel::prelude::*;
+use serde_json::json;
 
+use crate::audit::{self, Object};
 use crate::auth::account::utc;
 use crate::auth::policy::{authorize, can, Action, ListingCtx};
 use crate::auth::Actor;
@@ -390,6 +392,17 @@ pub fn create_listing(
         if let Some(images) = input.images.as_deref().filter(|i| !i.is_empty()) {
             crate::uploads::attach(conn, me, Attachment::Listing(id), images, now)?;
         }
+        audit::record_if_assisted(
+            conn,
+            actor,
+            "market.listing.create",
+            Object {
+                kind: "market_listing",
+                id,
+            },
+            json!({}),
+            now,
+        )?;
         Ok(id)
     })?;
     get_listing(conn, actor, id)
@@ -478,6 +491,17 @@ pub fn update_listing(
         if let Some(images) = &input.images {
             crate::uploads::attach(conn, me, Attachment::Listing(id), images, now)?;
         }
+        audit::record_if_assisted(
+            conn,
+            actor,
+            "market.listing.update",
+            Object {
+                kind: "market_listing",
+                id,
+            },
+            json!({}),
+            now,
+        )?;
         Ok(())
     })?;
     get_listing(conn, actor, id)
@@ -514,6 +538,17 @@ pub fn close_listing(
             market_listings::updated_at.eq(now),
         ))
         .execute(conn)?;
+        audit::record_if_assisted(
+            conn,
+            actor,
+            "market.listing.close",
+            Object {
+                kind: "market_listing",
+                id,
+            },
+            json!({}),
+            now,
+        )?;
         Ok(())
     })
 }

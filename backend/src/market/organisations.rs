@@ -144,6 +144,17 @@ pub fn create(
                 market_organisation_members::created_at.eq(now),
             ))
             .execute(conn)?;
+        audit::record_if_assisted(
+            conn,
+            actor,
+            "market.organisation.create",
+            Object {
+                kind: "market_organisation",
+                id,
+            },
+            json!({"name": name}),
+            now,
+        )?;
         Ok(id)
     });
     let id = match result {
@@ -171,6 +182,11 @@ pub fn verify(
             .ok_or_else(|| AppError::not_found(format!("organisation {id} does not exist")))?;
         if row.verified_at.is_some() {
             return Ok(());
+        }
+        if store::is_member(conn, id, me)? {
+            return Err(crate::timebank::not_for_oneself(
+                "verify an organisation they are a member of",
+            ));
         }
         diesel::update(market_organisations::table.find(id))
             .set((
@@ -250,6 +266,17 @@ pub fn add_member(
             ))
             .do_nothing()
             .execute(c))?;
+        audit::record_if_assisted(
+            conn,
+            actor,
+            "market.organisation.add_member",
+            Object {
+                kind: "market_organisation",
+                id,
+            },
+            json!({"user_id": new.user_id.0}),
+            now,
+        )?;
         Ok(())
     })?;
     one(conn, actor, row)

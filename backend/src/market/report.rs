@@ -61,7 +61,8 @@ struct Acc {
 ///
 /// - Confirmed exchanges paid through the ledger (priced in hours) count as hour exchanges,
 ///   their minutes as minutes exchanged; the others (euro, free) as marketplace contacts.
-///   An exchange counts for the estate of its listing.
+///   An exchange counts for the estate of its listing; one whose payment staff reversed, not
+///   at all.
 /// - Direct transfers (kind `transfer`, not reversed) count as hour transfers, the minutes
 ///   they credited as minutes exchanged; a transfer counts for the estate where its payer
 ///   lives now (the city only, when the registry gives none).
@@ -75,6 +76,15 @@ pub fn monthly(
         None => format!("{:04}-{:02}", now.year(), now.month()),
     };
     let (start, end) = month_bounds(&label)?;
+    // Reversals are rare corrections by staff: their targets fit in memory. A payment staff
+    // reversed counts nowhere, an exchange's as a direct transfer's.
+    let reversed: HashSet<i64> = timebank_transfers::table
+        .filter(timebank_transfers::kind.eq(TransferKind::Reversal.as_str()))
+        .filter(timebank_transfers::reverses_id.is_not_null())
+        .select(timebank_transfers::reverses_id.assume_not_null())
+        .load::<i64>(conn)?
+        .into_iter()
+        .collect();
     let rows: Vec<ConfirmedRow> = market_exchanges::table
         .filter(market_exchanges::state.eq(ExchangeState::Confirmed.as_str()))
         .filter(market_exchanges::confirmed_at.ge(start))
@@ -90,6 +100,9 @@ pub fn monthly(
     let mut by_estate: BTreeMap<i64, Acc> = BTreeMap::new();
     let mut city = Acc::default();
     for (estate, provider, receiver, minutes, transfer) in rows {
+        if transfer.is_some_and(|t| reversed.contains(&t)) {
+            continue;
+        }
         let add = |acc: &mut Acc| {
             if transfer.is_some() {
                 acc.hour_exchanges += 1;
@@ -105,14 +118,6 @@ pub fn monthly(
         }
     }
     // Direct transfers: one debit (the payer) and one credit per payee.
-    // Reversals are rare corrections by staff: their targets fit in memory.
-    let reversed: HashSet<i64> = timebank_transfers::table
-        .filter(timebank_transfers::kind.eq(TransferKind::Reversal.as_str()))
-        .filter(timebank_transfers::reverses_id.is_not_null())
-        .select(timebank_transfers::reverses_id.assume_not_null())
-        .load::<i64>(conn)?
-        .into_iter()
-        .collect();
     let entries: Vec<(i64, i64, Option<i64>)> = timebank_transfers::table
         .inner_join(timebank_entries::table.inner_join(timebank_accounts::table))
         .filter(timebank_transfers::kind.eq(TransferKind::Transfer.as_str()))

@@ -10,22 +10,26 @@ use serde_json::json;
 
 use super::exchanges::{is_unique_violation, link};
 use super::{check_text, stored_time};
+use crate::audit::{self, Object};
 use crate::auth::account::utc;
-use crate::auth::policy::{authorize, Action, ExchangeParty, Step};
+use crate::auth::policy::{authorize, can, Action, ExchangeParty, Step};
 use crate::auth::Actor;
 use crate::db::schema::{market_exchanges, market_listings, market_reviews, users};
 use crate::db::{write_tx, DbConn};
 use crate::error::{AppError, AppResult};
 
-type ReviewTuple = (i64, i64, String, i64, i64, i32, String, NaiveDateTime);
+type ReviewTuple = (i64, i64, i64, i64, i64, i32, String, NaiveDateTime);
 
+/// Reviews of an exchange or of a member, newest first, each with its listing's title where
+/// the reader may see that listing.
 fn load_reviews(
     conn: &mut DbConn,
+    actor: &Actor,
     exchange: Option<i64>,
     subject: Option<i64>,
 ) -> AppResult<Vec<Review>> {
     let mut q = market_reviews::table
-        .inner_join(market_exchanges::table.inner_join(market_listings::table))
+        .inner_join(market_exchanges::table)
         .into_boxed();
     if let Some(e) = exchange {
         q = q.filter(market_reviews::exchange_id.eq(e));
@@ -39,7 +43,7 @@ fn load_reviews(
         .select((
             market_reviews::id,
             market_reviews::exchange_id,
-            market_listings::title,
+            market_exchanges::listing_id,
             market_reviews::author_id,
             market_reviews::subject_id,
             market_reviews::rating,
@@ -51,6 +55,16 @@ fn load_reviews(
     ids.sort_unstable();
     ids.dedup();
     let names = crate::timebank::store::names(conn, &ids)?;
+    let mut listing_ids: Vec<i64> = rows.iter().map(|r| r.2).collect();
+    listing_ids.sort_unstable();
+    listing_ids.dedup();
+    let listings = super::listing_rows(conn, &listing_ids)?;
+    let title = |listing: i64| {
+        listings
+            .get(&listing)
+            .filter(|l| can(actor, &Action::ViewListing(super::listing_ctx(l))))
+            .map(|l| l.title.clone())
+    };
     let user_ref = |id: i64| UserRef {
         id: UserId(id),
         display_name: names.get(&id).cloned().unwrap_or_default(),
@@ -58,10 +72,10 @@ fn load_reviews(
     Ok(rows
         .into_iter()
         .map(
-            |(id, exchange_id, title, author, subject, rating, body, at)| Review {
+            |(id, exchange_id, listing, author, subject, rating, body, at)| Review {
                 id,
                 exchange_id: ExchangeId(exchange_id),
-                listing_title: title,
+                listing_title: title(listing),
                 author: user_ref(author),
                 subject: user_ref(subject),
                 rating,
@@ -148,6 +162,17 @@ pub fn create(
                 market_reviews::created_at.eq(now),
             )
         )?;
+        audit::record_if_assisted(
+            conn,
+            actor,
+            "market.review",
+            Object {
+                kind: "market_exchange",
+                id,
+            },
+            json!({}),
+            now,
+        )?;
         let title: String = market_listings::table
             .find(row.listing_id)
             .select(market_listings::title)
@@ -166,7 +191,7 @@ pub fn create(
         Err(e) if is_unique_violation(&e) => return Err(already_reviewed()),
         other => other?,
     };
-    load_reviews(conn, Some(id), None)?
+    load_reviews(conn, actor, Some(id), None)?
         .into_iter()
         .find(|r| r.id == review_id)
         .ok_or_else(hidden)
@@ -188,7 +213,7 @@ pub fn of_exchange(conn: &mut DbConn, actor: &Actor, id: i64) -> AppResult<Vec<R
         },
     )
     .map_err(|_| hidden())?;
-    load_reviews(conn, Some(id), None)
+    load_reviews(conn, actor, Some(id), None)
 }
 
 /// `GET /api/v1/market/members/{id}/reviews`: what others said of a member (any signed-in
@@ -205,7 +230,7 @@ pub fn of_member(conn: &mut DbConn, actor: &Actor, user_id: i64) -> AppResult<Me
             "member {user_id} does not exist"
         )));
     };
-    let reviews = load_reviews(conn, None, Some(user_id))?;
+    let reviews = load_reviews(conn, actor, None, Some(user_id))?;
     let (count, sum): (i64, Option<i64>) = market_reviews::table
         .filter(market_reviews::subject_id.eq(user_id))
         .select((

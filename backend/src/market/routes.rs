@@ -376,9 +376,20 @@ pub async fn get_exchange(
     let id = parse_id(&id, "id")?;
     let e = state
         .db
-        .run(move |conn| super::exchanges::get(conn, &actor, id))
+        .run(move |conn| super::exchanges::read(conn, &actor, id, Utc::now().naive_utc()))
         .await?;
     Ok(HttpResponse::Ok().json(e))
+}
+
+/// A step's body, which may be left out: nothing, or a valid [`StepReason`]. A body that is
+/// there but malformed is refused (400), never read as no reason.
+fn step_reason(body: &[u8]) -> AppResult<String> {
+    if body.iter().all(u8::is_ascii_whitespace) {
+        return Ok(String::new());
+    }
+    serde_json::from_slice::<StepReason>(body)
+        .map(|b| b.reason)
+        .map_err(|e| AppError::bad_request(format!("the JSON body is not valid: {e}")))
 }
 
 /// Runs a step of an exchange for its handler.
@@ -387,10 +398,10 @@ async fn run_step(
     actor: Actor,
     id: String,
     step: crate::auth::policy::Step,
-    body: Option<web::Json<StepReason>>,
+    body: web::Bytes,
 ) -> AppResult<HttpResponse> {
     let id = parse_id(&id, "id")?;
-    let reason = body.map(|b| b.into_inner().reason).unwrap_or_default();
+    let reason = step_reason(&body)?;
     let now = Utc::now().naive_utc();
     let e = state
         .db
@@ -421,7 +432,7 @@ macro_rules! step_route {
             state: web::Data<AppState>,
             actor: Actor,
             id: web::Path<String>,
-            body: Option<web::Json<StepReason>>,
+            body: web::Bytes,
         ) -> AppResult<HttpResponse> {
             run_step(
                 state,
@@ -536,7 +547,7 @@ pub async fn exchange_messages(
     let id = parse_id(&id, "id")?;
     let list = state
         .db
-        .run(move |conn| super::exchanges::messages(conn, &actor, id))
+        .run(move |conn| super::exchanges::messages(conn, &actor, id, Utc::now().naive_utc()))
         .await?;
     Ok(HttpResponse::Ok().json(list))
 }

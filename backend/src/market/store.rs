@@ -88,6 +88,25 @@ pub fn listing(conn: &mut DbConn, id: i64) -> AppResult<Option<ListingRow>> {
         .optional()?)
 }
 
+/// A listing's status inside a writing transaction: on PostgreSQL under a share lock, so that
+/// a concurrent close (an update of the row) is either waited for and seen, or comes after.
+/// SQLite's writer already holds the database.
+pub fn listing_status_locked(conn: &mut DbConn, id: i64) -> AppResult<Option<String>> {
+    Ok(match conn {
+        DbConn::Postgres(c) => market_listings::table
+            .find(id)
+            .select(market_listings::status)
+            .for_share()
+            .first(c)
+            .optional()?,
+        DbConn::Sqlite(c) => market_listings::table
+            .find(id)
+            .select(market_listings::status)
+            .first(c)
+            .optional()?,
+    })
+}
+
 pub fn listings_by_ids(conn: &mut DbConn, ids: &[i64]) -> AppResult<HashMap<i64, ListingRow>> {
     if ids.is_empty() {
         return Ok(HashMap::new());

@@ -600,6 +600,14 @@ fn finish(conn: &mut DbConn, claim: Option<i64>, transfer: &Transfer) -> AppResu
     }
 }
 
+/// Staff never correct what concerns themselves (their own account, a transfer of theirs, an
+/// exchange they are a party of, their own organisation): another member of staff does it.
+pub(crate) fn not_for_oneself(what: &str) -> AppError {
+    AppError::new(ErrorCode::Forbidden).with_detail(format!(
+        "staff do not {what}: another member of staff must do it"
+    ))
+}
+
 /// `POST /api/v1/timebank/accounts/{user_id}/adjustments` (staff): minutes between the bank's
 /// own account and a member's, with a reason, in the audit log.
 pub fn adjust(
@@ -613,7 +621,8 @@ pub fn adjust(
     authorize(actor, &Action::ManageTimeBank)?;
     let me = actor.require()?.principal.id.0;
     let mut errors = Vec::new();
-    if req.minutes == 0 || req.minutes.abs() > MAX_LEG_MINUTES {
+    // `unsigned_abs`: the absolute value of `i64::MIN` does not fit an `i64`.
+    if req.minutes == 0 || req.minutes.unsigned_abs() > MAX_LEG_MINUTES.unsigned_abs() {
         errors.push(FieldError::new(
             "minutes",
             "out_of_range",
@@ -625,6 +634,9 @@ pub fn adjust(
         .unwrap_or_default();
     if !errors.is_empty() {
         return Err(AppError::validation(errors));
+    }
+    if user_id == me {
+        return Err(not_for_oneself("adjust your own account"));
     }
     let hash = idempotency::request_hash(SCOPE_ADJUST, &(user_id, req.minutes, &reason));
     let now = stored_time(now);
@@ -725,6 +737,9 @@ pub fn reverse(
             return Err(already_reversed(transfer_id, Some(by)));
         }
         let entries = store::entries_of(conn, &[transfer_id])?;
+        if entries.iter().any(|e| e.user_id == Some(me)) {
+            return Err(not_for_oneself("reverse a transfer of your own account"));
+        }
         let lines = entries
             .iter()
             .map(|e| Line {

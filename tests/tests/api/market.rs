@@ -416,8 +416,22 @@ people_test!(
         step_ok(&a, &e, "accept").await;
         step_ok(&a, &e, "complete").await;
 
-        // A dispute needs a reason; then the exchange waits for staff.
+        // A malformed body is refused, not read as no reason; nothing changes.
         let path = format!("/api/v1/market/exchanges/{}/dispute", e.id);
+        let p = expect_problem(b.post(&path, json!({"reason": 42})).await, 400).await;
+        assert_eq!(p.code, ErrorCode::BadRequest);
+        let cancel = format!("/api/v1/market/exchanges/{}/cancel", e.id);
+        expect_problem(b.post(&cancel, json!({"reason": ["x"]})).await, 400).await;
+        let still: Exchange = b.get_json(&format!("/api/v1/market/exchanges/{}", e.id)).await;
+        assert_eq!(still.state, ExchangeState::Completed);
+        // The author makes the listing free meanwhile: what was agreed (60 minutes) stands.
+        let mut free = offer("Montare una mensola", 60, "city");
+        free["price_type"] = json!("free");
+        free["price_amount"] = json!(null);
+        let res = a.send(Method::PUT, &format!("/api/v1/market/listings/{}", listing.id), Some(free)).await;
+        assert_eq!(res.status(), 200, "{}", res.text().await.unwrap_or_default());
+
+        // A dispute needs a reason; then the exchange waits for staff.
         let p = expect_problem(b.post(&path, json!({"reason": " "})).await, 422).await;
         assert_eq!(fields(&p), [("reason".to_owned(), "required".to_owned())]);
         let e: Exchange = json_of(b.post(&path, json!({"reason": "La mensola è caduta"})).await, 200, "dispute").await;
@@ -463,6 +477,17 @@ people_test!(
         assert_eq!(audited.items.len(), 1);
         assert_eq!(audited.items[0].purpose.as_deref(), Some("Metà lavoro fatto: 30 minuti"));
         assert_eq!(audited.items[0].object_id, Some(e.id.0));
+        // Staff reading a dispute and its messages leave a record; the parties do not.
+        let _: Exchange = b.get_json(&format!("/api/v1/market/exchanges/{}", e.id)).await;
+        let _: Vec<serde_json::Value> = b.get_json(&format!("/api/v1/market/exchanges/{}/messages", e.id)).await;
+        let _: Exchange = staff.get_json(&format!("/api/v1/market/exchanges/{}", e.id)).await;
+        let _: Vec<serde_json::Value> = staff.get_json(&format!("/api/v1/market/exchanges/{}/messages", e.id)).await;
+        for action in ["market.exchange.read", "market.exchange.read_messages"] {
+            let page: Page<AuditEntry> = admin.get_json(&format!("/api/v1/audit?action={action}")).await;
+            assert_eq!(page.items.len(), 1, "{action}");
+            assert_eq!(page.items[0].actor.as_ref().map(|u| u.id), Some(staff.me.id), "{action}");
+            assert_eq!(page.items[0].object_id, Some(e.id.0), "{action}");
+        }
 
         // Disputed before completion, cancelled by staff: nothing paid.
         let e2 = propose(&b, &listing, json!({})).await;
@@ -482,7 +507,7 @@ people_test!(
     async fn reviews_come_after_confirmation_one_per_side(app) {
         let (a, b, c) = three(app).await;
         let staff = app.login("staff").await;
-        let listing = publish(&a, offer("Aggiustare il rubinetto", 45, "city")).await;
+        let listing = publish(&a, offer("Aggiustare il rubinetto", 45, "estate")).await;
         let e = propose(&b, &listing, json!({})).await;
         let reviews = format!("/api/v1/market/exchanges/{}/reviews", e.id);
         let p = expect_problem(b.post(&reviews, json!({"rating": 5, "body": "Bravo"})).await, 409).await;
@@ -513,6 +538,10 @@ people_test!(
         let of_a: MemberReviews = c.get_json(&format!("/api/v1/market/members/{}/reviews", a.me.id)).await;
         assert_eq!((of_a.count, of_a.average), (1, Some(5.0)));
         assert_eq!(of_a.reviews[0].body, "Puntuale e gentile");
+        // c lives elsewhere and may not see the estate's listing: not even its title.
+        assert_eq!(of_a.reviews[0].listing_title, None);
+        let by_b: MemberReviews = b.get_json(&format!("/api/v1/market/members/{}/reviews", a.me.id)).await;
+        assert_eq!(by_b.reviews[0].listing_title.as_deref(), Some("Aggiustare il rubinetto"));
         assert_eq!(c.get("/api/v1/market/members/99999999/reviews").await.status(), 404);
     }
 );
@@ -614,11 +643,12 @@ people_test!(
         let report = |month: &str| format!("/api/v1/market/reports/monthly?month={month}");
         // Paid exchanges this month: a→b 60 and 30 in a's estate; c→a 15 in c's.
         let mine = publish(&a, offer("Spesa", 60, "estate")).await;
+        let mut paid = Vec::new();
         for minutes in [60, 30] {
             let e = propose(&b, &mine, json!({"minutes": minutes})).await;
             step_ok(&a, &e, "accept").await;
             step_ok(&a, &e, "complete").await;
-            step_ok(&b, &e, "confirm").await;
+            paid.push(step_ok(&b, &e, "confirm").await.transfer_id.expect("paid"));
         }
         let theirs = publish(&c, offer("Compagnia", 15, "city")).await;
         let e = propose(&a, &theirs, json!({})).await;
@@ -671,6 +701,17 @@ people_test!(
         assert!(empty.estates.iter().all(|x| x.hour_exchanges == 0 && x.marketplace_contacts == 0));
         let p = app.get_problem(&report("2026-13"), 422).await;
         assert_eq!(p.errors[0].field, "month");
+
+        // Staff reverse the 30 minutes' payment: that exchange counts nowhere any more.
+        let staff = app.login("staff").await;
+        let res = staff
+            .post(&format!("/api/v1/timebank/transfers/{}/reversal", paid[1]), json!({"reason": "Pagato due volte"}))
+            .await;
+        assert_eq!(res.status(), 201, "{}", res.text().await.unwrap_or_default());
+        let r: MonthlyReport = app.get_json(&report(&this_month)).await;
+        assert_eq!((r.hour_exchanges, r.hour_transfers, r.minutes_exchanged), (2, 1, 95));
+        let here = r.estates.iter().find(|x| x.estate.id.0 == estate_of(&a)).expect("a's estate");
+        assert_eq!((here.hour_exchanges, here.minutes_exchanged), (1, 80));
     }
 );
 
@@ -698,18 +739,35 @@ people_test!(
         let done = step_ok(&operator, &e, "confirm").await;
         assert_eq!(done.state, ExchangeState::Confirmed);
         assert_eq!((balance(&a).await, balance(&b).await), (a0 + 60, b0 - 60));
+        // ...reviews for b and publishes for b: audited too.
+        let _: Review = json_of(
+            operator.post(&format!("/api/v1/market/exchanges/{}/reviews", e.id), json!({"rating": 5})).await,
+            201,
+            "review for b",
+        )
+        .await;
+        let for_b = publish(&operator, offer("Annaffiare le piante", 30, "city")).await;
+        assert_eq!(for_b.author.id, b.me.id);
         let _: cortile_shared::auth::Me = json_of(operator.delete("/api/v1/assist").await, 200, "stop").await;
 
         // Both acts are in the audit log with the operator and the resident.
         let admin = app.login("admin").await;
-        for action in ["market.exchange.propose", "market.exchange.confirm"] {
+        for (action, object) in [
+            ("market.exchange.propose", e.id.0),
+            ("market.exchange.confirm", e.id.0),
+            ("market.review", e.id.0),
+            ("market.listing.create", for_b.id.0),
+        ] {
             let page: Page<AuditEntry> = admin.get_json(&format!("/api/v1/audit?action={action}")).await;
             assert_eq!(page.items.len(), 1, "{action}");
             let entry = &page.items[0];
             assert_eq!(entry.actor.as_ref().map(|u| u.id), Some(operator.me.id), "{action}");
             assert_eq!(entry.on_behalf_of.as_ref().map(|u| u.id), Some(b.me.id), "{action}");
-            assert_eq!(entry.object_id, Some(e.id.0), "{action}");
+            assert_eq!(entry.object_id, Some(object), "{action}");
         }
+        // a published alone: not audited.
+        let created: Page<AuditEntry> = admin.get_json("/api/v1/audit?action=market.listing.create").await;
+        assert!(created.items.iter().all(|x| x.object_id != Some(listing.id.0)));
         // a acted alone: nothing of a's steps is audited as assisted.
         let accepted: Page<AuditEntry> = admin.get_json("/api/v1/audit?action=market.exchange.accept").await;
         assert!(accepted.items.is_empty());

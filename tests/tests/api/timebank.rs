@@ -7,7 +7,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::Instant;
 
-use cortile::db::schema::{idempotency_keys, timebank_transfers};
+use cortile::db::schema::{idempotency_keys, timebank_transfers, users};
 use cortile_shared::tenancy::AuditEntry;
 use cortile_shared::timebank::{Account, Bank, StatementLine, Transfer, TransferKind};
 use cortile_shared::{ErrorCode, Page};
@@ -289,6 +289,28 @@ people_test!(
         // A debit adjustment respects the limit too.
         let p = expect_problem(staff.post(&adjust, json!({"minutes": -661, "reason": "storno"})).await, 409).await;
         assert_eq!(p.code, ErrorCode::InsufficientBalance);
+        // Minutes out of any range, even where their absolute value overflows: refused.
+        for minutes in [i64::MIN, i64::MAX, -6_001] {
+            let p = expect_problem(staff.post(&adjust, json!({"minutes": minutes, "reason": "x"})).await, 422).await;
+            assert_eq!(fields(&p), [("minutes".to_owned(), "out_of_range".to_owned())], "{minutes}");
+        }
+        // Staff never adjust their own account.
+        let own = format!("/api/v1/timebank/accounts/{}/adjustments", staff.me.id.0);
+        let p = expect_problem(staff.post(&own, json!({"minutes": 60, "reason": "mie ore"})).await, 403).await;
+        assert_eq!(p.code, ErrorCode::Forbidden);
+        // An operator assisting the account of a member of staff acts without staff rights.
+        diesel::update(users::table.find(staff.me.id.0))
+            .set(users::fiscal_code.eq(Some("STFSTF80A01F205X")))
+            .execute(&mut app.connect())
+            .expect("a fiscal code for the staff account");
+        let operator = app.login("operatore").await;
+        let res = operator.post("/api/v1/assist", json!({"user_id": staff.me.id, "purpose": "prova di accesso"})).await;
+        assert_eq!(res.status(), 200, "{}", res.text().await.unwrap_or_default());
+        let p = expect_problem(operator.post(&adjust, json!({"minutes": 600, "reason": "regalo"})).await, 403).await;
+        assert_eq!(p.code, ErrorCode::Forbidden);
+        assert_eq!(expect_problem(operator.post(&reverse, json!({"reason": "errore"})).await, 403).await.code, ErrorCode::Forbidden);
+        assert_eq!(operator.delete("/api/v1/assist").await.status(), 200);
+        assert_eq!(audit(app, "timebank.adjust").await.len(), 1, "only the first adjustment");
 
         // A reversal: a new transfer negating the original; once only; never of a reversal.
         let rev: Transfer = json_of(staff.post(&reverse, json!({"reason": "pagato per errore"})).await, 201, "reverse").await;

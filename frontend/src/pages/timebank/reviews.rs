@@ -55,7 +55,10 @@ pub fn member_reviews_page(props: &MemberReviewsProps) -> Html {
                     <li class="card card-bg shadow-sm mb-3" data-testid="member-review" key={rv.id}>
                         <div class="card-body">
                             <p class="mb-1"><strong>{ i18n.tf("review.stars", &[("rating", &rv.rating.to_string())]) }</strong>
-                                { " · " }{ i18n.tf("reviews.by", &[("name", &rv.author.display_name), ("title", &rv.listing_title)]) }
+                                { " · " }{ match &rv.listing_title {
+                                    Some(title) => i18n.tf("reviews.by", &[("name", &rv.author.display_name), ("title", title)]),
+                                    None => i18n.tf("reviews.by_name", &[("name", &rv.author.display_name)]),
+                                } }
                                 { " · " }{ time_view(&i18n, rv.created_at) }</p>
                             if !rv.body.is_empty() {
                                 <p class="mb-0 cortile-pre">{ rv.body.clone() }</p>
