@@ -1200,9 +1200,13 @@ impl Api {
     }
 }
 
-/// The URL of my whole statement as CSV (a download).
-pub fn statement_csv_url() -> String {
-    format!("{}/timebank/accounts/me/statement.csv", api_root())
+/// The URL of my whole statement as CSV (a download), in the reader's language.
+pub fn statement_csv_url(locale: cortile_shared::locale::Locale) -> String {
+    format!(
+        "{}/timebank/accounts/me/statement.csv?lang={}",
+        api_root(),
+        locale.tag()
+    )
 }
 
 impl Api {

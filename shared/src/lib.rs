@@ -6,6 +6,7 @@
 
 pub mod auth;
 pub mod community;
+pub mod dates;
 pub mod error;
 pub mod fiscal_code;
 pub mod geo;

@@ -29,6 +29,7 @@ use std::collections::{HashMap, HashSet};
 
 use chrono::{DateTime, NaiveDateTime, SubsecRound, Utc};
 use cortile_shared::auth::UserRef;
+use cortile_shared::locale::Locale;
 use cortile_shared::timebank::{
     check_leg_minutes, Account, Bank, NewAdjustment, NewReversal, NewTransfer, Recipients,
     SetCreditLimit, StatementLine, Transfer, TransferEntry, TransferKind, MAX_LEG_MINUTES,
@@ -990,34 +991,64 @@ pub fn statement(
 }
 
 /// `GET /api/v1/timebank/accounts/me/statement.csv`: the whole statement, oldest first.
-pub fn statement_csv(conn: &mut DbConn, actor: &Actor) -> AppResult<String> {
+pub fn statement_csv(conn: &mut DbConn, actor: &Actor, locale: Locale) -> AppResult<String> {
     let (mut lines, _) = statement_lines(conn, actor, None, None)?;
     lines.reverse();
-    let mut w = csv::Writer::from_writer(Vec::new());
+    csv_of(&lines, locale)
+}
+
+/// The statement as a spreadsheet in `locale` opens it: a UTF-8 byte order mark (so that
+/// accents survive), the column names and the kinds in words, times in Rome; cells separated
+/// by `;` in Italian (a spreadsheet set up for Italy reads `,` as the decimal comma), by `,` in
+/// English. Minutes stay whole numbers, to be summed.
+fn csv_of(lines: &[StatementLine], locale: Locale) -> AppResult<String> {
+    let it = locale == Locale::It;
+    let mut w = csv::WriterBuilder::new()
+        .delimiter(if it { b';' } else { b',' })
+        .from_writer(Vec::new());
     let io = |e: csv::Error| AppError::internal(e);
-    w.write_record([
-        "date",
-        "transfer_id",
-        "kind",
-        "minutes",
-        "balance_after",
-        "counterparties",
-        "memo",
-    ])
-    .map_err(io)?;
-    for l in &lines {
+    let header = if it {
+        [
+            "Data",
+            "Operazione n.",
+            "Tipo",
+            "Minuti",
+            "Saldo dopo (minuti)",
+            "Con",
+            "Causale",
+        ]
+    } else {
+        [
+            "Date",
+            "Transfer no.",
+            "Kind",
+            "Minutes",
+            "Balance after (minutes)",
+            "With",
+            "Memo",
+        ]
+    };
+    w.write_record(header).map_err(io)?;
+    for l in lines {
         let names: Vec<&str> = l
             .counterparties
             .iter()
             .map(|u| u.display_name.as_str())
             .collect();
+        let local = cortile_shared::dates::rome_time(l.at);
         w.write_record([
-            l.at.to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+            local
+                .format(if it {
+                    "%d/%m/%Y %H:%M"
+                } else {
+                    "%Y-%m-%d %H:%M"
+                })
+                .to_string(),
             l.transfer_id.to_string(),
-            l.kind.as_str().to_owned(),
+            kind_words(l.kind, locale).to_owned(),
             l.minutes.to_string(),
             l.balance_after.to_string(),
-            spreadsheet_safe(&names.join("; ")),
+            spreadsheet_safe(&names.join(", ")),
             spreadsheet_safe(&l.memo),
         ])
         .map_err(io)?;
@@ -1025,7 +1056,22 @@ pub fn statement_csv(conn: &mut DbConn, actor: &Actor) -> AppResult<String> {
     let bytes = w
         .into_inner()
         .map_err(|e| AppError::internal(anyhow::anyhow!("{e}")))?;
-    String::from_utf8(bytes).map_err(AppError::internal)
+    let text = String::from_utf8(bytes).map_err(AppError::internal)?;
+    Ok(format!("\u{feff}{text}"))
+}
+
+/// A transfer's kind as the statement page says it.
+fn kind_words(kind: TransferKind, locale: Locale) -> &'static str {
+    match (kind, locale) {
+        (TransferKind::Transfer, Locale::It) => "Trasferimento",
+        (TransferKind::Exchange, Locale::It) => "Scambio",
+        (TransferKind::Adjustment, Locale::It) => "Rettifica",
+        (TransferKind::Reversal, Locale::It) => "Storno",
+        (TransferKind::Transfer, Locale::En) => "Transfer",
+        (TransferKind::Exchange, Locale::En) => "Exchange",
+        (TransferKind::Adjustment, Locale::En) => "Adjustment",
+        (TransferKind::Reversal, Locale::En) => "Reversal",
+    }
 }
 
 /// Text cells that a spreadsheet would run as a formula get a leading apostrophe.
@@ -1110,5 +1156,41 @@ mod tests {
     fn csv_cells_do_not_become_formulas() {
         assert_eq!(spreadsheet_safe("=SUM(A1)"), "'=SUM(A1)");
         assert_eq!(spreadsheet_safe("spesa"), "spesa");
+    }
+
+    #[test]
+    fn the_csv_is_written_as_a_spreadsheet_in_its_language_opens_it() {
+        let line = StatementLine {
+            entry_id: 1,
+            transfer_id: TransferId(42),
+            // 23:30 UTC on 31 July: 01:30 the next day in Rome (summer time).
+            at: "2026-07-31T23:30:00Z".parse().expect("a time"),
+            kind: TransferKind::Exchange,
+            minutes: -90,
+            balance_after: -30,
+            counterparties: vec![
+                UserRef {
+                    id: UserId(7),
+                    display_name: "Nicolò Ferrè".into(),
+                },
+                UserRef {
+                    id: UserId(8),
+                    display_name: "Ada".into(),
+                },
+            ],
+            memo: "-1 ora; grazie, \"davvero\"".into(),
+        };
+        let it = csv_of(std::slice::from_ref(&line), Locale::It).expect("csv");
+        assert_eq!(
+            it,
+            "\u{feff}Data;Operazione n.;Tipo;Minuti;Saldo dopo (minuti);Con;Causale\n\
+             01/08/2026 01:30;42;Scambio;-90;-30;Nicolò Ferrè, Ada;\"'-1 ora; grazie, \"\"davvero\"\"\"\n"
+        );
+        let en = csv_of(&[line], Locale::En).expect("csv");
+        assert_eq!(
+            en,
+            "\u{feff}Date,Transfer no.,Kind,Minutes,Balance after (minutes),With,Memo\n\
+             2026-08-01 01:30,42,Exchange,-90,-30,\"Nicolò Ferrè, Ada\",\"'-1 ora; grazie, \"\"davvero\"\"\"\n"
+        );
     }
 }

@@ -3,6 +3,7 @@
 use actix_web::http::{header, StatusCode};
 use actix_web::{get, post, put, web, HttpRequest, HttpResponse};
 use chrono::Utc;
+use cortile_shared::locale::Locale;
 use cortile_shared::timebank::{
     Account, Bank, NewAdjustment, NewReversal, NewTransfer, SetCreditLimit, StatementLine,
     Transfer, IDEMPOTENCY_KEY_HEADER,
@@ -166,6 +167,24 @@ pub async fn my_account(state: web::Data<AppState>, actor: Actor) -> AppResult<H
 pub struct StatementFormat {
     /// `json` (default) or `csv` (the whole statement, like `statement.csv`).
     pub format: Option<String>,
+    /// The CSV's language: `it` (default) or `en`.
+    pub lang: Option<String>,
+}
+
+/// The language of a CSV.
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct CsvLanguage {
+    /// `it` (default: `;` between cells, dates as 30/11/2026) or `en`.
+    pub lang: Option<String>,
+}
+
+fn csv_locale(lang: Option<&str>) -> AppResult<Locale> {
+    match lang.map(str::trim).filter(|l| !l.is_empty()) {
+        None => Ok(Locale::It),
+        Some(tag) => Locale::parse(tag)
+            .ok_or_else(|| AppError::invalid("lang", "invalid_value", "lang is it or en")),
+    }
 }
 
 /// My statement, newest first (keyset pagination), with counterparties and memos.
@@ -185,9 +204,12 @@ pub async fn my_statement(
     params: web::Query<ListParams>,
     format: web::Query<StatementFormat>,
 ) -> AppResult<HttpResponse> {
-    match format.into_inner().format.as_deref() {
+    let format = format.into_inner();
+    match format.format.as_deref() {
         None | Some("") | Some("json") => {}
-        Some("csv") => return csv_response(state, actor).await,
+        Some("csv") => {
+            return csv_response(state, actor, csv_locale(format.lang.as_deref())?).await
+        }
         Some(_) => {
             return Err(AppError::invalid(
                 "format",
@@ -205,10 +227,14 @@ pub async fn my_statement(
     Ok(HttpResponse::Ok().json(page))
 }
 
-async fn csv_response(state: web::Data<AppState>, actor: Actor) -> AppResult<HttpResponse> {
+async fn csv_response(
+    state: web::Data<AppState>,
+    actor: Actor,
+    locale: Locale,
+) -> AppResult<HttpResponse> {
     let csv = state
         .db
-        .run(move |conn| super::statement_csv(conn, &actor))
+        .run(move |conn| super::statement_csv(conn, &actor, locale))
         .await?;
     Ok(HttpResponse::Ok()
         .insert_header((header::CONTENT_TYPE, "text/csv; charset=utf-8"))
@@ -219,17 +245,23 @@ async fn csv_response(state: web::Data<AppState>, actor: Actor) -> AppResult<Htt
         .body(csv))
 }
 
-/// My whole statement as CSV, oldest first.
+/// My whole statement as CSV, oldest first, in Italian (default) or English.
 #[utoipa::path(
     tag = "timebank",
+    params(CsvLanguage),
     responses(
         (status = 200, content_type = "text/csv", body = String),
         (status = 403, description = "Not a member of the time bank", body = Problem, content_type = "application/problem+json"),
     )
 )]
 #[get("/timebank/accounts/me/statement.csv")]
-pub async fn my_statement_csv(state: web::Data<AppState>, actor: Actor) -> AppResult<HttpResponse> {
-    csv_response(state, actor).await
+pub async fn my_statement_csv(
+    state: web::Data<AppState>,
+    actor: Actor,
+    lang: web::Query<CsvLanguage>,
+) -> AppResult<HttpResponse> {
+    let locale = csv_locale(lang.lang.as_deref())?;
+    csv_response(state, actor, locale).await
 }
 
 /// Adjust a member's balance (staff): minutes between the bank and the member, with a reason,

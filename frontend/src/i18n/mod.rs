@@ -6,7 +6,6 @@
 //! [`I18n::count`]. The current [`Locale`] is shared through a [`ContextProvider`] holding a
 //! reducer, so changing the language re-renders every component that reads it.
 
-mod dates;
 mod format;
 
 use std::collections::HashMap;
@@ -17,7 +16,7 @@ use chrono::{DateTime, Datelike, NaiveDate, Timelike, Utc};
 use cortile_shared::{FieldError, Locale};
 use yew::prelude::*;
 
-pub use dates::rome_time;
+pub use cortile_shared::dates::rome_time;
 pub use format::{format_decimal, format_int};
 
 const IT_JSON: &str = include_str!("../../i18n/it.json");

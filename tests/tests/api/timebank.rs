@@ -215,16 +215,25 @@ people_test!(
         let b_lines: Page<StatementLine> = b.get_json("/api/v1/timebank/accounts/me/statement").await;
         let ids: HashSet<i64> = b_lines.items[0].counterparties.iter().map(|u| u.id.0).collect();
         assert_eq!(ids, HashSet::from([m[2].user_id, m[3].user_id]), "the payer sees everyone paid");
-        // As CSV, oldest first.
-        for path in ["/api/v1/timebank/accounts/me/statement.csv", "/api/v1/timebank/accounts/me/statement?format=csv"] {
+        // As CSV, oldest first: in Italian unless asked for English.
+        for (path, header, last) in [
+            ("/api/v1/timebank/accounts/me/statement.csv", "\u{feff}Data;Operazione n.;Tipo;Minuti;", ";Trasferimento;10;585;"),
+            ("/api/v1/timebank/accounts/me/statement?format=csv", "\u{feff}Data;Operazione n.;Tipo;Minuti;", ";Trasferimento;10;585;"),
+            ("/api/v1/timebank/accounts/me/statement.csv?lang=en", "\u{feff}Date,Transfer no.,Kind,Minutes,", ",Transfer,10,585,"),
+            ("/api/v1/timebank/accounts/me/statement?format=csv&lang=en", "\u{feff}Date,Transfer no.,Kind,Minutes,", ",Transfer,10,585,"),
+        ] {
             let res = c.get(path).await;
             assert_eq!(res.status(), 200);
             assert!(res.headers()["content-type"].to_str().expect("type").starts_with("text/csv"));
             let text = res.text().await.expect("csv");
             let lines: Vec<&str> = text.lines().collect();
             assert_eq!(lines.len(), 4, "{text}");
-            assert!(lines[0].starts_with("date,transfer_id,kind,minutes,balance_after"));
-            assert!(lines[3].contains("corso di cucina") && lines[3].contains(",10,585,"), "{text}");
+            assert!(lines[0].starts_with(header), "{path}: {text}");
+            assert!(lines[3].contains("corso di cucina") && lines[3].contains(last), "{path}: {text}");
+        }
+        for path in ["/api/v1/timebank/accounts/me/statement.csv?lang=xx", "/api/v1/timebank/accounts/me/statement?format=csv&lang=fr"] {
+            let p = expect_problem(c.get(path).await, 422).await;
+            assert_eq!(fields(&p), [("lang".to_owned(), "invalid_value".to_owned())], "{path}");
         }
 
         // A transfer is seen by the people it touches only.

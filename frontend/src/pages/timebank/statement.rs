@@ -112,7 +112,7 @@ pub fn statement_page() -> Html {
             <Breadcrumb {parents} current={title.clone()} />
             <h1 data-testid="page-title">{ title }</h1>
             <p>
-                <a class="btn btn-outline-primary" href={crate::api::statement_csv_url()} download="" data-testid="statement-csv">
+                <a class="btn btn-outline-primary" href={crate::api::statement_csv_url(i18n.locale)} download="" data-testid="statement-csv">
                     { i18n.t("statement.csv") }
                 </a>
             </p>

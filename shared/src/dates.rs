@@ -1,4 +1,4 @@
-//! Dates and times as people in Italy read them: times in the Europe/Rome zone (CET, and CEST
+//! Dates and times as people in Italy read them (the web app's dates, the server's CSV): times in the Europe/Rome zone (CET, and CEST
 //! from the last Sunday of March to the last Sunday of October, changing at 01:00 UTC, as the
 //! EU rules fix), whatever zone the browser is in.
 
