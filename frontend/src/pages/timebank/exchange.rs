@@ -43,6 +43,17 @@ fn timeline(i18n: &I18n, e: &Exchange) -> Html {
     }
 }
 
+/// The text of `key` for this exchange: exchanges in euro or free move no hours, and their
+/// words (`<key>_free`, where there are such) do not speak of paying hours.
+fn price_key(i18n: &I18n, key: &str, price_type: PriceType) -> String {
+    let free = format!("{key}_free");
+    if price_type != PriceType::Hours && i18n.has(&free) {
+        free
+    } else {
+        key.to_owned()
+    }
+}
+
 #[function_component(ExchangePage)]
 pub fn exchange_page(props: &ExchangePageProps) -> Html {
     let i18n = use_i18n();
@@ -104,7 +115,7 @@ pub fn exchange_page(props: &ExchangePageProps) -> Html {
         );
         let retry_messages = messages.retry.clone();
         let i18n = i18n.clone();
-        let id = e.id;
+        let (id, price_type) = (e.id, e.price_type);
         Callback::from(move |name: &'static str| {
             if *busy {
                 return;
@@ -126,7 +137,11 @@ pub fn exchange_page(props: &ExchangePageProps) -> Html {
                 match result {
                     Ok(ex) => {
                         error.set(None);
-                        done.set(Some(i18n.t(&format!("exchange.done.{name}"))));
+                        done.set(Some(i18n.t(&price_key(
+                            &i18n,
+                            &format!("exchange.done.{name}"),
+                            price_type,
+                        ))));
                         reason.set(String::new());
                         current.set(Some(Rc::new(ex)));
                         retry_messages.emit(());
@@ -139,13 +154,14 @@ pub fn exchange_page(props: &ExchangePageProps) -> Html {
             });
         })
     };
+    let price_type = e.price_type;
     let button = |name: &'static str, class: &'static str| {
         let step = step.clone();
         html! {
             <button type="button" class={classes!("btn", class)} disabled={*busy}
                 data-testid={format!("exchange-{name}")}
                 onclick={Callback::from(move |_: MouseEvent| step.emit(name))}>
-                { i18n.t(&format!("exchange.action.{name}")) }
+                { i18n.t(&price_key(&i18n, &format!("exchange.action.{name}"), price_type)) }
             </button>
         }
     };
@@ -352,7 +368,7 @@ pub fn exchange_page(props: &ExchangePageProps) -> Html {
             }
             <section aria-labelledby="exchange-actions-heading" class="mb-4">
                 <h2 id="exchange-actions-heading" class="h4">{ i18n.t("exchange.actions") }</h2>
-                <p class="cortile-help">{ i18n.t(&format!("exchange.next.{}", e.state.as_str())) }</p>
+                <p class="cortile-help">{ i18n.t(&price_key(&i18n, &format!("exchange.next.{}", e.state.as_str()), e.price_type)) }</p>
                 <div class="d-flex flex-wrap gap-2 mb-3">
                     if c.accept { { button("accept", "btn-primary") } }
                     if c.complete { { button("complete", "btn-primary") } }
@@ -429,5 +445,35 @@ pub fn exchange_page(props: &ExchangePageProps) -> Html {
                 }
             </section>
         </>
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use cortile_shared::Locale;
+
+    #[test]
+    fn exchanges_without_hours_do_not_speak_of_paying_hours() {
+        for locale in Locale::ALL {
+            let i18n = I18n::fixed(locale);
+            for key in [
+                "exchange.action.confirm",
+                "exchange.done.confirm",
+                "exchange.next.completed",
+            ] {
+                assert_eq!(price_key(&i18n, key, PriceType::Hours), key);
+                for p in [PriceType::Euro, PriceType::Free] {
+                    let free = price_key(&i18n, key, p);
+                    assert_eq!(free, format!("{key}_free"));
+                    let text = i18n.t(&free).to_lowercase();
+                    assert!(!text.contains("paga") && !text.contains("pay"), "{text}");
+                }
+            }
+            assert_eq!(
+                price_key(&i18n, "exchange.action.accept", PriceType::Free),
+                "exchange.action.accept"
+            );
+        }
     }
 }
