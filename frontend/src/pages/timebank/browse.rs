@@ -136,17 +136,20 @@ pub fn listings_page() -> Html {
             }
         </form>
     };
+    // The count lives outside the results, always present, so that a screen reader hears it
+    // change when a filter is changed (an element added with its text is often not read).
+    let count = match &listings.state {
+        Remote::Ready(page) => i18n.count("market.results", page.items.len() as i64),
+        _ => String::new(),
+    };
     let results = match &listings.state {
         Remote::Loading => html! { <Loading /> },
         Remote::Failed(e) => {
             html! { <ErrorState error={e.clone()} retry={listings.retry.clone()} /> }
         }
         Remote::Ready(page) => {
-            let count = i18n.count("market.results", page.items.len() as i64);
             html! {
                 <>
-                    <h2 class="h4">{ i18n.t("market.results_heading") }</h2>
-                    <p aria-live="polite" data-testid="listings-count">{ count }</p>
                     if page.items.is_empty() {
                         <p>{ i18n.t("market.no_results") }</p>
                     } else {
@@ -172,6 +175,8 @@ pub fn listings_page() -> Html {
                 <Link<Route> to={Route::NewListing} classes="btn btn-primary">{ i18n.t("timebank.new_listing") }</Link<Route>>
             </p>
             { controls }
+            <h2 class="h4">{ i18n.t("market.results_heading") }</h2>
+            <p aria-live="polite" data-testid="listings-count">{ count }</p>
             { results }
         </>
     }
