@@ -13,7 +13,7 @@ use yew_router::prelude::*;
 use super::{duration_text, market_field_error, state_text, step_error_key};
 use crate::api::ApiError;
 use crate::app::Route;
-use crate::components::{Breadcrumb, ErrorState, Loading, SelectField, TextField};
+use crate::components::{Breadcrumb, ErrorState, FormAlert, Loading, SelectField, TextField};
 use crate::hooks::{spawn, use_document_title, use_remote, Remote};
 use crate::i18n::{use_i18n, I18n};
 use crate::pages::community::time_view;
@@ -54,6 +54,15 @@ fn price_key(i18n: &I18n, key: &str, price_type: PriceType) -> String {
     }
 }
 
+/// Why a form of this page was refused, inside that form: "check the fields" when the server
+/// named fields (each shows its own), else the refusal in words.
+fn form_alert(i18n: &I18n, error: Option<&ApiError>, testid: &'static str) -> Html {
+    let message = error
+        .filter(|e| e.field_errors().is_empty())
+        .map(|e| AttrValue::from(i18n.t(step_error_key(e))));
+    html! { <FormAlert error={error.cloned()} {message} {testid} /> }
+}
+
 #[function_component(ExchangePage)]
 pub fn exchange_page(props: &ExchangePageProps) -> Html {
     let i18n = use_i18n();
@@ -78,7 +87,11 @@ pub fn exchange_page(props: &ExchangePageProps) -> Html {
             api.exchange_reviews(id).await
         })
     };
+    // Each form has its own error: a step's, a message's, a review's, a decision's.
     let error = use_state(|| None::<ApiError>);
+    let message_error = use_state(|| None::<ApiError>);
+    let review_error = use_state(|| None::<ApiError>);
+    let resolve_error = use_state(|| None::<ApiError>);
     let done = use_state(|| None::<String>);
     let busy = use_state(|| false);
     let reason = use_state(String::new);
@@ -169,7 +182,7 @@ pub fn exchange_page(props: &ExchangePageProps) -> Html {
         let (api, body, error, retry) = (
             session.api(),
             body.clone(),
-            error.clone(),
+            message_error.clone(),
             messages.retry.clone(),
         );
         let id = e.id;
@@ -195,7 +208,7 @@ pub fn exchange_page(props: &ExchangePageProps) -> Html {
             session.api(),
             rating.clone(),
             review_text.clone(),
-            error.clone(),
+            review_error.clone(),
             done.clone(),
         );
         let (retry_reviews, current) = (reviews.retry.clone(), current.clone());
@@ -236,7 +249,7 @@ pub fn exchange_page(props: &ExchangePageProps) -> Html {
             outcome.clone(),
             note.clone(),
             resolve_minutes.clone(),
-            error.clone(),
+            resolve_error.clone(),
             done.clone(),
             current.clone(),
         );
@@ -266,6 +279,9 @@ pub fn exchange_page(props: &ExchangePageProps) -> Html {
     };
 
     let failed = (*error).as_ref();
+    let message_failed = (*message_error).as_ref();
+    let review_failed = (*review_error).as_ref();
+    let resolve_failed = (*resolve_error).as_ref();
     let me = session.me().map(|m| m.id);
     let role = if Some(e.provider.id) == me {
         i18n.t("exchange.you_provide")
@@ -361,13 +377,9 @@ pub fn exchange_page(props: &ExchangePageProps) -> Html {
                     <p class="alert alert-success" data-testid="exchange-done">{ text.clone() }</p>
                 }
             </div>
-            if let Some(err) = failed {
-                <div class="alert alert-danger" role="alert" data-testid="exchange-error">
-                    <p class="mb-0">{ if err.field_errors().is_empty() { i18n.t(step_error_key(err)) } else { i18n.t("form.check_fields") } }</p>
-                </div>
-            }
             <section aria-labelledby="exchange-actions-heading" class="mb-4">
                 <h2 id="exchange-actions-heading" class="h4">{ i18n.t("exchange.actions") }</h2>
+                { form_alert(&i18n, failed, "exchange-error") }
                 <p class="cortile-help">{ i18n.t(&price_key(&i18n, &format!("exchange.next.{}", e.state.as_str()), e.price_type)) }</p>
                 <div class="d-flex flex-wrap gap-2 mb-3">
                     if c.accept { { button("accept", "btn-primary") } }
@@ -387,6 +399,7 @@ pub fn exchange_page(props: &ExchangePageProps) -> Html {
                 <section aria-labelledby="resolve-heading" class="card card-bg shadow-sm mb-4">
                     <form class="card-body" onsubmit={resolve} novalidate=true>
                         <h2 id="resolve-heading" class="h4">{ i18n.t("exchange.resolve_heading") }</h2>
+                        { form_alert(&i18n, resolve_failed, "resolve-error") }
                         <SelectField id="resolve-outcome" label={i18n.t("exchange.outcome")}
                             value={AttrValue::from((*outcome).clone())}
                             options={vec![
@@ -400,12 +413,12 @@ pub fn exchange_page(props: &ExchangePageProps) -> Html {
                                 help={i18n.tf("exchange.resolve_minutes_help", &[("time", &duration_text(&i18n, e.minutes))])}
                                 value={(*resolve_minutes).clone()}
                                 oninput={let s = resolve_minutes.clone(); Callback::from(move |v| s.set(v))}
-                                error={market_field_error(&i18n, failed, "minutes")} testid="resolve-minutes" />
+                                error={market_field_error(&i18n, resolve_failed, "minutes")} testid="resolve-minutes" />
                         }
                         <TextField id="resolve-note" multiline=true label={i18n.t("exchange.note")}
                             value={(*note).clone()} required=true
                             oninput={let s = note.clone(); Callback::from(move |v| s.set(v))}
-                            error={market_field_error(&i18n, failed, "note")} testid="resolve-note" />
+                            error={market_field_error(&i18n, resolve_failed, "note")} testid="resolve-note" />
                         <button type="submit" class="btn btn-primary" data-testid="resolve-submit">{ i18n.t("exchange.resolve") }</button>
                     </form>
                 </section>
@@ -415,10 +428,11 @@ pub fn exchange_page(props: &ExchangePageProps) -> Html {
                 { messages_view }
                 if c.message {
                     <form onsubmit={send_message} novalidate=true>
+                        { form_alert(&i18n, message_failed, "message-error") }
                         <TextField id="message-body" multiline=true label={i18n.t("exchange.message")}
                             value={(*body).clone()}
                             oninput={let s = body.clone(); Callback::from(move |v| s.set(v))}
-                            error={market_field_error(&i18n, failed, "body")} testid="message-body" />
+                            error={market_field_error(&i18n, message_failed, "body")} testid="message-body" />
                         <button type="submit" class="btn btn-outline-primary" data-testid="message-submit">{ i18n.t("exchange.send") }</button>
                     </form>
                 }
@@ -428,16 +442,17 @@ pub fn exchange_page(props: &ExchangePageProps) -> Html {
                 { reviews_view }
                 if c.review {
                     <form onsubmit={send_review} novalidate=true>
+                        { form_alert(&i18n, review_failed, "review-error") }
                         <SelectField id="review-rating" label={i18n.t("review.rating")}
                             value={AttrValue::from((*rating).clone())}
                             options={(1..=5).rev().map(|n| (AttrValue::from(n.to_string()), AttrValue::from(i18n.tf("review.stars", &[("rating", &n.to_string())])))).collect::<Vec<_>>()}
                             onchange={let s = rating.clone(); Callback::from(move |v| s.set(v))}
-                            error={market_field_error(&i18n, failed, "rating")}
+                            error={market_field_error(&i18n, review_failed, "rating")}
                             testid="review-rating" />
                         <TextField id="review-body" multiline=true label={i18n.t("review.body")}
                             value={(*review_text).clone()}
                             oninput={let s = review_text.clone(); Callback::from(move |v| s.set(v))}
-                            error={market_field_error(&i18n, failed, "body")} testid="review-body" />
+                            error={market_field_error(&i18n, review_failed, "body")} testid="review-body" />
                         <button type="submit" class="btn btn-primary" data-testid="review-submit">{ i18n.t("review.submit") }</button>
                     </form>
                 } else if e.reviewed {
