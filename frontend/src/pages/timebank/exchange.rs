@@ -54,6 +54,25 @@ fn price_key(i18n: &I18n, key: &str, price_type: PriceType) -> String {
     }
 }
 
+/// The steps that ask "are you sure?" before they are taken.
+const ASKED: [&str; 3] = ["confirm", "cancel", "dispute"];
+
+/// Puts the focus on the element with this `data-testid` (a button that stays on the page).
+fn focus_testid(testid: &str) {
+    use wasm_bindgen::JsCast;
+    let element = web_sys::window()
+        .and_then(|w| w.document())
+        .and_then(|d| {
+            d.query_selector(&format!("[data-testid={testid}]"))
+                .ok()
+                .flatten()
+        })
+        .and_then(|el| el.dyn_into::<web_sys::HtmlElement>().ok());
+    if let Some(el) = element {
+        let _ = el.focus();
+    }
+}
+
 /// Why a form of this page was refused, inside that form: "check the fields" when the server
 /// named fields (each shows its own), else the refusal in words.
 fn form_alert(i18n: &I18n, error: Option<&ApiError>, testid: &'static str) -> Html {
@@ -101,6 +120,20 @@ pub fn exchange_page(props: &ExchangePageProps) -> Html {
     let outcome = use_state(|| "confirm".to_owned());
     let note = use_state(String::new);
     let resolve_minutes = use_state(String::new);
+    // The step that waits for "are you sure?" (confirm, cancel, dispute), and its question,
+    // which takes the focus when it appears.
+    let asking = use_state(|| None::<&'static str>);
+    let question = use_node_ref();
+    {
+        let question = question.clone();
+        use_effect_with(*asking, move |asking| {
+            if asking.is_some() {
+                if let Some(q) = question.cast::<web_sys::HtmlElement>() {
+                    let _ = q.focus();
+                }
+            }
+        });
+    }
     let title = match (&*current, &loaded.state) {
         (Some(e), _) => Some(e.listing_title.clone()),
         (None, Remote::Ready(e)) => Some(e.listing_title.clone()),
@@ -118,13 +151,14 @@ pub fn exchange_page(props: &ExchangePageProps) -> Html {
     };
 
     let step = {
-        let (api, current, error, done, busy, reason) = (
+        let (api, current, error, done, busy, reason, asking) = (
             session.api(),
             current.clone(),
             error.clone(),
             done.clone(),
             busy.clone(),
             reason.clone(),
+            asking.clone(),
         );
         let retry_messages = messages.retry.clone();
         let i18n = i18n.clone();
@@ -134,19 +168,21 @@ pub fn exchange_page(props: &ExchangePageProps) -> Html {
                 return;
             }
             busy.set(true);
-            let (api, current, error, done, busy, reason) = (
+            let (api, current, error, done, busy, reason, asking) = (
                 api.clone(),
                 current.clone(),
                 error.clone(),
                 done.clone(),
                 busy.clone(),
                 reason.clone(),
+                asking.clone(),
             );
             let retry_messages = retry_messages.clone();
             let i18n = i18n.clone();
             spawn(async move {
                 let result = api.exchange_step(id, name, &reason).await;
                 busy.set(false);
+                asking.set(None);
                 match result {
                     Ok(ex) => {
                         error.set(None);
@@ -168,14 +204,85 @@ pub fn exchange_page(props: &ExchangePageProps) -> Html {
         })
     };
     let price_type = e.price_type;
+    // Accepting and completing happen at once; confirming (which moves hours), cancelling and
+    // disputing first ask "are you sure?".
     let button = |name: &'static str, class: &'static str| {
-        let step = step.clone();
+        let expanded = ASKED
+            .contains(&name)
+            .then(|| (*asking == Some(name)).to_string());
+        let (step, asking) = (step.clone(), asking.clone());
+        let onclick = Callback::from(move |_: MouseEvent| {
+            if ASKED.contains(&name) {
+                asking.set(Some(name));
+            } else {
+                step.emit(name);
+            }
+        });
         html! {
             <button type="button" class={classes!("btn", class)} disabled={*busy}
                 data-testid={format!("exchange-{name}")}
-                onclick={Callback::from(move |_: MouseEvent| step.emit(name))}>
+                aria-expanded={expanded}
+                {onclick}>
                 { i18n.t(&price_key(&i18n, &format!("exchange.action.{name}"), price_type)) }
             </button>
+        }
+    };
+    // "Are you sure?" under the step's button: yes takes the step; no (or Escape) puts the
+    // focus back on the button.
+    let ask = |name: &'static str| {
+        if *asking != Some(name) {
+            return html! {};
+        }
+        let back = {
+            let asking = asking.clone();
+            Callback::from(move |()| {
+                asking.set(None);
+                focus_testid(&format!("exchange-{name}"));
+            })
+        };
+        let onkeydown = {
+            let back = back.clone();
+            Callback::from(move |ev: KeyboardEvent| {
+                if ev.key() == "Escape" {
+                    ev.prevent_default();
+                    back.emit(());
+                }
+            })
+        };
+        let yes = {
+            let step = step.clone();
+            Callback::from(move |_: MouseEvent| step.emit(name))
+        };
+        let text = match name {
+            "confirm" if price_type == PriceType::Hours => i18n.tf(
+                "exchange.ask.confirm",
+                &[
+                    ("time", &duration_text(&i18n, e.minutes)),
+                    ("name", &e.provider.display_name),
+                ],
+            ),
+            _ => i18n.t(&price_key(
+                &i18n,
+                &format!("exchange.ask.{name}"),
+                price_type,
+            )),
+        };
+        html! {
+            <div class="alert alert-warning mb-3" role="group" tabindex="-1"
+                aria-labelledby="exchange-ask-text" ref={question.clone()} {onkeydown}
+                data-testid="exchange-ask">
+                <p id="exchange-ask-text" class="mb-2">{ text }</p>
+                <div class="d-flex flex-wrap gap-2">
+                    <button type="button" class="btn btn-primary" disabled={*busy}
+                        data-testid="exchange-sure" onclick={yes}>
+                        { i18n.t(&price_key(&i18n, &format!("exchange.ask.yes.{name}"), price_type)) }
+                    </button>
+                    <button type="button" class="btn btn-outline-primary" disabled={*busy}
+                        data-testid="exchange-back" onclick={back.reform(|_: MouseEvent| ())}>
+                        { i18n.t("exchange.ask.back") }
+                    </button>
+                </div>
+            </div>
         }
     };
     let send_message = {
@@ -387,13 +494,18 @@ pub fn exchange_page(props: &ExchangePageProps) -> Html {
                     if c.confirm { { button("confirm", "btn-primary") } }
                     if c.cancel { { button("cancel", "btn-outline-danger") } }
                 </div>
+                { ask("confirm") }
+                { ask("cancel") }
                 if c.dispute || c.cancel {
                     <TextField id="exchange-reason" multiline=true label={i18n.t("exchange.reason")}
                         help={i18n.t("exchange.reason_help")} value={(*reason).clone()}
                         oninput={let s = reason.clone(); Callback::from(move |v| s.set(v))}
                         error={market_field_error(&i18n, failed, "reason")} testid="exchange-reason" />
                 }
-                if c.dispute { { button("dispute", "btn-outline-danger") } }
+                if c.dispute {
+                    <div class="mb-3">{ button("dispute", "btn-outline-danger") }</div>
+                    { ask("dispute") }
+                }
             </section>
             if c.resolve {
                 <section aria-labelledby="resolve-heading" class="card card-bg shadow-sm mb-4">
