@@ -22,7 +22,7 @@ use crate::components::{
     Breadcrumb, ErrorState, FormAlert, Loading, PointPicker, SelectField, TextField,
 };
 use crate::hooks::{spawn, use_document_title, use_remote, Remote};
-use crate::i18n::use_i18n;
+use crate::i18n::{use_i18n, I18n};
 use crate::pages::community::images::{ImageList, ImagePicker, NotReady};
 use crate::session::use_session;
 
@@ -108,10 +108,11 @@ fn scaled(raw: &str, unit: f64) -> Option<i64> {
 
 impl Draft {
     /// The form of a listing being edited; its estate reads as "my home" when it is my home's.
-    fn from_listing(l: &Listing, home_estate: Option<EstateId>) -> Draft {
+    fn from_listing(i18n: &I18n, l: &Listing, home_estate: Option<EstateId>) -> Draft {
+        // As the reader would type it: "0,33" hours, "12,5" euro.
         let price = match (l.price_type, l.price_amount) {
-            (PriceType::Hours, Some(m)) => format!("{}", m as f64 / 60.0),
-            (PriceType::Euro, Some(c)) => format!("{:.2}", c as f64 / 100.0),
+            (PriceType::Hours, Some(m)) => i18n.decimal_input(m as f64 / 60.0, 2),
+            (PriceType::Euro, Some(c)) => i18n.decimal_input(c as f64 / 100.0, 2),
             _ => String::new(),
         };
         let (place, estate, lat, lon) = match l.place {
@@ -256,9 +257,9 @@ fn listing_form(props: &ListingFormProps) -> Html {
     let home_estate = home.as_ref().map(|h| h.estate_id);
     let has_home = home.is_some();
     let draft = {
-        let editing = editing.clone();
+        let (editing, i18n) = (editing.clone(), i18n.clone());
         use_state(move || match editing.as_deref() {
-            Some(l) => Draft::from_listing(l, home_estate),
+            Some(l) => Draft::from_listing(&i18n, l, home_estate),
             None => Draft::new(has_home),
         })
     };
@@ -600,6 +601,23 @@ mod tests {
                 lon: 9.19
             }))
         );
+    }
+
+    #[test]
+    fn prices_shown_for_editing_read_back_the_same() {
+        for locale in cortile_shared::Locale::ALL {
+            let i18n = I18n::fixed(locale);
+            for m in 1..=6_000 {
+                let shown = i18n.decimal_input(m as f64 / 60.0, 2);
+                assert_eq!(scaled(&shown, 60.0), Some(m), "{shown}");
+            }
+            for c in [1, 50, 1250, 1_000_000] {
+                let shown = i18n.decimal_input(c as f64 / 100.0, 2);
+                assert_eq!(scaled(&shown, 100.0), Some(c), "{shown}");
+            }
+        }
+        let it = I18n::fixed(cortile_shared::Locale::It);
+        assert_eq!(it.decimal_input(20.0 / 60.0, 2), "0,33");
     }
 
     #[test]
