@@ -112,7 +112,11 @@ pub fn exchange_page(props: &ExchangePageProps) -> Html {
     let review_error = use_state(|| None::<ApiError>);
     let resolve_error = use_state(|| None::<ApiError>);
     let done = use_state(|| None::<String>);
+    // Each form waits for its answer before it can be sent again.
     let busy = use_state(|| false);
+    let message_busy = use_state(|| false);
+    let review_busy = use_state(|| false);
+    let resolve_busy = use_state(|| false);
     let reason = use_state(String::new);
     let body = use_state(String::new);
     let rating = use_state(|| "5".to_owned());
@@ -286,20 +290,32 @@ pub fn exchange_page(props: &ExchangePageProps) -> Html {
         }
     };
     let send_message = {
-        let (api, body, error, retry) = (
+        let (api, body, error, retry, busy) = (
             session.api(),
             body.clone(),
             message_error.clone(),
             messages.retry.clone(),
+            message_busy.clone(),
         );
         let id = e.id;
         Callback::from(move |ev: SubmitEvent| {
             ev.prevent_default();
+            if *busy {
+                return;
+            }
+            busy.set(true);
             let text = (*body).clone();
-            let (api, body, error, retry) =
-                (api.clone(), body.clone(), error.clone(), retry.clone());
+            let (api, body, error, retry, busy) = (
+                api.clone(),
+                body.clone(),
+                error.clone(),
+                retry.clone(),
+                busy.clone(),
+            );
             spawn(async move {
-                match api.send_exchange_message(id, &text).await {
+                let result = api.send_exchange_message(id, &text).await;
+                busy.set(false);
+                match result {
                     Ok(_) => {
                         error.set(None);
                         body.set(String::new());
@@ -311,32 +327,40 @@ pub fn exchange_page(props: &ExchangePageProps) -> Html {
         })
     };
     let send_review = {
-        let (api, rating, review_text, error, done) = (
+        let (api, rating, review_text, error, done, busy) = (
             session.api(),
             rating.clone(),
             review_text.clone(),
             review_error.clone(),
             done.clone(),
+            review_busy.clone(),
         );
         let (retry_reviews, current) = (reviews.retry.clone(), current.clone());
         let i18n = i18n.clone();
         let id = e.id;
         Callback::from(move |ev: SubmitEvent| {
             ev.prevent_default();
+            if *busy {
+                return;
+            }
+            busy.set(true);
             let review = NewReview {
                 rating: rating.parse().unwrap_or(0),
                 body: (*review_text).clone(),
             };
-            let (api, error, done, retry_reviews, current) = (
+            let (api, error, done, retry_reviews, current, busy) = (
                 api.clone(),
                 error.clone(),
                 done.clone(),
                 retry_reviews.clone(),
                 current.clone(),
+                busy.clone(),
             );
             let i18n = i18n.clone();
             spawn(async move {
-                match api.review(id, &review).await {
+                let result = api.review(id, &review).await;
+                busy.set(false);
+                match result {
                     Ok(_) => {
                         error.set(None);
                         done.set(Some(i18n.t("exchange.done.review")));
@@ -360,20 +384,32 @@ pub fn exchange_page(props: &ExchangePageProps) -> Html {
             done.clone(),
             current.clone(),
         );
+        let busy = resolve_busy.clone();
         let i18n = i18n.clone();
         let id = e.id;
         Callback::from(move |ev: SubmitEvent| {
             ev.prevent_default();
+            if *busy {
+                return;
+            }
+            busy.set(true);
             let res = Resolution {
                 outcome: Outcome::parse(&outcome).unwrap_or(Outcome::Cancel),
                 minutes: minutes.trim().parse().ok(),
                 note: (*note).clone(),
             };
-            let (api, error, done, current) =
-                (api.clone(), error.clone(), done.clone(), current.clone());
+            let (api, error, done, current, busy) = (
+                api.clone(),
+                error.clone(),
+                done.clone(),
+                current.clone(),
+                busy.clone(),
+            );
             let i18n = i18n.clone();
             spawn(async move {
-                match api.resolve_exchange(id, &res).await {
+                let result = api.resolve_exchange(id, &res).await;
+                busy.set(false);
+                match result {
                     Ok(ex) => {
                         error.set(None);
                         done.set(Some(i18n.t("exchange.done.resolve")));
@@ -531,7 +567,7 @@ pub fn exchange_page(props: &ExchangePageProps) -> Html {
                             value={(*note).clone()} required=true
                             oninput={let s = note.clone(); Callback::from(move |v| s.set(v))}
                             error={market_field_error(&i18n, resolve_failed, "note")} testid="resolve-note" />
-                        <button type="submit" class="btn btn-primary" data-testid="resolve-submit">{ i18n.t("exchange.resolve") }</button>
+                        <button type="submit" class="btn btn-primary" disabled={*resolve_busy} data-testid="resolve-submit">{ i18n.t("exchange.resolve") }</button>
                     </form>
                 </section>
             }
@@ -545,7 +581,7 @@ pub fn exchange_page(props: &ExchangePageProps) -> Html {
                             value={(*body).clone()}
                             oninput={let s = body.clone(); Callback::from(move |v| s.set(v))}
                             error={market_field_error(&i18n, message_failed, "body")} testid="message-body" />
-                        <button type="submit" class="btn btn-outline-primary" data-testid="message-submit">{ i18n.t("exchange.send") }</button>
+                        <button type="submit" class="btn btn-outline-primary" disabled={*message_busy} data-testid="message-submit">{ i18n.t("exchange.send") }</button>
                     </form>
                 }
             </section>
@@ -565,7 +601,7 @@ pub fn exchange_page(props: &ExchangePageProps) -> Html {
                             value={(*review_text).clone()}
                             oninput={let s = review_text.clone(); Callback::from(move |v| s.set(v))}
                             error={market_field_error(&i18n, review_failed, "body")} testid="review-body" />
-                        <button type="submit" class="btn btn-primary" data-testid="review-submit">{ i18n.t("review.submit") }</button>
+                        <button type="submit" class="btn btn-primary" disabled={*review_busy} data-testid="review-submit">{ i18n.t("review.submit") }</button>
                     </form>
                 } else if e.reviewed {
                     <p data-testid="review-done">{ i18n.t("review.done") }</p>

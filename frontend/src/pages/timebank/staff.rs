@@ -86,6 +86,7 @@ pub fn adjustments_page() -> Html {
     let reason = use_state(String::new);
     let error = use_state(|| None::<ApiError>);
     let done = use_state(|| None::<String>);
+    let busy = use_state(|| false);
     let onsearch = {
         let (api, query, hits, searching) = (
             session.api(),
@@ -109,17 +110,21 @@ pub fn adjustments_page() -> Html {
         })
     };
     let onsubmit = {
-        let (api, chosen, minutes, reason, error, done) = (
+        let (api, chosen, minutes, reason, error, done, busy) = (
             session.api(),
             chosen.clone(),
             minutes.clone(),
             reason.clone(),
             error.clone(),
             done.clone(),
+            busy.clone(),
         );
         let i18n = i18n.clone();
         Callback::from(move |e: SubmitEvent| {
             e.prevent_default();
+            if *busy {
+                return;
+            }
             let Some(member) = (*chosen).clone() else {
                 error.set(Some(field_problem("user_id", "required")));
                 return;
@@ -128,10 +133,13 @@ pub fn adjustments_page() -> Html {
                 minutes: minutes.trim().parse().unwrap_or(0),
                 reason: (*reason).clone(),
             };
-            let (api, error, done) = (api.clone(), error.clone(), done.clone());
+            busy.set(true);
+            let (api, error, done, busy) = (api.clone(), error.clone(), done.clone(), busy.clone());
             let i18n = i18n.clone();
             spawn(async move {
-                match api.adjust(member.id, &adj).await {
+                let result = api.adjust(member.id, &adj).await;
+                busy.set(false);
+                match result {
                     Ok(t) => {
                         error.set(None);
                         let m = t
@@ -239,7 +247,7 @@ pub fn adjustments_page() -> Html {
                         value={(*reason).clone()} required=true
                         oninput={let s = reason.clone(); Callback::from(move |v| s.set(v))}
                         error={market_field_error(&i18n, failed, "reason")} testid="adjust-reason" />
-                    <button type="submit" class="btn btn-primary" data-testid="adjust-submit">{ i18n.t("staff_tb.adjust") }</button>
+                    <button type="submit" class="btn btn-primary" disabled={*busy} data-testid="adjust-submit">{ i18n.t("staff_tb.adjust") }</button>
                 </form>
             </div>
         </>
@@ -265,26 +273,39 @@ pub fn organisations_page() -> Html {
     let kind = use_state(|| OrganisationKind::SocialEnterprise);
     let description = use_state(String::new);
     let error = use_state(|| None::<ApiError>);
+    let busy = use_state(|| false);
     let onsubmit = {
-        let (api, name, kind, description, error, retry) = (
+        let (api, name, kind, description, error, retry, busy) = (
             session.api(),
             name.clone(),
             kind.clone(),
             description.clone(),
             error.clone(),
             list.retry.clone(),
+            busy.clone(),
         );
         Callback::from(move |e: SubmitEvent| {
             e.prevent_default();
+            if *busy {
+                return;
+            }
+            busy.set(true);
             let new = NewOrganisation {
                 name: (*name).clone(),
                 kind: *kind,
                 description: (*description).clone(),
             };
-            let (api, name, error, retry) =
-                (api.clone(), name.clone(), error.clone(), retry.clone());
+            let (api, name, error, retry, busy) = (
+                api.clone(),
+                name.clone(),
+                error.clone(),
+                retry.clone(),
+                busy.clone(),
+            );
             spawn(async move {
-                match api.create_organisation(&new).await {
+                let result = api.create_organisation(&new).await;
+                busy.set(false);
+                match result {
                     Ok(_) => {
                         error.set(None);
                         name.set(String::new());
@@ -374,7 +395,7 @@ pub fn organisations_page() -> Html {
                         value={(*description).clone()}
                         oninput={let s = description.clone(); Callback::from(move |v| s.set(v))}
                         error={market_field_error(&i18n, failed, "description")} testid="organisation-description" />
-                    <button type="submit" class="btn btn-primary" data-testid="organisation-submit">{ i18n.t("organisation.submit") }</button>
+                    <button type="submit" class="btn btn-primary" disabled={*busy} data-testid="organisation-submit">{ i18n.t("organisation.submit") }</button>
                 </form>
             </section>
         </>
