@@ -62,6 +62,14 @@ pub fn disputes_page() -> Html {
     }
 }
 
+/// The minutes an adjustment may move: "da −6.000 a 6.000, non zero".
+fn adjustment_range(i18n: &crate::i18n::I18n) -> String {
+    i18n.tf(
+        "staff_tb.minutes_out_of_range",
+        &[("max", &i18n.int(cortile_shared::timebank::MAX_LEG_MINUTES))],
+    )
+}
+
 /// A person of the registry with an account, chosen for an adjustment.
 #[derive(Clone, PartialEq)]
 struct Chosen {
@@ -166,6 +174,11 @@ pub fn adjustments_page() -> Html {
         })
     };
     let failed = (*error).as_ref();
+    // An adjustment may take minutes away: its range is not the marketplace's 1 to 6,000.
+    let minutes_error = match failed.and_then(|e| e.field("minutes")) {
+        Some(f) if f.code == "out_of_range" => Some(AttrValue::from(adjustment_range(&i18n))),
+        _ => market_field_error(&i18n, failed, "minutes"),
+    };
     let results = match &*hits {
         None => html! {},
         Some(Err(e)) => html! { <FormAlert error={Some(e.clone())} /> },
@@ -242,7 +255,7 @@ pub fn adjustments_page() -> Html {
                     <TextField id="adjust-minutes" kind="number" label={i18n.t("staff_tb.minutes")}
                         help={i18n.t("staff_tb.minutes_help")} value={(*minutes).clone()}
                         oninput={let s = minutes.clone(); Callback::from(move |v| s.set(v))}
-                        error={market_field_error(&i18n, failed, "minutes")} testid="adjust-minutes" />
+                        error={minutes_error} testid="adjust-minutes" />
                     <TextField id="adjust-reason" multiline=true label={i18n.t("staff_tb.reason")}
                         value={(*reason).clone()} required=true
                         oninput={let s = reason.clone(); Callback::from(move |v| s.set(v))}
@@ -399,5 +412,20 @@ pub fn organisations_page() -> Html {
                 </form>
             </section>
         </>
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use cortile_shared::Locale;
+
+    #[test]
+    fn an_adjustment_may_be_negative() {
+        let it = crate::i18n::I18n::fixed(Locale::It);
+        assert_eq!(
+            adjustment_range(&it),
+            "I minuti vanno da −6.000 a 6.000, ma non zero: positivi per accreditare, negativi per addebitare."
+        );
     }
 }
