@@ -287,17 +287,28 @@ pub fn distance_text(i18n: &I18n, metres: f64) -> String {
     }
 }
 
-/// An exchange in a list: the listing, the other person, the minutes, the state.
+/// An exchange in a list: the listing, the people, the minutes, the state. A party sees
+/// "con {the other}"; anyone else (staff, on the disputes list) sees both, "{provider} →
+/// {receiver}" (read out as "{provider} aiuta {receiver}").
 pub fn exchange_item(i18n: &I18n, e: &Exchange, me: Option<UserId>) -> Html {
-    let other = if Some(e.provider.id) == me {
-        &e.receiver
+    let people = if Some(e.provider.id) == me {
+        html! { { i18n.tf("exchange.with", &[("name", &e.receiver.display_name)]) } }
+    } else if Some(e.receiver.id) == me {
+        html! { { i18n.tf("exchange.with", &[("name", &e.provider.display_name)]) } }
     } else {
-        &e.provider
+        html! {
+            <span data-testid="exchange-item-people">
+                { e.provider.display_name.clone() }
+                <span aria-hidden="true">{ " → " }</span>
+                <span class="visually-hidden">{ format!(" {} ", i18n.t("exchange.helps")) }</span>
+                { e.receiver.display_name.clone() }
+            </span>
+        }
     };
     html! {
         <li class="list-group-item" data-testid="exchange-item" key={e.id.0}>
             <Link<Route> to={Route::Exchange { id: e.id }}>{ e.listing_title.clone() }</Link<Route>>
-            { " · " }{ i18n.tf("exchange.with", &[("name", &other.display_name)]) }
+            { " · " }{ people }
             if e.minutes > 0 {
                 { " · " }{ duration_text(i18n, e.minutes) }
             }
