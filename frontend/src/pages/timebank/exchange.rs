@@ -467,7 +467,11 @@ pub fn exchange_page(props: &ExchangePageProps) -> Html {
                 }) }
             </ul>
         },
-        _ => html! {},
+        Remote::Ready(_) => html! {},
+        Remote::Loading => html! { <Loading /> },
+        Remote::Failed(err) => {
+            html! { <ErrorState error={err.clone()} retry={reviews.retry.clone()} /> }
+        }
     };
     // News about this exchange on the socket: everything loaded again, on request.
     let reload_all = {

@@ -287,7 +287,12 @@ pub fn organisations_page() -> Html {
     let description = use_state(String::new);
     let error = use_state(|| None::<ApiError>);
     let busy = use_state(|| false);
+    // The organisation just registered (its name), said in the live region.
+    let registered = use_state(|| None::<String>);
+    // A verification refused, shown by the list.
+    let verify_error = use_state(|| None::<ApiError>);
     let onsubmit = {
+        let registered = registered.clone();
         let (api, name, kind, description, error, retry, busy) = (
             session.api(),
             name.clone(),
@@ -308,34 +313,46 @@ pub fn organisations_page() -> Html {
                 kind: *kind,
                 description: (*description).clone(),
             };
-            let (api, name, error, retry, busy) = (
+            let (api, name, kind, description, error, retry, busy, registered) = (
                 api.clone(),
                 name.clone(),
+                kind.clone(),
+                description.clone(),
                 error.clone(),
                 retry.clone(),
                 busy.clone(),
+                registered.clone(),
             );
             spawn(async move {
                 let result = api.create_organisation(&new).await;
                 busy.set(false);
                 match result {
-                    Ok(_) => {
+                    Ok(o) => {
                         error.set(None);
+                        registered.set(Some(o.name.clone()));
                         name.set(String::new());
+                        kind.set(OrganisationKind::SocialEnterprise);
+                        description.set(String::new());
                         retry.emit(());
                     }
-                    Err(e) => error.set(Some(e)),
+                    Err(e) => {
+                        registered.set(None);
+                        error.set(Some(e));
+                    }
                 }
             });
         })
     };
     let verify = {
-        let (api, error, retry) = (session.api(), error.clone(), list.retry.clone());
+        let (api, error, retry) = (session.api(), verify_error.clone(), list.retry.clone());
         Callback::from(move |id: cortile_shared::OrganisationId| {
             let (api, error, retry) = (api.clone(), error.clone(), retry.clone());
             spawn(async move {
                 match api.verify_organisation(id).await {
-                    Ok(_) => retry.emit(()),
+                    Ok(_) => {
+                        error.set(None);
+                        retry.emit(());
+                    }
                     Err(e) => error.set(Some(e)),
                 }
             });
@@ -392,9 +409,17 @@ pub fn organisations_page() -> Html {
             <h1 data-testid="page-title">{ title }</h1>
             if staff { { staff_nav(&i18n) } }
             <p class="lead">{ i18n.t("organisation.intro") }</p>
+            <FormAlert error={(*verify_error).clone()} testid="organisation-verify-error" />
             { body }
             <section aria-labelledby="organisation-new-heading" class="cortile-narrow">
                 <h2 id="organisation-new-heading" class="h4">{ i18n.t("organisation.new") }</h2>
+                <div aria-live="polite">
+                    if let Some(n) = &*registered {
+                        <p class="alert alert-success" data-testid="organisation-registered">
+                            { i18n.tf("organisation.registered", &[("name", n)]) }
+                        </p>
+                    }
+                </div>
                 <FormAlert error={(*error).clone()} />
                 <form {onsubmit} novalidate=true>
                     <TextField id="organisation-name" label={i18n.t("organisation.name")} value={(*name).clone()}
