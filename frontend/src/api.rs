@@ -1039,7 +1039,8 @@ impl Api {
         .await
     }
 
-    /// Listings I may see, with filters (`(name, value)` query pairs).
+    /// Listings I may see, with filters (`(name, value)` query pairs; `after` for the page after
+    /// one's `next`, with the same filters).
     pub async fn listings(&self, filters: &[(&str, &str)]) -> Result<Page<Listing>, ApiError> {
         let mut query = vec![("limit", "100")];
         query.extend_from_slice(filters);
@@ -1086,14 +1087,19 @@ impl Api {
         .await
     }
 
-    /// My exchanges, newest first (optionally in one state).
+    /// My exchanges, newest first (optionally in one state), from the start or after a page's
+    /// `next`.
     pub async fn my_exchanges(
         &self,
         state: Option<ExchangeState>,
+        after: Option<&str>,
     ) -> Result<Page<Exchange>, ApiError> {
         let mut query = vec![("limit", "100")];
         if let Some(s) = state {
             query.push(("state", s.as_str()));
+        }
+        if let Some(after) = after {
+            query.push(("after", after));
         }
         self.get("/market/exchanges", &query).await
     }

@@ -1701,6 +1701,35 @@ async fn timebank_journey(backend: Backend) {
     )
     .await;
     click(&client, "[data-testid=exchange-confirm]").await;
+    // Confirming moves hours: the page asks first, with the focus on the question.
+    wait_for_js(
+        &client,
+        "document.activeElement && document.activeElement.dataset.testid === 'exchange-ask'",
+        "the question, focused",
+    )
+    .await;
+    let question = text_of(&client, "[data-testid=exchange-ask]").await;
+    assert!(
+        question.contains("Sei sicuro") && question.contains("1 h"),
+        "{question}"
+    );
+    click(&client, "[data-testid=exchange-back]").await;
+    wait_for_js(
+        &client,
+        "!document.querySelector('[data-testid=exchange-ask]') && document.activeElement.dataset.testid === 'exchange-confirm'",
+        "back to the confirm button",
+    )
+    .await;
+    exchange_state(&client, "completed").await;
+    click(&client, "[data-testid=exchange-confirm]").await;
+    wait_for_js(
+        &client,
+        "document.querySelector('[data-testid=exchange-sure]')",
+        "the question again",
+    )
+    .await;
+    no_axe_violations(&client, "the question before confirming").await;
+    click(&client, "[data-testid=exchange-sure]").await;
     exchange_state(&client, "confirmed").await;
     wait_for_js(
         &client,

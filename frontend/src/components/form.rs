@@ -61,6 +61,8 @@ pub struct TextFieldProps {
     pub testid: Option<AttrValue>,
     #[prop_or_default]
     pub autocomplete: Option<AttrValue>,
+    /// Whether the field must be filled: the control says so to assistive technology and the
+    /// label shows an asterisk.
     #[prop_or_default]
     pub required: bool,
     /// Render a multi-line text area instead of a one-line input.
@@ -107,7 +109,13 @@ pub fn text_field(props: &TextFieldProps) -> Html {
     };
     html! {
         <div class="cortile-field mb-3">
-            <label for={id.clone()} class="form-label">{ props.label.clone() }</label>
+            <label for={id.clone()} class="form-label">
+                { props.label.clone() }
+                // Seen, not read: assistive technology hears `required` on the control.
+                if props.required {
+                    <span aria-hidden="true">{ " *" }</span>
+                }
+            </label>
             if let Some(help) = &props.help {
                 <p id={format!("{id}-help")} class="form-text cortile-help">{ help.clone() }</p>
             }

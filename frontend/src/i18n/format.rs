@@ -58,6 +58,34 @@ pub fn format_decimal(locale: Locale, x: f64, decimals: usize) -> String {
     out
 }
 
+/// A decimal number as a person would type it in a form field: at most `max_decimals` digits
+/// after the language's decimal mark, trailing zeros dropped, no thousands separator (so that
+/// the field reads back as typed): "0,33", "1,5", "2", "10000".
+pub fn format_decimal_input(locale: Locale, x: f64, max_decimals: usize) -> String {
+    if !x.is_finite() {
+        return String::new();
+    }
+    let (_, decimal) = separators(locale);
+    let text = format!("{:.*}", max_decimals, x);
+    let text = match text.split_once('.') {
+        Some((int_part, frac)) => {
+            let frac = frac.trim_end_matches('0');
+            if frac.is_empty() {
+                int_part.to_owned()
+            } else {
+                format!("{int_part}{decimal}{frac}")
+            }
+        }
+        None => text,
+    };
+    // "-0" would look odd.
+    if text.trim_start_matches('-') == "0" {
+        "0".to_owned()
+    } else {
+        text
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -84,5 +112,16 @@ mod tests {
         assert_eq!(format_decimal(Locale::En, 1234.0, 0), "1,234");
         assert_eq!(format_decimal(Locale::It, -0.01, 1), "0,0");
         assert_eq!(format_decimal(Locale::It, f64::NAN, 1), "–");
+    }
+
+    #[test]
+    fn decimals_for_a_form_are_short_and_ungrouped() {
+        assert_eq!(format_decimal_input(Locale::It, 20.0 / 60.0, 2), "0,33");
+        assert_eq!(format_decimal_input(Locale::En, 20.0 / 60.0, 2), "0.33");
+        assert_eq!(format_decimal_input(Locale::It, 1.5, 2), "1,5");
+        assert_eq!(format_decimal_input(Locale::It, 2.0, 2), "2");
+        assert_eq!(format_decimal_input(Locale::It, 12.5, 2), "12,5");
+        assert_eq!(format_decimal_input(Locale::It, 10_000.0, 2), "10000");
+        assert_eq!(format_decimal_input(Locale::It, -0.001, 2), "0");
     }
 }

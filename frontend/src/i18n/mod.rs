@@ -17,7 +17,7 @@ use cortile_shared::{FieldError, Locale};
 use yew::prelude::*;
 
 pub use cortile_shared::dates::rome_time;
-pub use format::{format_decimal, format_int};
+pub use format::{format_decimal, format_decimal_input, format_int};
 
 const IT_JSON: &str = include_str!("../../i18n/it.json");
 const EN_JSON: &str = include_str!("../../i18n/en.json");
@@ -134,6 +134,12 @@ impl I18n {
     /// A decimal number with the language's separators and `decimals` digits after the point.
     pub fn decimal(&self, x: f64, decimals: usize) -> String {
         format_decimal(self.locale, x, decimals)
+    }
+
+    /// A decimal number as typed in a form field: at most `max_decimals` digits, trailing
+    /// zeros dropped, no thousands separator ("0,33", "1,5", "2").
+    pub fn decimal_input(&self, x: f64, max_decimals: usize) -> String {
+        format_decimal_input(self.locale, x, max_decimals)
     }
 
     /// Whether the catalogue (of this language or of Italian) has `key`.

@@ -8,11 +8,11 @@ use geojson::{Feature, FeatureCollection, Geometry, Value};
 use yew::prelude::*;
 use yew_router::prelude::*;
 
-use super::{category_text, kind_text, listing_card, price_type_text, reach_text};
+use super::{category_text, kind_text, listing_card, price_type_text, reach_text, use_more};
 use crate::app::Route;
 use crate::components::{Breadcrumb, ErrorState, Loading, Map, SelectField};
 use crate::hooks::{use_document_title, use_remote, Remote};
-use crate::i18n::use_i18n;
+use crate::i18n::{use_i18n, I18n};
 use crate::session::use_session;
 
 /// The distances offered by the filter, in metres.
@@ -68,6 +68,17 @@ fn features(list: &[Listing]) -> Rc<FeatureCollection> {
     })
 }
 
+/// How many listings are shown: "12 annunci", or, when there are more to load, "I primi 100
+/// annunci: ce ne sono altri" (the server gives no total).
+fn count_text(i18n: &I18n, shown: usize, more: bool) -> String {
+    let shown = shown as i64;
+    if more {
+        i18n.tf("market.results_partial", &[("count", &i18n.int(shown))])
+    } else {
+        i18n.count("market.results", shown)
+    }
+}
+
 #[function_component(ListingsPage)]
 pub fn listings_page() -> Html {
     let i18n = use_i18n();
@@ -84,6 +95,12 @@ pub fn listings_page() -> Html {
             api.listings(&pairs).await
         })
     };
+    // The pages after the first; forgotten when the filters change.
+    let more = use_more::<Listing>();
+    {
+        let more = more.clone();
+        use_effect_with((*filters).clone(), move |_| more.reset());
+    }
     let all = i18n.t("market.filter.all");
     let select = |id: &'static str,
                   label: String,
@@ -136,27 +153,54 @@ pub fn listings_page() -> Html {
             }
         </form>
     };
+    // The count lives outside the results, always present, so that a screen reader hears it
+    // change when a filter is changed (an element added with its text is often not read).
+    let count = match &listings.state {
+        Remote::Ready(page) => count_text(
+            &i18n,
+            page.items.len() + more.items().len(),
+            more.cursor(&page.next).is_some(),
+        ),
+        _ => String::new(),
+    };
     let results = match &listings.state {
         Remote::Loading => html! { <Loading /> },
         Remote::Failed(e) => {
             html! { <ErrorState error={e.clone()} retry={listings.retry.clone()} /> }
         }
         Remote::Ready(page) => {
-            let count = i18n.count("market.results", page.items.len() as i64);
+            let all: Vec<Listing> = page.items.iter().chain(more.items()).cloned().collect();
+            let load_more = {
+                let (api, filters) = (session.api(), (*filters).clone());
+                more.button(
+                    &i18n,
+                    more.cursor(&page.next),
+                    "listings-more",
+                    move |after| {
+                        let (api, filters) = (api.clone(), filters.clone());
+                        async move {
+                            let mut owned = filters.query();
+                            owned.push(("after", after));
+                            let pairs: Vec<(&str, &str)> =
+                                owned.iter().map(|(k, v)| (*k, v.as_str())).collect();
+                            api.listings(&pairs).await
+                        }
+                    },
+                )
+            };
             html! {
                 <>
-                    <h2 class="h4">{ i18n.t("market.results_heading") }</h2>
-                    <p aria-live="polite" data-testid="listings-count">{ count }</p>
-                    if page.items.is_empty() {
+                    if all.is_empty() {
                         <p>{ i18n.t("market.no_results") }</p>
                     } else {
                         <div class="mb-4">
                             <p id="listings-map-note" class="cortile-help">{ i18n.t("market.map_note") }</p>
-                            <Map features={features(&page.items)} label={i18n.t("market.map_label")} described_by="listings-map-note" />
+                            <Map features={features(&all)} label={i18n.t("market.map_label")} described_by="listings-map-note" />
                         </div>
                         <ul class="list-unstyled" data-testid="listings">
-                            { for page.items.iter().map(|l| listing_card(&i18n, l)) }
+                            { for all.iter().map(|l| listing_card(&i18n, l)) }
                         </ul>
+                        { load_more }
                     }
                 </>
             }
@@ -172,7 +216,27 @@ pub fn listings_page() -> Html {
                 <Link<Route> to={Route::NewListing} classes="btn btn-primary">{ i18n.t("timebank.new_listing") }</Link<Route>>
             </p>
             { controls }
+            <h2 class="h4">{ i18n.t("market.results_heading") }</h2>
+            <p aria-live="polite" data-testid="listings-count">{ count }</p>
             { results }
         </>
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use cortile_shared::Locale;
+
+    #[test]
+    fn the_count_does_not_claim_a_full_page_is_all() {
+        let it = I18n::fixed(Locale::It);
+        assert_eq!(count_text(&it, 1, false), "1 annuncio");
+        assert_eq!(count_text(&it, 12, false), "12 annunci");
+        let partial = count_text(&it, 100, true);
+        assert!(
+            partial.contains("100") && partial != "100 annunci",
+            "{partial}"
+        );
     }
 }

@@ -13,7 +13,7 @@ use yew_router::prelude::*;
 use super::{duration_text, market_field_error, state_text, step_error_key};
 use crate::api::ApiError;
 use crate::app::Route;
-use crate::components::{Breadcrumb, ErrorState, Loading, SelectField, TextField};
+use crate::components::{Breadcrumb, ErrorState, FormAlert, Loading, SelectField, TextField};
 use crate::hooks::{spawn, use_document_title, use_remote, Remote};
 use crate::i18n::{use_i18n, I18n};
 use crate::pages::community::time_view;
@@ -43,6 +43,45 @@ fn timeline(i18n: &I18n, e: &Exchange) -> Html {
     }
 }
 
+/// The text of `key` for this exchange: exchanges in euro or free move no hours, and their
+/// words (`<key>_free`, where there are such) do not speak of paying hours.
+fn price_key(i18n: &I18n, key: &str, price_type: PriceType) -> String {
+    let free = format!("{key}_free");
+    if price_type != PriceType::Hours && i18n.has(&free) {
+        free
+    } else {
+        key.to_owned()
+    }
+}
+
+/// The steps that ask "are you sure?" before they are taken.
+const ASKED: [&str; 3] = ["confirm", "cancel", "dispute"];
+
+/// Puts the focus on the element with this `data-testid` (a button that stays on the page).
+fn focus_testid(testid: &str) {
+    use wasm_bindgen::JsCast;
+    let element = web_sys::window()
+        .and_then(|w| w.document())
+        .and_then(|d| {
+            d.query_selector(&format!("[data-testid={testid}]"))
+                .ok()
+                .flatten()
+        })
+        .and_then(|el| el.dyn_into::<web_sys::HtmlElement>().ok());
+    if let Some(el) = element {
+        let _ = el.focus();
+    }
+}
+
+/// Why a form of this page was refused, inside that form: "check the fields" when the server
+/// named fields (each shows its own), else the refusal in words.
+fn form_alert(i18n: &I18n, error: Option<&ApiError>, testid: &'static str) -> Html {
+    let message = error
+        .filter(|e| e.field_errors().is_empty())
+        .map(|e| AttrValue::from(i18n.t(step_error_key(e))));
+    html! { <FormAlert error={error.cloned()} {message} {testid} /> }
+}
+
 #[function_component(ExchangePage)]
 pub fn exchange_page(props: &ExchangePageProps) -> Html {
     let i18n = use_i18n();
@@ -67,9 +106,17 @@ pub fn exchange_page(props: &ExchangePageProps) -> Html {
             api.exchange_reviews(id).await
         })
     };
+    // Each form has its own error: a step's, a message's, a review's, a decision's.
     let error = use_state(|| None::<ApiError>);
+    let message_error = use_state(|| None::<ApiError>);
+    let review_error = use_state(|| None::<ApiError>);
+    let resolve_error = use_state(|| None::<ApiError>);
     let done = use_state(|| None::<String>);
+    // Each form waits for its answer before it can be sent again.
     let busy = use_state(|| false);
+    let message_busy = use_state(|| false);
+    let review_busy = use_state(|| false);
+    let resolve_busy = use_state(|| false);
     let reason = use_state(String::new);
     let body = use_state(String::new);
     let rating = use_state(|| "5".to_owned());
@@ -77,6 +124,20 @@ pub fn exchange_page(props: &ExchangePageProps) -> Html {
     let outcome = use_state(|| "confirm".to_owned());
     let note = use_state(String::new);
     let resolve_minutes = use_state(String::new);
+    // The step that waits for "are you sure?" (confirm, cancel, dispute), and its question,
+    // which takes the focus when it appears.
+    let asking = use_state(|| None::<&'static str>);
+    let question = use_node_ref();
+    {
+        let question = question.clone();
+        use_effect_with(*asking, move |asking| {
+            if asking.is_some() {
+                if let Some(q) = question.cast::<web_sys::HtmlElement>() {
+                    let _ = q.focus();
+                }
+            }
+        });
+    }
     let title = match (&*current, &loaded.state) {
         (Some(e), _) => Some(e.listing_title.clone()),
         (None, Remote::Ready(e)) => Some(e.listing_title.clone()),
@@ -94,39 +155,46 @@ pub fn exchange_page(props: &ExchangePageProps) -> Html {
     };
 
     let step = {
-        let (api, current, error, done, busy, reason) = (
+        let (api, current, error, done, busy, reason, asking) = (
             session.api(),
             current.clone(),
             error.clone(),
             done.clone(),
             busy.clone(),
             reason.clone(),
+            asking.clone(),
         );
         let retry_messages = messages.retry.clone();
         let i18n = i18n.clone();
-        let id = e.id;
+        let (id, price_type) = (e.id, e.price_type);
         Callback::from(move |name: &'static str| {
             if *busy {
                 return;
             }
             busy.set(true);
-            let (api, current, error, done, busy, reason) = (
+            let (api, current, error, done, busy, reason, asking) = (
                 api.clone(),
                 current.clone(),
                 error.clone(),
                 done.clone(),
                 busy.clone(),
                 reason.clone(),
+                asking.clone(),
             );
             let retry_messages = retry_messages.clone();
             let i18n = i18n.clone();
             spawn(async move {
                 let result = api.exchange_step(id, name, &reason).await;
                 busy.set(false);
+                asking.set(None);
                 match result {
                     Ok(ex) => {
                         error.set(None);
-                        done.set(Some(i18n.t(&format!("exchange.done.{name}"))));
+                        done.set(Some(i18n.t(&price_key(
+                            &i18n,
+                            &format!("exchange.done.{name}"),
+                            price_type,
+                        ))));
                         reason.set(String::new());
                         current.set(Some(Rc::new(ex)));
                         retry_messages.emit(());
@@ -139,31 +207,115 @@ pub fn exchange_page(props: &ExchangePageProps) -> Html {
             });
         })
     };
+    let price_type = e.price_type;
+    // Accepting and completing happen at once; confirming (which moves hours), cancelling and
+    // disputing first ask "are you sure?".
     let button = |name: &'static str, class: &'static str| {
-        let step = step.clone();
+        let expanded = ASKED
+            .contains(&name)
+            .then(|| (*asking == Some(name)).to_string());
+        let (step, asking) = (step.clone(), asking.clone());
+        let onclick = Callback::from(move |_: MouseEvent| {
+            if ASKED.contains(&name) {
+                asking.set(Some(name));
+            } else {
+                step.emit(name);
+            }
+        });
         html! {
             <button type="button" class={classes!("btn", class)} disabled={*busy}
                 data-testid={format!("exchange-{name}")}
-                onclick={Callback::from(move |_: MouseEvent| step.emit(name))}>
-                { i18n.t(&format!("exchange.action.{name}")) }
+                aria-expanded={expanded}
+                {onclick}>
+                { i18n.t(&price_key(&i18n, &format!("exchange.action.{name}"), price_type)) }
             </button>
         }
     };
+    // "Are you sure?" under the step's button: yes takes the step; no (or Escape) puts the
+    // focus back on the button.
+    let ask = |name: &'static str| {
+        if *asking != Some(name) {
+            return html! {};
+        }
+        let back = {
+            let asking = asking.clone();
+            Callback::from(move |()| {
+                asking.set(None);
+                focus_testid(&format!("exchange-{name}"));
+            })
+        };
+        let onkeydown = {
+            let back = back.clone();
+            Callback::from(move |ev: KeyboardEvent| {
+                if ev.key() == "Escape" {
+                    ev.prevent_default();
+                    back.emit(());
+                }
+            })
+        };
+        let yes = {
+            let step = step.clone();
+            Callback::from(move |_: MouseEvent| step.emit(name))
+        };
+        let text = match name {
+            "confirm" if price_type == PriceType::Hours => i18n.tf(
+                "exchange.ask.confirm",
+                &[
+                    ("time", &duration_text(&i18n, e.minutes)),
+                    ("name", &e.provider.display_name),
+                ],
+            ),
+            _ => i18n.t(&price_key(
+                &i18n,
+                &format!("exchange.ask.{name}"),
+                price_type,
+            )),
+        };
+        html! {
+            <div class="alert alert-warning mb-3" role="group" tabindex="-1"
+                aria-labelledby="exchange-ask-text" ref={question.clone()} {onkeydown}
+                data-testid="exchange-ask">
+                <p id="exchange-ask-text" class="mb-2">{ text }</p>
+                <div class="d-flex flex-wrap gap-2">
+                    <button type="button" class="btn btn-primary" disabled={*busy}
+                        data-testid="exchange-sure" onclick={yes}>
+                        { i18n.t(&price_key(&i18n, &format!("exchange.ask.yes.{name}"), price_type)) }
+                    </button>
+                    <button type="button" class="btn btn-outline-primary" disabled={*busy}
+                        data-testid="exchange-back" onclick={back.reform(|_: MouseEvent| ())}>
+                        { i18n.t("exchange.ask.back") }
+                    </button>
+                </div>
+            </div>
+        }
+    };
     let send_message = {
-        let (api, body, error, retry) = (
+        let (api, body, error, retry, busy) = (
             session.api(),
             body.clone(),
-            error.clone(),
+            message_error.clone(),
             messages.retry.clone(),
+            message_busy.clone(),
         );
         let id = e.id;
         Callback::from(move |ev: SubmitEvent| {
             ev.prevent_default();
+            if *busy {
+                return;
+            }
+            busy.set(true);
             let text = (*body).clone();
-            let (api, body, error, retry) =
-                (api.clone(), body.clone(), error.clone(), retry.clone());
+            let (api, body, error, retry, busy) = (
+                api.clone(),
+                body.clone(),
+                error.clone(),
+                retry.clone(),
+                busy.clone(),
+            );
             spawn(async move {
-                match api.send_exchange_message(id, &text).await {
+                let result = api.send_exchange_message(id, &text).await;
+                busy.set(false);
+                match result {
                     Ok(_) => {
                         error.set(None);
                         body.set(String::new());
@@ -175,32 +327,40 @@ pub fn exchange_page(props: &ExchangePageProps) -> Html {
         })
     };
     let send_review = {
-        let (api, rating, review_text, error, done) = (
+        let (api, rating, review_text, error, done, busy) = (
             session.api(),
             rating.clone(),
             review_text.clone(),
-            error.clone(),
+            review_error.clone(),
             done.clone(),
+            review_busy.clone(),
         );
         let (retry_reviews, current) = (reviews.retry.clone(), current.clone());
         let i18n = i18n.clone();
         let id = e.id;
         Callback::from(move |ev: SubmitEvent| {
             ev.prevent_default();
+            if *busy {
+                return;
+            }
+            busy.set(true);
             let review = NewReview {
                 rating: rating.parse().unwrap_or(0),
                 body: (*review_text).clone(),
             };
-            let (api, error, done, retry_reviews, current) = (
+            let (api, error, done, retry_reviews, current, busy) = (
                 api.clone(),
                 error.clone(),
                 done.clone(),
                 retry_reviews.clone(),
                 current.clone(),
+                busy.clone(),
             );
             let i18n = i18n.clone();
             spawn(async move {
-                match api.review(id, &review).await {
+                let result = api.review(id, &review).await;
+                busy.set(false);
+                match result {
                     Ok(_) => {
                         error.set(None);
                         done.set(Some(i18n.t("exchange.done.review")));
@@ -220,24 +380,36 @@ pub fn exchange_page(props: &ExchangePageProps) -> Html {
             outcome.clone(),
             note.clone(),
             resolve_minutes.clone(),
-            error.clone(),
+            resolve_error.clone(),
             done.clone(),
             current.clone(),
         );
+        let busy = resolve_busy.clone();
         let i18n = i18n.clone();
         let id = e.id;
         Callback::from(move |ev: SubmitEvent| {
             ev.prevent_default();
+            if *busy {
+                return;
+            }
+            busy.set(true);
             let res = Resolution {
                 outcome: Outcome::parse(&outcome).unwrap_or(Outcome::Cancel),
                 minutes: minutes.trim().parse().ok(),
                 note: (*note).clone(),
             };
-            let (api, error, done, current) =
-                (api.clone(), error.clone(), done.clone(), current.clone());
+            let (api, error, done, current, busy) = (
+                api.clone(),
+                error.clone(),
+                done.clone(),
+                current.clone(),
+                busy.clone(),
+            );
             let i18n = i18n.clone();
             spawn(async move {
-                match api.resolve_exchange(id, &res).await {
+                let result = api.resolve_exchange(id, &res).await;
+                busy.set(false);
+                match result {
                     Ok(ex) => {
                         error.set(None);
                         done.set(Some(i18n.t("exchange.done.resolve")));
@@ -250,6 +422,9 @@ pub fn exchange_page(props: &ExchangePageProps) -> Html {
     };
 
     let failed = (*error).as_ref();
+    let message_failed = (*message_error).as_ref();
+    let review_failed = (*review_error).as_ref();
+    let resolve_failed = (*resolve_error).as_ref();
     let me = session.me().map(|m| m.id);
     let role = if Some(e.provider.id) == me {
         i18n.t("exchange.you_provide")
@@ -292,7 +467,11 @@ pub fn exchange_page(props: &ExchangePageProps) -> Html {
                 }) }
             </ul>
         },
-        _ => html! {},
+        Remote::Ready(_) => html! {},
+        Remote::Loading => html! { <Loading /> },
+        Remote::Failed(err) => {
+            html! { <ErrorState error={err.clone()} retry={reviews.retry.clone()} /> }
+        }
     };
     // News about this exchange on the socket: everything loaded again, on request.
     let reload_all = {
@@ -345,32 +524,34 @@ pub fn exchange_page(props: &ExchangePageProps) -> Html {
                     <p class="alert alert-success" data-testid="exchange-done">{ text.clone() }</p>
                 }
             </div>
-            if let Some(err) = failed {
-                <div class="alert alert-danger" role="alert" data-testid="exchange-error">
-                    <p class="mb-0">{ if err.field_errors().is_empty() { i18n.t(step_error_key(err)) } else { i18n.t("form.check_fields") } }</p>
-                </div>
-            }
             <section aria-labelledby="exchange-actions-heading" class="mb-4">
                 <h2 id="exchange-actions-heading" class="h4">{ i18n.t("exchange.actions") }</h2>
-                <p class="cortile-help">{ i18n.t(&format!("exchange.next.{}", e.state.as_str())) }</p>
+                { form_alert(&i18n, failed, "exchange-error") }
+                <p class="cortile-help">{ i18n.t(&price_key(&i18n, &format!("exchange.next.{}", e.state.as_str()), e.price_type)) }</p>
                 <div class="d-flex flex-wrap gap-2 mb-3">
                     if c.accept { { button("accept", "btn-primary") } }
                     if c.complete { { button("complete", "btn-primary") } }
                     if c.confirm { { button("confirm", "btn-primary") } }
                     if c.cancel { { button("cancel", "btn-outline-danger") } }
                 </div>
+                { ask("confirm") }
+                { ask("cancel") }
                 if c.dispute || c.cancel {
                     <TextField id="exchange-reason" multiline=true label={i18n.t("exchange.reason")}
                         help={i18n.t("exchange.reason_help")} value={(*reason).clone()}
                         oninput={let s = reason.clone(); Callback::from(move |v| s.set(v))}
                         error={market_field_error(&i18n, failed, "reason")} testid="exchange-reason" />
                 }
-                if c.dispute { { button("dispute", "btn-outline-danger") } }
+                if c.dispute {
+                    <div class="mb-3">{ button("dispute", "btn-outline-danger") }</div>
+                    { ask("dispute") }
+                }
             </section>
             if c.resolve {
                 <section aria-labelledby="resolve-heading" class="card card-bg shadow-sm mb-4">
                     <form class="card-body" onsubmit={resolve} novalidate=true>
                         <h2 id="resolve-heading" class="h4">{ i18n.t("exchange.resolve_heading") }</h2>
+                        { form_alert(&i18n, resolve_failed, "resolve-error") }
                         <SelectField id="resolve-outcome" label={i18n.t("exchange.outcome")}
                             value={AttrValue::from((*outcome).clone())}
                             options={vec![
@@ -384,13 +565,13 @@ pub fn exchange_page(props: &ExchangePageProps) -> Html {
                                 help={i18n.tf("exchange.resolve_minutes_help", &[("time", &duration_text(&i18n, e.minutes))])}
                                 value={(*resolve_minutes).clone()}
                                 oninput={let s = resolve_minutes.clone(); Callback::from(move |v| s.set(v))}
-                                error={market_field_error(&i18n, failed, "minutes")} testid="resolve-minutes" />
+                                error={market_field_error(&i18n, resolve_failed, "minutes")} testid="resolve-minutes" />
                         }
                         <TextField id="resolve-note" multiline=true label={i18n.t("exchange.note")}
                             value={(*note).clone()} required=true
                             oninput={let s = note.clone(); Callback::from(move |v| s.set(v))}
-                            error={market_field_error(&i18n, failed, "note")} testid="resolve-note" />
-                        <button type="submit" class="btn btn-primary" data-testid="resolve-submit">{ i18n.t("exchange.resolve") }</button>
+                            error={market_field_error(&i18n, resolve_failed, "note")} testid="resolve-note" />
+                        <button type="submit" class="btn btn-primary" disabled={*resolve_busy} data-testid="resolve-submit">{ i18n.t("exchange.resolve") }</button>
                     </form>
                 </section>
             }
@@ -399,11 +580,12 @@ pub fn exchange_page(props: &ExchangePageProps) -> Html {
                 { messages_view }
                 if c.message {
                     <form onsubmit={send_message} novalidate=true>
+                        { form_alert(&i18n, message_failed, "message-error") }
                         <TextField id="message-body" multiline=true label={i18n.t("exchange.message")}
                             value={(*body).clone()}
                             oninput={let s = body.clone(); Callback::from(move |v| s.set(v))}
-                            error={market_field_error(&i18n, failed, "body")} testid="message-body" />
-                        <button type="submit" class="btn btn-outline-primary" data-testid="message-submit">{ i18n.t("exchange.send") }</button>
+                            error={market_field_error(&i18n, message_failed, "body")} testid="message-body" />
+                        <button type="submit" class="btn btn-outline-primary" disabled={*message_busy} data-testid="message-submit">{ i18n.t("exchange.send") }</button>
                     </form>
                 }
             </section>
@@ -412,22 +594,53 @@ pub fn exchange_page(props: &ExchangePageProps) -> Html {
                 { reviews_view }
                 if c.review {
                     <form onsubmit={send_review} novalidate=true>
+                        { form_alert(&i18n, review_failed, "review-error") }
                         <SelectField id="review-rating" label={i18n.t("review.rating")}
                             value={AttrValue::from((*rating).clone())}
                             options={(1..=5).rev().map(|n| (AttrValue::from(n.to_string()), AttrValue::from(i18n.tf("review.stars", &[("rating", &n.to_string())])))).collect::<Vec<_>>()}
                             onchange={let s = rating.clone(); Callback::from(move |v| s.set(v))}
-                            error={market_field_error(&i18n, failed, "rating")}
+                            error={market_field_error(&i18n, review_failed, "rating")}
                             testid="review-rating" />
                         <TextField id="review-body" multiline=true label={i18n.t("review.body")}
                             value={(*review_text).clone()}
                             oninput={let s = review_text.clone(); Callback::from(move |v| s.set(v))}
-                            error={market_field_error(&i18n, failed, "body")} testid="review-body" />
-                        <button type="submit" class="btn btn-primary" data-testid="review-submit">{ i18n.t("review.submit") }</button>
+                            error={market_field_error(&i18n, review_failed, "body")} testid="review-body" />
+                        <button type="submit" class="btn btn-primary" disabled={*review_busy} data-testid="review-submit">{ i18n.t("review.submit") }</button>
                     </form>
                 } else if e.reviewed {
                     <p data-testid="review-done">{ i18n.t("review.done") }</p>
                 }
             </section>
         </>
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use cortile_shared::Locale;
+
+    #[test]
+    fn exchanges_without_hours_do_not_speak_of_paying_hours() {
+        for locale in Locale::ALL {
+            let i18n = I18n::fixed(locale);
+            for key in [
+                "exchange.action.confirm",
+                "exchange.done.confirm",
+                "exchange.next.completed",
+            ] {
+                assert_eq!(price_key(&i18n, key, PriceType::Hours), key);
+                for p in [PriceType::Euro, PriceType::Free] {
+                    let free = price_key(&i18n, key, p);
+                    assert_eq!(free, format!("{key}_free"));
+                    let text = i18n.t(&free).to_lowercase();
+                    assert!(!text.contains("paga") && !text.contains("pay"), "{text}");
+                }
+            }
+            assert_eq!(
+                price_key(&i18n, "exchange.action.accept", PriceType::Free),
+                "exchange.action.accept"
+            );
+        }
     }
 }

@@ -1,22 +1,59 @@
 //! `/banca-del-tempo/annunci/nuovo` and `/banca-del-tempo/annunci/:id/modifica`: an offer or
 //! a request — category, title, description (markdown), price (hours, euro, free), estimated
-//! time, availability, reach, and for members of verified organisations, in whose name.
+//! time, availability, where (my home's estate, an estate, or a point), reach, and for members
+//! of verified organisations, in whose name.
+
+use std::rc::Rc;
 
 use cortile_shared::market::{
-    Category, Listing, ListingInput, ListingKind, ListingReach, ListingStatus, PriceType,
+    Category, Listing, ListingInput, ListingKind, ListingPlace, ListingReach, ListingStatus,
+    PriceType,
 };
-use cortile_shared::{ListingId, OrganisationId};
+use cortile_shared::{EstateId, ListingId, OrganisationId};
 use yew::prelude::*;
 use yew_router::prelude::*;
 
-use super::{category_text, kind_text, market_field_error, price_type_text, reach_text};
+use super::{
+    category_text, field_problem, kind_text, market_field_error, price_type_text, reach_text,
+};
 use crate::api::ApiError;
 use crate::app::Route;
-use crate::components::{Breadcrumb, ErrorState, FormAlert, Loading, SelectField, TextField};
+use crate::components::{
+    Breadcrumb, ErrorState, FormAlert, Loading, PointPicker, SelectField, TextField,
+};
 use crate::hooks::{spawn, use_document_title, use_remote, Remote};
-use crate::i18n::use_i18n;
+use crate::i18n::{use_i18n, I18n};
 use crate::pages::community::images::{ImageList, ImagePicker, NotReady};
 use crate::session::use_session;
+
+/// Where a listing is, as chosen in the form.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+enum Where {
+    /// The estate of my home (the server's choice when no place is sent).
+    Home,
+    /// An estate chosen from the list.
+    Estate,
+    /// A point, clicked on the map or typed.
+    Point,
+}
+
+impl Where {
+    const ALL: [Where; 3] = [Where::Home, Where::Estate, Where::Point];
+
+    fn as_str(self) -> &'static str {
+        match self {
+            Where::Home => "home",
+            Where::Estate => "estate",
+            Where::Point => "point",
+        }
+    }
+}
+
+/// A coordinate as typed ("45,4642" or "45.4642").
+fn coordinate(raw: &str) -> Option<f64> {
+    let x: f64 = raw.trim().replace(',', ".").parse().ok()?;
+    x.is_finite().then_some(x)
+}
 
 /// The form's fields as typed.
 #[derive(Clone, PartialEq)]
@@ -30,13 +67,19 @@ struct Draft {
     price: String,
     estimated_minutes: String,
     availability: String,
+    place: Where,
+    /// The estate chosen (its id as text; empty: none).
+    estate: String,
+    lat: String,
+    lon: String,
     reach: ListingReach,
     organisation: String,
     status: ListingStatus,
 }
 
-impl Default for Draft {
-    fn default() -> Self {
+impl Draft {
+    /// A new listing: at my home's estate if I have a home, else in an estate to choose.
+    fn new(has_home: bool) -> Self {
         Draft {
             kind: ListingKind::Offer,
             category: Category::Errands,
@@ -46,6 +89,10 @@ impl Default for Draft {
             price: "1".into(),
             estimated_minutes: String::new(),
             availability: String::new(),
+            place: if has_home { Where::Home } else { Where::Estate },
+            estate: String::new(),
+            lat: String::new(),
+            lon: String::new(),
             reach: ListingReach::Estate,
             organisation: String::new(),
             status: ListingStatus::Open,
@@ -60,11 +107,30 @@ fn scaled(raw: &str, unit: f64) -> Option<i64> {
 }
 
 impl Draft {
-    fn from_listing(l: &Listing) -> Draft {
+    /// The form of a listing being edited; its estate reads as "my home" when it is my home's.
+    fn from_listing(i18n: &I18n, l: &Listing, home_estate: Option<EstateId>) -> Draft {
+        // As the reader would type it: "0,33" hours, "12,5" euro.
         let price = match (l.price_type, l.price_amount) {
-            (PriceType::Hours, Some(m)) => format!("{}", m as f64 / 60.0),
-            (PriceType::Euro, Some(c)) => format!("{:.2}", c as f64 / 100.0),
+            (PriceType::Hours, Some(m)) => i18n.decimal_input(m as f64 / 60.0, 2),
+            (PriceType::Euro, Some(c)) => i18n.decimal_input(c as f64 / 100.0, 2),
             _ => String::new(),
+        };
+        let (place, estate, lat, lon) = match l.place {
+            ListingPlace::Estate { estate_id } if Some(estate_id) == home_estate => {
+                (Where::Home, String::new(), String::new(), String::new())
+            }
+            ListingPlace::Estate { estate_id } => (
+                Where::Estate,
+                estate_id.0.to_string(),
+                String::new(),
+                String::new(),
+            ),
+            ListingPlace::Point { lat, lon } => (
+                Where::Point,
+                String::new(),
+                lat.to_string(),
+                lon.to_string(),
+            ),
         };
         Draft {
             kind: l.kind,
@@ -78,6 +144,10 @@ impl Draft {
                 .map(|m| m.to_string())
                 .unwrap_or_default(),
             availability: l.availability.clone(),
+            place,
+            estate,
+            lat,
+            lon,
             reach: l.reach,
             organisation: l
                 .organisation
@@ -88,13 +158,33 @@ impl Draft {
         }
     }
 
-    fn input(&self, editing: Option<&Listing>) -> ListingInput {
+    /// The place to send: none for my home (the server puts it at my home's estate), else
+    /// the estate or the point; a missing estate or an unreadable coordinate is refused here,
+    /// in the server's terms.
+    fn place(&self) -> Result<Option<ListingPlace>, ApiError> {
+        match self.place {
+            Where::Home => Ok(None),
+            Where::Estate => match self.estate.parse::<i64>() {
+                Ok(id) if id > 0 => Ok(Some(ListingPlace::Estate {
+                    estate_id: EstateId(id),
+                })),
+                _ => Err(field_problem("place.estate_id", "required")),
+            },
+            Where::Point => match (coordinate(&self.lat), coordinate(&self.lon)) {
+                (Some(lat), Some(lon)) => Ok(Some(ListingPlace::Point { lat, lon })),
+                (None, _) => Err(field_problem("place.lat", "invalid_format")),
+                (_, None) => Err(field_problem("place.lon", "invalid_format")),
+            },
+        }
+    }
+
+    fn input(&self, editing: Option<&Listing>) -> Result<ListingInput, ApiError> {
         let price_amount = match self.price_type {
             PriceType::Hours => scaled(&self.price, 60.0),
             PriceType::Euro => scaled(&self.price, 100.0),
             PriceType::Free => None,
         };
-        ListingInput {
+        Ok(ListingInput {
             kind: self.kind,
             category: self.category,
             title: self.title.clone(),
@@ -103,12 +193,12 @@ impl Draft {
             price_amount,
             estimated_minutes: self.estimated_minutes.trim().parse().ok(),
             availability: self.availability.clone(),
-            place: editing.map(|l| l.place),
+            place: self.place()?,
             reach: self.reach,
             organisation_id: self.organisation.parse().ok().map(OrganisationId),
             status: editing.map(|_| self.status),
             images: None,
-        }
+        })
     }
 }
 
@@ -160,13 +250,17 @@ fn listing_form(props: &ListingFormProps) -> Html {
         "market.new_title"
     });
     use_document_title(Some(title.clone()));
+    // Members without a home (e.g. of an organisation) say where: an estate or a point.
+    let home = session
+        .me()
+        .and_then(|me| me.residence.as_ref().map(|r| r.home.clone()));
+    let home_estate = home.as_ref().map(|h| h.estate_id);
+    let has_home = home.is_some();
     let draft = {
-        let editing = editing.clone();
-        use_state(move || {
-            editing
-                .as_deref()
-                .map(Draft::from_listing)
-                .unwrap_or_default()
+        let (editing, i18n) = (editing.clone(), i18n.clone());
+        use_state(move || match editing.as_deref() {
+            Some(l) => Draft::from_listing(&i18n, l, home_estate),
+            None => Draft::new(has_home),
         })
     };
     let error = use_state(|| None::<ApiError>);
@@ -183,6 +277,34 @@ fn listing_form(props: &ListingFormProps) -> Html {
         let api = session.api();
         use_remote(api, |api| async move { api.organisations().await })
     };
+    // The list of estates, once someone chooses to name one.
+    let estates = use_remote(draft.place == Where::Estate, |shown| async move {
+        if shown {
+            crate::api::list_all_estates().await
+        } else {
+            Ok(Vec::new())
+        }
+    });
+    // The shapes under the point: the estate chosen or my home's, else every estate.
+    let map_estate = draft
+        .estate
+        .parse::<i64>()
+        .ok()
+        .map(EstateId)
+        .or(home_estate);
+    let map_features = use_remote(
+        (map_estate, draft.place == Where::Point),
+        |(e, shown)| async move {
+            if !shown {
+                return Ok(None);
+            }
+            let features = match e {
+                Some(e) => crate::api::get_estate(e).await?.geojson,
+                None => crate::api::get_estates_map().await?,
+            };
+            Ok(Some(Rc::new(features)))
+        },
+    );
 
     let set = |edit: fn(&mut Draft, String)| {
         let draft = draft.clone();
@@ -210,9 +332,15 @@ fn listing_form(props: &ListingFormProps) -> Html {
                 }
             };
             not_ready.set(None);
-            busy.set(true);
-            let mut input = draft.input(editing.as_deref());
+            let mut input = match draft.input(editing.as_deref()) {
+                Ok(input) => input,
+                Err(e) => {
+                    error.set(Some(e));
+                    return;
+                }
+            };
             input.images = Some(refs);
+            busy.set(true);
             let (api, error, busy, navigator) =
                 (api.clone(), error.clone(), busy.clone(), navigator.clone());
             let editing = editing.clone();
@@ -254,6 +382,101 @@ fn listing_form(props: &ListingFormProps) -> Html {
             })
             .collect(),
         _ => Vec::new(),
+    };
+    let mut estate_options = vec![(
+        AttrValue::from(""),
+        AttrValue::from(i18n.t("picker.choose")),
+    )];
+    match &estates.state {
+        Remote::Ready(list) => {
+            let mut list = list.to_vec();
+            list.sort_by(|a, b| a.name.cmp(&b.name));
+            estate_options.extend(list.iter().map(|e| {
+                (
+                    AttrValue::from(e.id.0.to_string()),
+                    AttrValue::from(e.name.clone()),
+                )
+            }));
+        }
+        Remote::Loading => estate_options[0].1 = AttrValue::from(i18n.t("picker.loading")),
+        Remote::Failed(_) => estate_options[0].1 = AttrValue::from(i18n.t("picker.failed")),
+    }
+    let picker_features: Option<Rc<geojson::FeatureCollection>> = match &map_features.state {
+        Remote::Ready(f) => (**f).clone(),
+        _ => None,
+    };
+    let typed_point = coordinate(&d.lat).zip(coordinate(&d.lon));
+    let on_pick = {
+        let draft = draft.clone();
+        Callback::from(move |(lat, lon): (f64, f64)| {
+            let mut d = (*draft).clone();
+            d.lat = format!("{lat:.6}");
+            d.lon = format!("{lon:.6}");
+            draft.set(d);
+        })
+    };
+    let place_label = |w: Where| match w {
+        Where::Home => i18n.tf(
+            "market.place.home",
+            &[(
+                "estate",
+                home.as_ref()
+                    .map(|h| h.estate_name.as_str())
+                    .unwrap_or_default(),
+            )],
+        ),
+        Where::Estate => i18n.t("market.place.estate"),
+        Where::Point => i18n.t("market.place.point"),
+    };
+    let place_error = market_field_error(&i18n, failed, "place");
+    let place_view = html! {
+        <fieldset class="mb-3" data-testid="listing-place"
+            aria-describedby={if place_error.is_some() { "listing-place-help listing-place-error" } else { "listing-place-help" }}>
+            <legend class="form-label">{ i18n.t("market.field.place") }</legend>
+            <p id="listing-place-help" class="form-text cortile-help">{ i18n.t("market.field.place_help") }</p>
+            { for Where::ALL.iter().filter(|w| has_home || **w != Where::Home).map(|w| {
+                let id = format!("listing-place-{}", w.as_str());
+                let checked = d.place == *w;
+                let onchange = {
+                    let (draft, w) = (draft.clone(), *w);
+                    Callback::from(move |_: Event| {
+                        let mut d = (*draft).clone();
+                        d.place = w;
+                        draft.set(d);
+                    })
+                };
+                html! {
+                    <div class="form-check">
+                        <input id={id.clone()} type="radio" name="listing-place" value={w.as_str()}
+                            {checked} {onchange} data-testid={id.clone()} />
+                        <label for={id}>{ place_label(*w) }</label>
+                    </div>
+                }
+            }) }
+            if let Some(e) = place_error.clone() {
+                <p id="listing-place-error" class="cortile-field-error">{ e }</p>
+            }
+            if d.place == Where::Estate {
+                <SelectField id="listing-estate" label={i18n.t("picker.estate")}
+                    value={AttrValue::from(d.estate.clone())} options={estate_options}
+                    onchange={set(|d, v| d.estate = v)}
+                    error={market_field_error(&i18n, failed, "place.estate_id")}
+                    testid="listing-estate" />
+            }
+            if d.place == Where::Point {
+                <p id="listing-point-help" class="form-text cortile-help">{ i18n.t("market.place.point_help") }</p>
+                if let Some(features) = picker_features {
+                    <PointPicker features={features} label={i18n.t("market.place.point_map")}
+                        described_by="listing-point-help" point={typed_point} onpick={on_pick} />
+                }
+                <TextField id="listing-lat" label={i18n.t("market.place.lat")} value={d.lat.clone()}
+                    oninput={set(|d, v| d.lat = v)} required=true
+                    error={market_field_error(&i18n, failed, "place.lat")} testid="listing-lat" />
+                <TextField id="listing-lon" label={i18n.t("market.place.lon")} value={d.lon.clone()}
+                    oninput={set(|d, v| d.lon = v)} required=true
+                    error={market_field_error(&i18n, failed, "place.lon")} testid="listing-lon" />
+            }
+        </fieldset>
     };
     let price_label = match d.price_type {
         PriceType::Hours => Some(i18n.t("market.field.price_hours")),
@@ -314,12 +537,13 @@ fn listing_form(props: &ListingFormProps) -> Html {
                         help={i18n.t("market.field.availability_help")} value={d.availability.clone()}
                         oninput={set(|d, v| d.availability = v)}
                         error={market_field_error(&i18n, failed, "availability")} testid="listing-availability" />
+                    { place_view }
                     <SelectField id="listing-reach" label={i18n.t("market.field.reach")}
                         value={AttrValue::from(d.reach.as_str())}
                         options={opts(ListingReach::ALL.iter().map(|r| (r.as_str(), reach_text(&i18n, *r))).collect())}
                         onchange={set(|d, v| d.reach = ListingReach::parse(&v).unwrap_or(ListingReach::City))}
                         help={i18n.t("market.field.reach_help")}
-                        error={market_field_error(&i18n, failed, "reach").or_else(|| market_field_error(&i18n, failed, "place"))}
+                        error={market_field_error(&i18n, failed, "reach")}
                         testid="listing-reach" />
                     if editing.is_none() && !my_orgs.is_empty() {
                         <SelectField id="listing-organisation" label={i18n.t("market.field.organisation")}
@@ -348,6 +572,53 @@ fn listing_form(props: &ListingFormProps) -> Html {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_place_is_my_home_or_what_was_chosen() {
+        assert_eq!(Draft::new(true).place, Where::Home);
+        assert_eq!(Draft::new(false).place, Where::Estate);
+        let mut d = Draft::new(true);
+        assert_eq!(d.place().ok(), Some(None));
+        d.place = Where::Estate;
+        let refused = d.place().expect_err("no estate chosen");
+        assert!(refused.field("place.estate_id").is_some());
+        d.estate = "7".into();
+        assert_eq!(
+            d.place().ok(),
+            Some(Some(ListingPlace::Estate {
+                estate_id: EstateId(7)
+            }))
+        );
+        d.place = Where::Point;
+        d.lat = "45,4642".into();
+        let refused = d.place().expect_err("no longitude");
+        assert!(refused.field("place.lon").is_some());
+        d.lon = "9.19".into();
+        assert_eq!(
+            d.place().ok(),
+            Some(Some(ListingPlace::Point {
+                lat: 45.4642,
+                lon: 9.19
+            }))
+        );
+    }
+
+    #[test]
+    fn prices_shown_for_editing_read_back_the_same() {
+        for locale in cortile_shared::Locale::ALL {
+            let i18n = I18n::fixed(locale);
+            for m in 1..=6_000 {
+                let shown = i18n.decimal_input(m as f64 / 60.0, 2);
+                assert_eq!(scaled(&shown, 60.0), Some(m), "{shown}");
+            }
+            for c in [1, 50, 1250, 1_000_000] {
+                let shown = i18n.decimal_input(c as f64 / 100.0, 2);
+                assert_eq!(scaled(&shown, 100.0), Some(c), "{shown}");
+            }
+        }
+        let it = I18n::fixed(cortile_shared::Locale::It);
+        assert_eq!(it.decimal_input(20.0 / 60.0, 2), "0,33");
+    }
 
     #[test]
     fn prices_are_read_as_typed() {

@@ -3,7 +3,9 @@
 use yew::prelude::*;
 use yew_router::prelude::*;
 
-use super::{duration_text, exchange_item, listing_card};
+use cortile_shared::market::{Exchange, Listing};
+
+use super::{duration_text, exchange_item, listing_card, use_more};
 use crate::app::Route;
 use crate::components::{ErrorState, Loading};
 use crate::hooks::{use_document_title, use_remote, Remote};
@@ -30,8 +32,11 @@ pub fn time_bank_home() -> Html {
     };
     let exchanges = {
         let api = session.api();
-        use_remote(api, |api| async move { api.my_exchanges(None).await })
+        use_remote(api, |api| async move { api.my_exchanges(None, None).await })
     };
+    // The pages after the first of each list.
+    let more_listings = use_more::<Listing>();
+    let more_exchanges = use_more::<Exchange>();
 
     let account_view = match &account.state {
         Remote::Loading => html! { <Loading /> },
@@ -62,11 +67,26 @@ pub fn time_bank_home() -> Html {
         Remote::Ready(p) if p.items.is_empty() => {
             html! { <p>{ i18n.t("timebank.no_listings") }</p> }
         }
-        Remote::Ready(p) => html! {
-            <ul class="list-unstyled" data-testid="my-listings">
-                { for p.items.iter().map(|l| listing_card(&i18n, l)) }
-            </ul>
-        },
+        Remote::Ready(p) => {
+            let api = session.api();
+            let load_more = more_listings.button(
+                &i18n,
+                more_listings.cursor(&p.next),
+                "my-listings-more",
+                move |after| {
+                    let api = api.clone();
+                    async move { api.listings(&[("mine", "true"), ("after", &after)]).await }
+                },
+            );
+            html! {
+                <>
+                    <ul class="list-unstyled" data-testid="my-listings">
+                        { for p.items.iter().chain(more_listings.items()).map(|l| listing_card(&i18n, l)) }
+                    </ul>
+                    { load_more }
+                </>
+            }
+        }
     };
     let exchanges_view = match &exchanges.state {
         Remote::Loading => html! { <Loading /> },
@@ -76,11 +96,26 @@ pub fn time_bank_home() -> Html {
         Remote::Ready(p) if p.items.is_empty() => {
             html! { <p>{ i18n.t("timebank.no_exchanges") }</p> }
         }
-        Remote::Ready(p) => html! {
-            <ul class="list-group mb-4" data-testid="my-exchanges">
-                { for p.items.iter().map(|e| exchange_item(&i18n, e, me)) }
-            </ul>
-        },
+        Remote::Ready(p) => {
+            let api = session.api();
+            let load_more = more_exchanges.button(
+                &i18n,
+                more_exchanges.cursor(&p.next),
+                "my-exchanges-more",
+                move |after| {
+                    let api = api.clone();
+                    async move { api.my_exchanges(None, Some(&after)).await }
+                },
+            );
+            html! {
+                <div class="mb-4">
+                    <ul class="list-group mb-3" data-testid="my-exchanges">
+                        { for p.items.iter().chain(more_exchanges.items()).map(|e| exchange_item(&i18n, e, me)) }
+                    </ul>
+                    { load_more }
+                </div>
+            }
+        }
     };
 
     html! {

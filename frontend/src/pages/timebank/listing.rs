@@ -144,7 +144,11 @@ pub fn listing_page(props: &ListingPageProps) -> Html {
                 </ul>
             </section>
         },
-        _ => html! {},
+        Remote::Ready(_) => html! {},
+        Remote::Loading => html! { <Loading /> },
+        Remote::Failed(e) => {
+            html! { <ErrorState error={e.clone()} retry={exchanges.retry.clone()} /> }
+        }
     };
     html! {
         <>

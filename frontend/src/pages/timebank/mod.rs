@@ -16,13 +16,130 @@ pub mod transfer;
 use cortile_shared::market::{
     Category, Exchange, ExchangeState, Listing, ListingKind, ListingReach, PriceType,
 };
-use cortile_shared::UserId;
+use std::cell::RefCell;
+use std::rc::Rc;
+
+use cortile_shared::{Page, UserId};
 use yew::prelude::*;
 use yew_router::prelude::*;
 
 use crate::api::ApiError;
 use crate::app::Route;
 use crate::i18n::I18n;
+
+/// The pages of a list after its first (loaded apart, with `use_remote`): the items loaded so
+/// far, the cursor of the next page, and the state of the "more" button.
+pub struct More<T: 'static> {
+    items: UseStateHandle<Vec<T>>,
+    /// `None`: nothing loaded past the first page (its own `next` holds); `Some(next)`: the
+    /// cursor after the last page loaded here.
+    next: UseStateHandle<Option<Option<String>>>,
+    loading: UseStateHandle<bool>,
+    error: UseStateHandle<Option<ApiError>>,
+    /// Bumped by [`More::reset`]: a page asked for before then is dropped when it arrives.
+    generation: Rc<RefCell<u64>>,
+}
+
+impl<T: 'static> Clone for More<T> {
+    fn clone(&self) -> Self {
+        More {
+            items: self.items.clone(),
+            next: self.next.clone(),
+            loading: self.loading.clone(),
+            error: self.error.clone(),
+            generation: self.generation.clone(),
+        }
+    }
+}
+
+#[hook]
+pub fn use_more<T>() -> More<T>
+where
+    T: 'static,
+{
+    More {
+        items: use_state(Vec::new),
+        next: use_state(|| None),
+        loading: use_state(|| false),
+        error: use_state(|| None),
+        generation: use_mut_ref(|| 0),
+    }
+}
+
+impl<T: Clone + 'static> More<T> {
+    /// The items loaded past the first page.
+    pub fn items(&self) -> &[T] {
+        &self.items
+    }
+
+    /// The cursor of the page after those loaded, given the first page's.
+    pub fn cursor(&self, first: &Option<String>) -> Option<String> {
+        match &*self.next {
+            Some(next) => next.clone(),
+            None => first.clone(),
+        }
+    }
+
+    /// Forgets the pages loaded (the first page is asked for again, e.g. with new filters).
+    pub fn reset(&self) {
+        *self.generation.borrow_mut() += 1;
+        self.items.set(Vec::new());
+        self.next.set(None);
+        self.loading.set(false);
+        self.error.set(None);
+    }
+
+    /// The "more" button (nothing when there is no page after `cursor`), loading with `fetch`.
+    pub fn button<F, Fut>(
+        &self,
+        i18n: &I18n,
+        cursor: Option<String>,
+        testid: &'static str,
+        fetch: F,
+    ) -> Html
+    where
+        F: Fn(String) -> Fut + 'static,
+        Fut: std::future::Future<Output = Result<Page<T>, ApiError>> + 'static,
+    {
+        let has_more = cursor.is_some();
+        let this = self.clone();
+        let onclick = Callback::from(move |()| {
+            let Some(c) = cursor.clone() else { return };
+            if *this.loading {
+                return;
+            }
+            this.loading.set(true);
+            let asked_at = *this.generation.borrow();
+            let page = fetch(c);
+            let this = this.clone();
+            crate::hooks::spawn(async move {
+                let result = page.await;
+                if *this.generation.borrow() != asked_at {
+                    return;
+                }
+                this.loading.set(false);
+                match result {
+                    Ok(p) => {
+                        let mut all = (*this.items).clone();
+                        all.extend(p.items);
+                        this.items.set(all);
+                        this.next.set(Some(p.next));
+                        this.error.set(None);
+                    }
+                    Err(e) => this.error.set(Some(e)),
+                }
+            });
+        });
+        crate::pages::community::more_button(
+            i18n,
+            has_more,
+            *self.loading,
+            (*self.error).as_ref(),
+            testid,
+            onclick,
+        )
+    }
+}
 
 /// Minutes in words: "1 h 30 min", "45 min", "−2 h".
 pub fn duration_text(i18n: &I18n, minutes: i64) -> String {
@@ -170,17 +287,28 @@ pub fn distance_text(i18n: &I18n, metres: f64) -> String {
     }
 }
 
-/// An exchange in a list: the listing, the other person, the minutes, the state.
+/// An exchange in a list: the listing, the people, the minutes, the state. A party sees
+/// "con {the other}"; anyone else (staff, on the disputes list) sees both, "{provider} →
+/// {receiver}" (read out as "{provider} aiuta {receiver}").
 pub fn exchange_item(i18n: &I18n, e: &Exchange, me: Option<UserId>) -> Html {
-    let other = if Some(e.provider.id) == me {
-        &e.receiver
+    let people = if Some(e.provider.id) == me {
+        html! { { i18n.tf("exchange.with", &[("name", &e.receiver.display_name)]) } }
+    } else if Some(e.receiver.id) == me {
+        html! { { i18n.tf("exchange.with", &[("name", &e.provider.display_name)]) } }
     } else {
-        &e.provider
+        html! {
+            <span data-testid="exchange-item-people">
+                { e.provider.display_name.clone() }
+                <span aria-hidden="true">{ " → " }</span>
+                <span class="visually-hidden">{ format!(" {} ", i18n.t("exchange.helps")) }</span>
+                { e.receiver.display_name.clone() }
+            </span>
+        }
     };
     html! {
         <li class="list-group-item" data-testid="exchange-item" key={e.id.0}>
             <Link<Route> to={Route::Exchange { id: e.id }}>{ e.listing_title.clone() }</Link<Route>>
-            { " · " }{ i18n.tf("exchange.with", &[("name", &other.display_name)]) }
+            { " · " }{ people }
             if e.minutes > 0 {
                 { " · " }{ duration_text(i18n, e.minutes) }
             }

@@ -16,6 +16,17 @@ pub struct MemberReviewsProps {
     pub id: UserId,
 }
 
+/// "1 recensione, media 4,0 su 5" / "3 recensioni, media 4,3 su 5".
+fn summary(i18n: &crate::i18n::I18n, count: i64, average: f64) -> String {
+    i18n.tf(
+        "reviews.summary",
+        &[
+            ("reviews", &i18n.count("reviews.count", count)),
+            ("average", &i18n.decimal(average, 1)),
+        ],
+    )
+}
+
 #[function_component(MemberReviewsPage)]
 pub fn member_reviews_page(props: &MemberReviewsProps) -> Html {
     let i18n = use_i18n();
@@ -46,7 +57,7 @@ pub fn member_reviews_page(props: &MemberReviewsProps) -> Html {
             <h1 data-testid="page-title">{ title }</h1>
             <p class="lead" data-testid="reviews-summary">{
                 match r.average {
-                    Some(avg) => i18n.tf("reviews.summary", &[("count", &i18n.int(r.count)), ("average", &i18n.decimal(avg, 1))]),
+                    Some(avg) => summary(&i18n, r.count, avg),
                     None => i18n.t("reviews.none"),
                 }
             }</p>
@@ -68,5 +79,21 @@ pub fn member_reviews_page(props: &MemberReviewsProps) -> Html {
                 }) }
             </ul>
         </>
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::i18n::I18n;
+    use cortile_shared::Locale;
+
+    #[test]
+    fn one_review_is_singular() {
+        let it = I18n::fixed(Locale::It);
+        assert_eq!(summary(&it, 1, 4.0), "1 recensione, media 4,0 su 5");
+        assert_eq!(summary(&it, 3, 4.333), "3 recensioni, media 4,3 su 5");
+        let en = I18n::fixed(Locale::En);
+        assert_eq!(summary(&en, 1, 5.0), "1 review, average 5.0 out of 5");
     }
 }

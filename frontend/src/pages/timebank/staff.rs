@@ -62,6 +62,14 @@ pub fn disputes_page() -> Html {
     }
 }
 
+/// The minutes an adjustment may move: "da −6.000 a 6.000, non zero".
+fn adjustment_range(i18n: &crate::i18n::I18n) -> String {
+    i18n.tf(
+        "staff_tb.minutes_out_of_range",
+        &[("max", &i18n.int(cortile_shared::timebank::MAX_LEG_MINUTES))],
+    )
+}
+
 /// A person of the registry with an account, chosen for an adjustment.
 #[derive(Clone, PartialEq)]
 struct Chosen {
@@ -86,6 +94,7 @@ pub fn adjustments_page() -> Html {
     let reason = use_state(String::new);
     let error = use_state(|| None::<ApiError>);
     let done = use_state(|| None::<String>);
+    let busy = use_state(|| false);
     let onsearch = {
         let (api, query, hits, searching) = (
             session.api(),
@@ -109,17 +118,21 @@ pub fn adjustments_page() -> Html {
         })
     };
     let onsubmit = {
-        let (api, chosen, minutes, reason, error, done) = (
+        let (api, chosen, minutes, reason, error, done, busy) = (
             session.api(),
             chosen.clone(),
             minutes.clone(),
             reason.clone(),
             error.clone(),
             done.clone(),
+            busy.clone(),
         );
         let i18n = i18n.clone();
         Callback::from(move |e: SubmitEvent| {
             e.prevent_default();
+            if *busy {
+                return;
+            }
             let Some(member) = (*chosen).clone() else {
                 error.set(Some(field_problem("user_id", "required")));
                 return;
@@ -128,10 +141,13 @@ pub fn adjustments_page() -> Html {
                 minutes: minutes.trim().parse().unwrap_or(0),
                 reason: (*reason).clone(),
             };
-            let (api, error, done) = (api.clone(), error.clone(), done.clone());
+            busy.set(true);
+            let (api, error, done, busy) = (api.clone(), error.clone(), done.clone(), busy.clone());
             let i18n = i18n.clone();
             spawn(async move {
-                match api.adjust(member.id, &adj).await {
+                let result = api.adjust(member.id, &adj).await;
+                busy.set(false);
+                match result {
                     Ok(t) => {
                         error.set(None);
                         let m = t
@@ -158,6 +174,11 @@ pub fn adjustments_page() -> Html {
         })
     };
     let failed = (*error).as_ref();
+    // An adjustment may take minutes away: its range is not the marketplace's 1 to 6,000.
+    let minutes_error = match failed.and_then(|e| e.field("minutes")) {
+        Some(f) if f.code == "out_of_range" => Some(AttrValue::from(adjustment_range(&i18n))),
+        _ => market_field_error(&i18n, failed, "minutes"),
+    };
     let results = match &*hits {
         None => html! {},
         Some(Err(e)) => html! { <FormAlert error={Some(e.clone())} /> },
@@ -234,12 +255,12 @@ pub fn adjustments_page() -> Html {
                     <TextField id="adjust-minutes" kind="number" label={i18n.t("staff_tb.minutes")}
                         help={i18n.t("staff_tb.minutes_help")} value={(*minutes).clone()}
                         oninput={let s = minutes.clone(); Callback::from(move |v| s.set(v))}
-                        error={market_field_error(&i18n, failed, "minutes")} testid="adjust-minutes" />
+                        error={minutes_error} testid="adjust-minutes" />
                     <TextField id="adjust-reason" multiline=true label={i18n.t("staff_tb.reason")}
                         value={(*reason).clone()} required=true
                         oninput={let s = reason.clone(); Callback::from(move |v| s.set(v))}
                         error={market_field_error(&i18n, failed, "reason")} testid="adjust-reason" />
-                    <button type="submit" class="btn btn-primary" data-testid="adjust-submit">{ i18n.t("staff_tb.adjust") }</button>
+                    <button type="submit" class="btn btn-primary" disabled={*busy} data-testid="adjust-submit">{ i18n.t("staff_tb.adjust") }</button>
                 </form>
             </div>
         </>
@@ -265,43 +286,73 @@ pub fn organisations_page() -> Html {
     let kind = use_state(|| OrganisationKind::SocialEnterprise);
     let description = use_state(String::new);
     let error = use_state(|| None::<ApiError>);
+    let busy = use_state(|| false);
+    // The organisation just registered (its name), said in the live region.
+    let registered = use_state(|| None::<String>);
+    // A verification refused, shown by the list.
+    let verify_error = use_state(|| None::<ApiError>);
     let onsubmit = {
-        let (api, name, kind, description, error, retry) = (
+        let registered = registered.clone();
+        let (api, name, kind, description, error, retry, busy) = (
             session.api(),
             name.clone(),
             kind.clone(),
             description.clone(),
             error.clone(),
             list.retry.clone(),
+            busy.clone(),
         );
         Callback::from(move |e: SubmitEvent| {
             e.prevent_default();
+            if *busy {
+                return;
+            }
+            busy.set(true);
             let new = NewOrganisation {
                 name: (*name).clone(),
                 kind: *kind,
                 description: (*description).clone(),
             };
-            let (api, name, error, retry) =
-                (api.clone(), name.clone(), error.clone(), retry.clone());
+            let (api, name, kind, description, error, retry, busy, registered) = (
+                api.clone(),
+                name.clone(),
+                kind.clone(),
+                description.clone(),
+                error.clone(),
+                retry.clone(),
+                busy.clone(),
+                registered.clone(),
+            );
             spawn(async move {
-                match api.create_organisation(&new).await {
-                    Ok(_) => {
+                let result = api.create_organisation(&new).await;
+                busy.set(false);
+                match result {
+                    Ok(o) => {
                         error.set(None);
+                        registered.set(Some(o.name.clone()));
                         name.set(String::new());
+                        kind.set(OrganisationKind::SocialEnterprise);
+                        description.set(String::new());
                         retry.emit(());
                     }
-                    Err(e) => error.set(Some(e)),
+                    Err(e) => {
+                        registered.set(None);
+                        error.set(Some(e));
+                    }
                 }
             });
         })
     };
     let verify = {
-        let (api, error, retry) = (session.api(), error.clone(), list.retry.clone());
+        let (api, error, retry) = (session.api(), verify_error.clone(), list.retry.clone());
         Callback::from(move |id: cortile_shared::OrganisationId| {
             let (api, error, retry) = (api.clone(), error.clone(), retry.clone());
             spawn(async move {
                 match api.verify_organisation(id).await {
-                    Ok(_) => retry.emit(()),
+                    Ok(_) => {
+                        error.set(None);
+                        retry.emit(());
+                    }
                     Err(e) => error.set(Some(e)),
                 }
             });
@@ -358,9 +409,17 @@ pub fn organisations_page() -> Html {
             <h1 data-testid="page-title">{ title }</h1>
             if staff { { staff_nav(&i18n) } }
             <p class="lead">{ i18n.t("organisation.intro") }</p>
+            <FormAlert error={(*verify_error).clone()} testid="organisation-verify-error" />
             { body }
             <section aria-labelledby="organisation-new-heading" class="cortile-narrow">
                 <h2 id="organisation-new-heading" class="h4">{ i18n.t("organisation.new") }</h2>
+                <div aria-live="polite">
+                    if let Some(n) = &*registered {
+                        <p class="alert alert-success" data-testid="organisation-registered">
+                            { i18n.tf("organisation.registered", &[("name", n)]) }
+                        </p>
+                    }
+                </div>
                 <FormAlert error={(*error).clone()} />
                 <form {onsubmit} novalidate=true>
                     <TextField id="organisation-name" label={i18n.t("organisation.name")} value={(*name).clone()}
@@ -374,9 +433,24 @@ pub fn organisations_page() -> Html {
                         value={(*description).clone()}
                         oninput={let s = description.clone(); Callback::from(move |v| s.set(v))}
                         error={market_field_error(&i18n, failed, "description")} testid="organisation-description" />
-                    <button type="submit" class="btn btn-primary" data-testid="organisation-submit">{ i18n.t("organisation.submit") }</button>
+                    <button type="submit" class="btn btn-primary" disabled={*busy} data-testid="organisation-submit">{ i18n.t("organisation.submit") }</button>
                 </form>
             </section>
         </>
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use cortile_shared::Locale;
+
+    #[test]
+    fn an_adjustment_may_be_negative() {
+        let it = crate::i18n::I18n::fixed(Locale::It);
+        assert_eq!(
+            adjustment_range(&it),
+            "I minuti vanno da −6.000 a 6.000, ma non zero: positivi per accreditare, negativi per addebitare."
+        );
     }
 }
