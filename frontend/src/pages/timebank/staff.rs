@@ -381,11 +381,14 @@ pub fn organisations_page() -> Html {
                             }
                             <p class="mb-1">{ o.description.clone() }</p>
                             <p class="mb-1">{ i18n.tf("organisation.members", &[("names", &members.join(", "))]) }</p>
-                            if staff && !o.verified {
+                            if staff && !o.verified && !o.member {
                                 <button type="button" class="btn btn-primary btn-sm" data-testid="organisation-verify"
                                     onclick={Callback::from(move |_: MouseEvent| verify.emit(id))}>
                                     { i18n.tf("organisation.verify", &[("name", &o.name)]) }
                                 </button>
+                            }
+                            if staff && !o.verified && o.member {
+                                <p class="cortile-help mb-0">{ i18n.t("organisation.verify_not_own") }</p>
                             }
                         </li>
                     }
