@@ -1977,6 +1977,100 @@ async fn timebank_journey(backend: Backend) {
     .await;
     let his: Account = resident.get_json("/api/v1/timebank/accounts/me").await;
     assert_eq!(his.balance_minutes, 45);
+    logout(&client).await;
+
+    // A social worker with no home registers a sewing cooperative, verified by staff; in its
+    // name she offers a course in an estate she chooses: the form asks where.
+    let worker = app.login("assistente").await;
+    assert!(worker.me.residence.is_none());
+    let res = worker
+        .post(
+            "/api/v1/market/organisations",
+            json!({"name": "Sartoria sociale Filo", "kind": "social_enterprise"}),
+        )
+        .await;
+    assert_eq!(res.status(), 201);
+    let org: serde_json::Value = res.json().await.expect("the organisation");
+    let staff = app.login("staff").await;
+    let res = staff
+        .post(
+            &format!("/api/v1/market/organisations/{}/verification", org["id"]),
+            json!({}),
+        )
+        .await;
+    assert_eq!(res.status(), 200);
+    let estate = resident
+        .me
+        .residence
+        .as_ref()
+        .expect("his home")
+        .home
+        .estate_id;
+    local_login(&client, &app, "assistente").await;
+    client
+        .goto(&app.url("/banca-del-tempo/annunci/nuovo"))
+        .await
+        .expect("open the form");
+    wait_for_js(
+        &client,
+        "document.querySelector('[data-testid=listing-organisation]')",
+        "the form, with her organisation",
+    )
+    .await;
+    // No home to offer: "an estate" is chosen, and left empty it is refused before sending.
+    let choices = client
+        .execute(
+            "return [document.querySelector('[data-testid=listing-place-home]') === null,
+                     document.querySelector('[data-testid=listing-place-estate]').checked];",
+            vec![],
+        )
+        .await
+        .expect("the place's choices");
+    assert_eq!(choices, json!([true, true]));
+    choose(&client, "[data-testid=listing-category]", "other").await;
+    fill(&client, "[data-testid=listing-title]", "Corso di cucito").await;
+    fill(&client, "[data-testid=listing-price]", "2").await;
+    choose(
+        &client,
+        "[data-testid=listing-organisation]",
+        &org["id"].to_string(),
+    )
+    .await;
+    click(&client, "[data-testid=listing-submit]").await;
+    wait_for_js(
+        &client,
+        "document.querySelector('[data-testid=listing-estate]').getAttribute('aria-invalid') === 'true'",
+        "the estate asked for",
+    )
+    .await;
+    wait_for_js(
+        &client,
+        &format!(
+            "document.querySelector('[data-testid=listing-estate] option[value=\"{estate}\"]')"
+        ),
+        "the estates to choose from",
+    )
+    .await;
+    choose(&client, "[data-testid=listing-estate]", &estate.to_string()).await;
+    no_axe_violations(&client, "the listing form, an estate chosen").await;
+    click(&client, "[data-testid=listing-submit]").await;
+    wait_for_js(
+        &client,
+        "(document.querySelector('[data-testid=page-title]') || {}).textContent === 'Corso di cucito'",
+        "the cooperative's listing",
+    )
+    .await;
+    let mine: Page<cortile_shared::market::Listing> =
+        worker.get_json("/api/v1/market/listings?mine=true").await;
+    assert_eq!(mine.items.len(), 1);
+    assert_eq!(
+        mine.items[0].place,
+        cortile_shared::market::ListingPlace::Estate { estate_id: estate }
+    );
+    assert_eq!(
+        mine.items[0].organisation.as_ref().map(|o| o.name.as_str()),
+        Some("Sartoria sociale Filo")
+    );
 
     client.close().await.expect("close the browser");
     app.shutdown().await;
