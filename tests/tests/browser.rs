@@ -2027,15 +2027,21 @@ async fn timebank_journey(backend: Backend) {
         .await
         .expect("the place's choices");
     assert_eq!(choices, json!([true, true]));
-    choose(&client, "[data-testid=listing-category]", "other").await;
-    fill(&client, "[data-testid=listing-title]", "Corso di cucito").await;
-    fill(&client, "[data-testid=listing-price]", "2").await;
-    choose(
+    // She can publish only for the cooperative: it is chosen, and its prices are in euro.
+    wait_for_js(
         &client,
-        "[data-testid=listing-organisation]",
-        &org["id"].to_string(),
+        &format!(
+            "document.querySelector('[data-testid=listing-organisation]').value === '{}'
+             && document.querySelector('[data-testid=listing-price-type]').value === 'euro'
+             && !document.querySelector('[data-testid=listing-price-type] option[value=hours]')",
+            org["id"]
+        ),
+        "the cooperative chosen, priced in euro",
     )
     .await;
+    choose(&client, "[data-testid=listing-category]", "other").await;
+    fill(&client, "[data-testid=listing-title]", "Corso di cucito").await;
+    fill(&client, "[data-testid=listing-price]", "15").await;
     click(&client, "[data-testid=listing-submit]").await;
     wait_for_js(
         &client,
@@ -2070,6 +2076,10 @@ async fn timebank_journey(backend: Backend) {
     assert_eq!(
         mine.items[0].organisation.as_ref().map(|o| o.name.as_str()),
         Some("Sartoria sociale Filo")
+    );
+    assert_eq!(
+        (mine.items[0].price_type, mine.items[0].price_amount),
+        (cortile_shared::market::PriceType::Euro, Some(1500))
     );
 
     client.close().await.expect("close the browser");

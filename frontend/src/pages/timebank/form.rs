@@ -158,6 +158,16 @@ impl Draft {
         }
     }
 
+    /// Publish in my name (empty) or an organisation's: organisations do not price in hours
+    /// (hours are between residents), so an hour price becomes one in euro, to be written.
+    fn publish_as(&mut self, organisation: String) {
+        if !organisation.is_empty() && self.price_type == PriceType::Hours {
+            self.price_type = PriceType::Euro;
+            self.price = String::new();
+        }
+        self.organisation = organisation;
+    }
+
     /// The place to send: none for my home (the server puts it at my home's estate), else
     /// the estate or the point; a missing estate or an unreadable coordinate is refused here,
     /// in the server's terms.
@@ -383,6 +393,23 @@ fn listing_form(props: &ListingFormProps) -> Html {
             .collect(),
         _ => Vec::new(),
     };
+    // Without a home one publishes only for an organisation: the first is chosen at once.
+    {
+        let draft = draft.clone();
+        let first = my_orgs
+            .first()
+            .filter(|_| !has_home && editing.is_none())
+            .map(|(id, _)| id.to_string());
+        use_effect_with(first, move |first| {
+            if let Some(id) = first {
+                if draft.organisation.is_empty() {
+                    let mut d = (*draft).clone();
+                    d.publish_as(id.clone());
+                    draft.set(d);
+                }
+            }
+        });
+    }
     let mut estate_options = vec![(
         AttrValue::from(""),
         AttrValue::from(i18n.t("picker.choose")),
@@ -506,6 +533,14 @@ fn listing_form(props: &ListingFormProps) -> Html {
                             help={i18n.t("market.field.kind_help")}
                             testid="listing-kind" />
                     }
+                    if editing.is_none() && !my_orgs.is_empty() {
+                        <SelectField id="listing-organisation" label={i18n.t("market.field.organisation")}
+                            value={AttrValue::from(d.organisation.clone())}
+                            options={has_home.then(|| (AttrValue::from(""), AttrValue::from(i18n.t("market.field.organisation_none")))).into_iter().chain(my_orgs).collect::<Vec<_>>()}
+                            onchange={set(Draft::publish_as)}
+                            help={i18n.t("market.field.organisation_help")}
+                            testid="listing-organisation" />
+                    }
                     <SelectField id="listing-category" label={i18n.t("market.field.category")}
                         value={AttrValue::from(d.category.as_str())}
                         options={opts(Category::ALL.iter().map(|c| (c.as_str(), category_text(&i18n, *c))).collect())}
@@ -520,9 +555,9 @@ fn listing_form(props: &ListingFormProps) -> Html {
                         error={market_field_error(&i18n, failed, "description")} testid="listing-description" />
                     <SelectField id="listing-price-type" label={i18n.t("market.field.price_type")}
                         value={AttrValue::from(d.price_type.as_str())}
-                        options={opts(PriceType::ALL.iter().map(|p| (p.as_str(), price_type_text(&i18n, *p))).collect())}
+                        options={opts(PriceType::ALL.iter().filter(|p| d.organisation.is_empty() || **p != PriceType::Hours).map(|p| (p.as_str(), price_type_text(&i18n, *p))).collect())}
                         onchange={set(|d, v| d.price_type = PriceType::parse(&v).unwrap_or(PriceType::Free))}
-                        help={i18n.t("market.field.price_type_help")}
+                        help={i18n.t(if d.organisation.is_empty() { "market.field.price_type_help" } else { "market.field.price_type_help_organisation" })}
                         error={market_field_error(&i18n, failed, "price_type")}
                         testid="listing-price-type" />
                     if let Some(label) = price_label {
@@ -545,13 +580,6 @@ fn listing_form(props: &ListingFormProps) -> Html {
                         help={i18n.t("market.field.reach_help")}
                         error={market_field_error(&i18n, failed, "reach")}
                         testid="listing-reach" />
-                    if editing.is_none() && !my_orgs.is_empty() {
-                        <SelectField id="listing-organisation" label={i18n.t("market.field.organisation")}
-                            value={AttrValue::from(d.organisation.clone())}
-                            options={std::iter::once((AttrValue::from(""), AttrValue::from(i18n.t("market.field.organisation_none")))).chain(my_orgs).collect::<Vec<_>>()}
-                            onchange={set(|d, v| d.organisation = v)}
-                            testid="listing-organisation" />
-                    }
                     if editing.is_some() {
                         <SelectField id="listing-status" label={i18n.t("market.field.status")}
                             value={AttrValue::from(d.status.as_str())}
@@ -618,6 +646,23 @@ mod tests {
         }
         let it = I18n::fixed(cortile_shared::Locale::It);
         assert_eq!(it.decimal_input(20.0 / 60.0, 2), "0,33");
+    }
+
+    #[test]
+    fn an_organisation_does_not_price_in_hours() {
+        let mut d = Draft::new(false);
+        assert_eq!((d.price_type, d.price.as_str()), (PriceType::Hours, "1"));
+        d.publish_as("3".into());
+        assert_eq!(
+            (d.price_type, d.price.as_str(), d.organisation.as_str()),
+            (PriceType::Euro, "", "3")
+        );
+        d.price_type = PriceType::Free;
+        d.publish_as(String::new());
+        assert_eq!(
+            (d.price_type, d.organisation.as_str()),
+            (PriceType::Free, "")
+        );
     }
 
     #[test]
