@@ -350,6 +350,26 @@ pub struct PointPickerProps {
     pub onpick: Callback<(f64, f64)>,
 }
 
+/// The shapes drawn under a point being chosen: the estate's (with its buildings) when one is
+/// known, else every estate; loaded only while the point is being chosen (`shown`).
+#[hook]
+pub fn use_point_features(estate: Option<EstateId>, shown: bool) -> Option<Rc<FeatureCollection>> {
+    let features = crate::hooks::use_remote((estate, shown), |(e, shown)| async move {
+        if !shown {
+            return Ok(None);
+        }
+        let features = match e {
+            Some(e) => crate::api::get_estate(e).await?.geojson,
+            None => crate::api::get_estates_map().await?,
+        };
+        Ok(Some(Rc::new(features)))
+    });
+    match &features.state {
+        Remote::Ready(f) => (**f).clone(),
+        _ => None,
+    }
+}
+
 /// A map to choose a point by clicking it (a marker shows the point chosen). Pointer only: the
 /// pages that use it offer the same choice as text fields and lists.
 #[function_component(PointPicker)]

@@ -12,7 +12,7 @@ pub mod table;
 pub use breadcrumb::Breadcrumb;
 pub use form::{field_error, Checkbox, FormAlert, SelectField, TextField};
 pub use icon::Icon;
-pub use map::{Map, PointPicker};
+pub use map::{use_point_features, Map, PointPicker};
 pub use people::PeoplePicker;
 pub use shell::Shell;
 pub use status::{ErrorState, Loading, NotFoundState};

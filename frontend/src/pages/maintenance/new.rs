@@ -2,7 +2,6 @@
 //! category in the reader's building are shown, each with "me too".
 
 use std::collections::HashMap;
-use std::rc::Rc;
 
 use cortile_shared::geo::LatLon;
 use cortile_shared::maintenance::{Category, NewReport, PlaceKind, MAX_DESCRIPTION_LEN};
@@ -13,7 +12,9 @@ use yew_router::prelude::*;
 use crate::api::ApiError;
 use crate::app::Route;
 use crate::components::form::event_value;
-use crate::components::{field_error, Checkbox, FormAlert, PointPicker, SelectField, TextField};
+use crate::components::{
+    field_error, use_point_features, Checkbox, FormAlert, PointPicker, SelectField, TextField,
+};
 use crate::hooks::{spawn, use_document_title, use_remote, Remote};
 use crate::i18n::use_i18n;
 use crate::pages::community::images::{ImageAction, ImageList, ImagePicker, NotReady};
@@ -104,23 +105,7 @@ pub fn new_report_page() -> Html {
         .ok()
         .map(EstateId)
         .or(home.as_ref().map(|h| h.estate_id));
-    let map_features = use_remote(
-        (map_estate, *place == PlaceKind::Point),
-        |(e, shown)| async move {
-            if !shown {
-                return Ok(None);
-            }
-            let features = match e {
-                Some(e) => crate::api::get_estate(e).await?.geojson,
-                None => crate::api::get_estates_map().await?,
-            };
-            Ok(Some(Rc::new(features)))
-        },
-    );
-    let picker_features: Option<Rc<geojson::FeatureCollection>> = match &map_features.state {
-        Remote::Ready(f) => (**f).clone(),
-        _ => None,
-    };
+    let picker_features = use_point_features(map_estate, *place == PlaceKind::Point);
     let on_pick = {
         let (lat, lon) = (lat.clone(), lon.clone());
         Callback::from(move |(a, b): (f64, f64)| {

@@ -2,12 +2,13 @@
 //! the report form of people who have no home of their own (staff, custodians, operators).
 //! Two labelled selects: usable with the keyboard and read by screen readers as they are.
 
+use cortile_shared::registry::EstateSummary;
 use cortile_shared::EstateId;
 use yew::prelude::*;
 
 use crate::components::SelectField;
 use crate::hooks::{use_remote, Remote};
-use crate::i18n::use_i18n;
+use crate::i18n::{use_i18n, I18n};
 
 #[derive(Properties, PartialEq)]
 pub struct BuildingPickerProps {
@@ -29,6 +30,32 @@ pub struct BuildingPickerProps {
     pub error: Option<AttrValue>,
 }
 
+/// The options of an estate select, by name: first the empty choice (`empty`, or while the
+/// list loads or if it failed, a word saying so), then every estate.
+pub fn estate_options(
+    i18n: &I18n,
+    estates: &Remote<Vec<EstateSummary>>,
+    empty: String,
+) -> Vec<(AttrValue, AttrValue)> {
+    let first = match estates {
+        Remote::Ready(_) => empty,
+        Remote::Loading => i18n.t("picker.loading"),
+        Remote::Failed(_) => i18n.t("picker.failed"),
+    };
+    let mut options = vec![(AttrValue::from(""), AttrValue::from(first))];
+    if let Remote::Ready(list) = estates {
+        let mut list = list.to_vec();
+        list.sort_by(|a, b| a.name.cmp(&b.name));
+        options.extend(list.iter().map(|e| {
+            (
+                AttrValue::from(e.id.0.to_string()),
+                AttrValue::from(e.name.clone()),
+            )
+        }));
+    }
+    options
+}
+
 #[function_component(BuildingPicker)]
 pub fn building_picker(props: &BuildingPickerProps) -> Html {
     let i18n = use_i18n();
@@ -41,21 +68,7 @@ pub fn building_picker(props: &BuildingPickerProps) -> Html {
         }
     });
     let empty = (AttrValue::from(""), props.empty_label.clone());
-    let mut estate_options = vec![empty.clone()];
-    match &estates.state {
-        Remote::Ready(list) => {
-            let mut list = list.to_vec();
-            list.sort_by(|a, b| a.name.cmp(&b.name));
-            estate_options.extend(list.iter().map(|e| {
-                (
-                    AttrValue::from(e.id.0.to_string()),
-                    AttrValue::from(e.name.clone()),
-                )
-            }));
-        }
-        Remote::Loading => estate_options[0].1 = AttrValue::from(i18n.t("picker.loading")),
-        Remote::Failed(_) => estate_options[0].1 = AttrValue::from(i18n.t("picker.failed")),
-    }
+    let estate_options = estate_options(&i18n, &estates.state, props.empty_label.to_string());
     let mut building_options = vec![empty];
     if let Some(estate) = match &detail.state {
         Remote::Ready(d) => d.as_ref().as_ref(),

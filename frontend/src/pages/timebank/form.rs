@@ -3,8 +3,6 @@
 //! time, availability, where (my home's estate, an estate, or a point), reach, and for members
 //! of verified organisations, in whose name.
 
-use std::rc::Rc;
-
 use cortile_shared::market::{
     Category, Listing, ListingInput, ListingKind, ListingPlace, ListingReach, ListingStatus,
     PriceType,
@@ -19,11 +17,13 @@ use super::{
 use crate::api::ApiError;
 use crate::app::Route;
 use crate::components::{
-    Breadcrumb, ErrorState, FormAlert, Loading, PointPicker, SelectField, TextField,
+    use_point_features, Breadcrumb, ErrorState, FormAlert, Loading, PointPicker, SelectField,
+    TextField,
 };
 use crate::hooks::{spawn, use_document_title, use_remote, Remote};
 use crate::i18n::{use_i18n, I18n};
 use crate::pages::community::images::{ImageList, ImagePicker, NotReady};
+use crate::pages::maintenance::picker::estate_options;
 use crate::session::use_session;
 
 /// Where a listing is, as chosen in the form.
@@ -302,19 +302,7 @@ fn listing_form(props: &ListingFormProps) -> Html {
         .ok()
         .map(EstateId)
         .or(home_estate);
-    let map_features = use_remote(
-        (map_estate, draft.place == Where::Point),
-        |(e, shown)| async move {
-            if !shown {
-                return Ok(None);
-            }
-            let features = match e {
-                Some(e) => crate::api::get_estate(e).await?.geojson,
-                None => crate::api::get_estates_map().await?,
-            };
-            Ok(Some(Rc::new(features)))
-        },
-    );
+    let picker_features = use_point_features(map_estate, draft.place == Where::Point);
 
     let set = |edit: fn(&mut Draft, String)| {
         let draft = draft.clone();
@@ -410,28 +398,7 @@ fn listing_form(props: &ListingFormProps) -> Html {
             }
         });
     }
-    let mut estate_options = vec![(
-        AttrValue::from(""),
-        AttrValue::from(i18n.t("picker.choose")),
-    )];
-    match &estates.state {
-        Remote::Ready(list) => {
-            let mut list = list.to_vec();
-            list.sort_by(|a, b| a.name.cmp(&b.name));
-            estate_options.extend(list.iter().map(|e| {
-                (
-                    AttrValue::from(e.id.0.to_string()),
-                    AttrValue::from(e.name.clone()),
-                )
-            }));
-        }
-        Remote::Loading => estate_options[0].1 = AttrValue::from(i18n.t("picker.loading")),
-        Remote::Failed(_) => estate_options[0].1 = AttrValue::from(i18n.t("picker.failed")),
-    }
-    let picker_features: Option<Rc<geojson::FeatureCollection>> = match &map_features.state {
-        Remote::Ready(f) => (**f).clone(),
-        _ => None,
-    };
+    let estate_options = estate_options(&i18n, &estates.state, i18n.t("picker.choose"));
     let typed_point = coordinate(&d.lat).zip(coordinate(&d.lon));
     let on_pick = {
         let draft = draft.clone();
