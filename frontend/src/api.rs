@@ -1025,16 +1025,18 @@ impl Api {
         self.post_keyed("/timebank/transfers", transfer, key).await
     }
 
-    /// `POST /timebank/accounts/{user}/adjustments` (staff).
+    /// `POST /timebank/accounts/{user}/adjustments` (staff), with the form's idempotency key:
+    /// a retry after a lost answer adjusts nothing twice.
     pub async fn adjust(
         &self,
         user: UserId,
         adjustment: &NewAdjustment,
+        key: &str,
     ) -> Result<Transfer, ApiError> {
-        self.send(
-            Method::POST,
+        self.post_keyed(
             &format!("/timebank/accounts/{user}/adjustments"),
             adjustment,
+            key,
         )
         .await
     }

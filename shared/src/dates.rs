@@ -31,12 +31,46 @@ pub fn rome_time(at: DateTime<Utc>) -> NaiveDateTime {
     at.naive_utc() + TimeDelta::hours(rome_offset_hours(at))
 }
 
+/// A wall-clock time in Rome as a moment (UTC). Of the hour repeated when the clocks go
+/// back, the first; a time skipped when they go forward is read with the winter offset.
+pub fn rome_to_utc(local: NaiveDateTime) -> DateTime<Utc> {
+    for offset in [2, 1] {
+        let utc = (local - TimeDelta::hours(offset)).and_utc();
+        if rome_offset_hours(utc) == offset {
+            return utc;
+        }
+    }
+    (local - TimeDelta::hours(1)).and_utc()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
 
     fn utc(s: &str) -> DateTime<Utc> {
         s.parse().expect("valid RFC 3339")
+    }
+
+    #[test]
+    fn rome_times_are_read_back_as_moments() {
+        let local = |s: &str| NaiveDateTime::parse_from_str(s, "%Y-%m-%d %H:%M").expect("valid");
+        // Midnight at the start of a month, in winter and in summer.
+        assert_eq!(
+            rome_to_utc(local("2026-03-01 00:00")),
+            utc("2026-02-28T23:00:00Z")
+        );
+        assert_eq!(
+            rome_to_utc(local("2026-08-01 00:00")),
+            utc("2026-07-31T22:00:00Z")
+        );
+        // Round trips either side of the changes.
+        for at in [
+            "2025-03-30T00:59:00Z",
+            "2025-03-30T01:00:00Z",
+            "2025-10-26T02:00:00Z",
+        ] {
+            assert_eq!(rome_to_utc(rome_time(utc(at))), utc(at), "{at}");
+        }
     }
 
     #[test]

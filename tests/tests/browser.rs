@@ -1845,19 +1845,28 @@ async fn timebank_journey(backend: Backend) {
     assert!(text_of(&client, "[data-testid=transfer-total]")
         .await
         .contains("11 h 40 min"));
-    click(&client, "[data-testid=transfer-confirm]").await;
+    // More than he may give: the summary says how much he may, and does not offer to confirm.
+    assert!(
+        text_of(&client, "[data-testid=transfer-too-much]")
+            .await
+            .contains("11 h"),
+        "what he may give at most"
+    );
+    let confirm_disabled = client
+        .execute(
+            "return document.querySelector('[data-testid=transfer-confirm]').disabled;",
+            vec![],
+        )
+        .await
+        .expect("the confirm button");
+    assert_eq!(confirm_disabled, json!(true));
+    click(&client, "[data-testid=transfer-edit]").await;
     wait_for_js(
         &client,
-        "document.querySelector('[data-testid=transfer-alert]')",
-        "the refusal",
+        "document.querySelector('[data-testid=transfer-minutes-0]')",
+        "the form again",
     )
     .await;
-    assert!(
-        text_of(&client, "[data-testid=transfer-alert]")
-            .await
-            .contains("Nessuna ora"),
-        "the refusal says nothing moved"
-    );
     fill(&client, "[data-testid=transfer-minutes-0]", "45").await;
     click(&client, "[data-testid=transfer-continue]").await;
     wait_for_js(

@@ -331,7 +331,8 @@ pub fn find_people(
 }
 
 /// Of these people, those the actor may add (active, within their reach).
-fn reachable(conn: &mut DbConn, actor: &Actor, ids: &[i64]) -> AppResult<HashSet<i64>> {
+/// Of `ids`, the active people the actor may find (and add to a group, or an organisation).
+pub(crate) fn reachable(conn: &mut DbConn, actor: &Actor, ids: &[i64]) -> AppResult<HashSet<i64>> {
     if ids.is_empty() {
         return Ok(HashSet::new());
     }

@@ -575,6 +575,15 @@ pub fn resolve(
                 "only listings priced in hours pay minutes",
             ));
         }
+        if minutes == 0 && hours && res.outcome == Outcome::Confirm {
+            return Err(AppError::invalid(
+                "minutes",
+                "out_of_range",
+                format!(
+                    "an exchange in hours is confirmed with 1 to {MAX_EXCHANGE_MINUTES} minutes; to pay nothing, cancel it"
+                ),
+            ));
+        }
         set_state(conn, id, state, target, now)?;
         let ts = Some(now);
         let transfer = match res.outcome {
@@ -716,9 +725,13 @@ pub(crate) fn to_exchanges(
                 listing_kind: listing
                     .and_then(|l| ListingKind::parse(&l.kind))
                     .unwrap_or(ListingKind::Offer),
-                price_type: listing
-                    .and_then(|l| PriceType::parse(&l.price_type))
-                    .unwrap_or(PriceType::Free),
+                // What was agreed, whatever the listing says now: an exchange in hours agreed
+                // minutes; one that agreed none is in euro or free.
+                price_type: match listing.and_then(|l| PriceType::parse(&l.price_type)) {
+                    _ if r.minutes > 0 => PriceType::Hours,
+                    Some(PriceType::Hours) | None => PriceType::Free,
+                    Some(other) => other,
+                },
                 provider: user_ref(r.provider_id),
                 receiver: user_ref(r.receiver_id),
                 proposed_by: UserId(r.proposed_by),

@@ -466,6 +466,14 @@ pub fn update_listing(
         .status
         .unwrap_or(ListingStatus::parse(&row.status).unwrap_or(ListingStatus::Open));
     let now = stored_time(now);
+    // A listing closed before stays closed since then.
+    let closed_at = match (status, row.closed_at) {
+        (ListingStatus::Closed, Some(at)) if row.status == ListingStatus::Closed.as_str() => {
+            Some(at)
+        }
+        (ListingStatus::Closed, _) => Some(now),
+        (ListingStatus::Open, _) => None,
+    };
     let html = crate::communities::markdown::render(&checked.description);
     write_tx(conn, |conn| -> AppResult<()> {
         diesel::update(market_listings::table.find(id))
@@ -484,7 +492,7 @@ pub fn update_listing(
                 market_listings::lon.eq(placed.lon),
                 market_listings::reach.eq(input.reach.as_str()),
                 market_listings::status.eq(status.as_str()),
-                market_listings::closed_at.eq((status == ListingStatus::Closed).then_some(now)),
+                market_listings::closed_at.eq(closed_at),
                 market_listings::updated_at.eq(now),
             ))
             .execute(conn)?;

@@ -20,7 +20,7 @@ use crate::audit::{self, Object};
 use crate::auth::account::utc;
 use crate::auth::policy::{authorize, can, Action};
 use crate::auth::Actor;
-use crate::db::schema::{market_organisation_members, market_organisations, users};
+use crate::db::schema::{market_organisation_members, market_organisations};
 use crate::db::{write_tx, DbConn};
 use crate::error::{AppError, AppResult};
 
@@ -240,16 +240,17 @@ pub fn add_member(
             visible: row.verified_at.is_some(),
         },
     )?;
-    let exists: i64 = users::table
-        .find(new.user_id.0)
-        .filter(users::erased_at.is_null())
-        .count()
-        .get_result(conn)?;
-    if exists == 0 {
+    // Only someone the adder may find (who shares a community with them; staff: anyone), so
+    // that adding is not a way to learn the names of strangers.
+    let found = crate::chat::people::reachable(conn, actor, &[new.user_id.0])?;
+    if !found.contains(&new.user_id.0) {
         return Err(AppError::invalid(
             "user_id",
             "unknown",
-            format!("user {} does not exist", new.user_id),
+            format!(
+                "user {} does not exist or is out of your reach",
+                new.user_id
+            ),
         ));
     }
     let now = stored_time(now);

@@ -6,6 +6,7 @@
 use std::collections::{BTreeMap, HashMap, HashSet};
 
 use chrono::{Datelike, NaiveDate, NaiveDateTime};
+use cortile_shared::dates::{rome_time, rome_to_utc};
 use cortile_shared::market::{EstateMonth, EstateName, ExchangeState, MonthlyReport};
 use cortile_shared::timebank::TransferKind;
 use cortile_shared::EstateId;
@@ -17,7 +18,8 @@ use crate::db::schema::{
 use crate::db::DbConn;
 use crate::error::{AppError, AppResult};
 
-/// Parses `YYYY-MM` into the first moment of that month and of the next.
+/// Parses `YYYY-MM` into the first moment of that month and of the next, in Rome (as UTC
+/// times, as stored): a month in Milan starts at midnight there.
 pub fn month_bounds(raw: &str) -> AppResult<(NaiveDateTime, NaiveDateTime)> {
     let bad = || {
         AppError::invalid(
@@ -38,10 +40,12 @@ pub fn month_bounds(raw: &str) -> AppResult<(NaiveDateTime, NaiveDateTime)> {
         NaiveDate::from_ymd_opt(y, m + 1, 1)
     }
     .ok_or_else(bad)?;
-    Ok((
-        start.and_hms_opt(0, 0, 0).ok_or_else(bad)?,
-        next.and_hms_opt(0, 0, 0).ok_or_else(bad)?,
-    ))
+    let moment = |d: NaiveDate| {
+        d.and_hms_opt(0, 0, 0)
+            .map(|local| rome_to_utc(local).naive_utc())
+            .ok_or_else(bad)
+    };
+    Ok((moment(start)?, moment(next)?))
 }
 
 /// A confirmed exchange: estate, provider, receiver, minutes, transfer (if paid in hours).
@@ -57,7 +61,7 @@ struct Acc {
     people: HashSet<i64>,
 }
 
-/// `GET /api/v1/market/reports/monthly?month=YYYY-MM` (default: this month, UTC).
+/// `GET /api/v1/market/reports/monthly?month=YYYY-MM` (default: this month; months in Rome time).
 ///
 /// - Confirmed exchanges paid through the ledger (priced in hours) count as hour exchanges,
 ///   their minutes as minutes exchanged; the others (euro, free) as marketplace contacts.
@@ -73,7 +77,10 @@ pub fn monthly(
 ) -> AppResult<MonthlyReport> {
     let label = match month.map(str::trim).filter(|m| !m.is_empty()) {
         Some(m) => m.to_owned(),
-        None => format!("{:04}-{:02}", now.year(), now.month()),
+        None => {
+            let here = rome_time(now.and_utc());
+            format!("{:04}-{:02}", here.year(), here.month())
+        }
     };
     let (start, end) = month_bounds(&label)?;
     // Reversals are rare corrections by staff: their targets fit in memory. A payment staff
@@ -221,8 +228,12 @@ mod tests {
     #[test]
     fn months_have_bounds() {
         let (s, e) = month_bounds("2026-12").expect("december");
-        assert_eq!(s.to_string(), "2026-12-01 00:00:00");
-        assert_eq!(e.to_string(), "2027-01-01 00:00:00");
+        // Midnight in Rome (winter: one hour ahead of UTC).
+        assert_eq!(s.to_string(), "2026-11-30 23:00:00");
+        assert_eq!(e.to_string(), "2026-12-31 23:00:00");
+        // Summer: two hours ahead.
+        let (s, _) = month_bounds("2026-07").expect("july");
+        assert_eq!(s.to_string(), "2026-06-30 22:00:00");
         for bad in ["2026-13", "26-01", "2026/01", "", "2026-1"] {
             assert!(month_bounds(bad).is_err(), "{bad}");
         }

@@ -216,10 +216,39 @@ pub fn of_exchange(conn: &mut DbConn, actor: &Actor, id: i64) -> AppResult<Vec<R
     load_reviews(conn, actor, Some(id), None)
 }
 
-/// `GET /api/v1/market/members/{id}/reviews`: what others said of a member (any signed-in
-/// reader: reviews are how neighbours learn whom to trust).
+/// Whether two people had an exchange together.
+fn exchanged_with(conn: &mut DbConn, me: i64, other: i64) -> AppResult<bool> {
+    let n: i64 = market_exchanges::table
+        .filter(
+            market_exchanges::provider_id
+                .eq(me)
+                .and(market_exchanges::receiver_id.eq(other))
+                .or(market_exchanges::provider_id
+                    .eq(other)
+                    .and(market_exchanges::receiver_id.eq(me))),
+        )
+        .count()
+        .get_result(conn)?;
+    Ok(n > 0)
+}
+
+/// Whether `user_id` wrote a listing the reader may see.
+fn publishes_for(conn: &mut DbConn, actor: &Actor, user_id: i64) -> AppResult<bool> {
+    let ids: Vec<i64> = market_listings::table
+        .filter(market_listings::author_id.eq(user_id))
+        .select(market_listings::id)
+        .limit(200)
+        .load(conn)?;
+    Ok(super::listing_rows(conn, &ids)?
+        .values()
+        .any(|l| can(actor, &Action::ViewListing(super::listing_ctx(l)))))
+}
+
+/// `GET /api/v1/market/members/{id}/reviews`: what others said of a member (reviews are how
+/// neighbours learn whom to trust). Any signed-in reader, of a member who has been reviewed
+/// or who publishes a listing the reader may see (else 404: not a way to learn names).
 pub fn of_member(conn: &mut DbConn, actor: &Actor, user_id: i64) -> AppResult<MemberReviews> {
-    actor.require()?;
+    let me = actor.require()?.principal.id.0;
     let name: Option<(String, Option<NaiveDateTime>)> = users::table
         .find(user_id)
         .select((users::display_name, users::erased_at))
@@ -230,7 +259,6 @@ pub fn of_member(conn: &mut DbConn, actor: &Actor, user_id: i64) -> AppResult<Me
             "member {user_id} does not exist"
         )));
     };
-    let reviews = load_reviews(conn, actor, None, Some(user_id))?;
     let (count, sum): (i64, Option<i64>) = market_reviews::table
         .filter(market_reviews::subject_id.eq(user_id))
         .select((
@@ -238,6 +266,17 @@ pub fn of_member(conn: &mut DbConn, actor: &Actor, user_id: i64) -> AppResult<Me
             diesel::dsl::sum(market_reviews::rating),
         ))
         .first(conn)?;
+    if count == 0
+        && user_id != me
+        && !publishes_for(conn, actor, user_id)?
+        && !exchanged_with(conn, me, user_id)?
+        && !can(actor, &Action::MediateExchanges)
+    {
+        return Err(AppError::not_found(format!(
+            "member {user_id} does not exist"
+        )));
+    }
+    let reviews = load_reviews(conn, actor, None, Some(user_id))?;
     Ok(MemberReviews {
         member: UserRef {
             id: UserId(user_id),

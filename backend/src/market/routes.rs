@@ -753,7 +753,7 @@ pub async fn add_organisation_member(
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
 #[into_params(parameter_in = Query)]
 pub struct MonthQuery {
-    /// `YYYY-MM` (default: this month, UTC).
+    /// `YYYY-MM` (default: this month; months begin at midnight in Rome).
     pub month: Option<String>,
 }
 

@@ -88,15 +88,16 @@ pub fn listing(conn: &mut DbConn, id: i64) -> AppResult<Option<ListingRow>> {
         .optional()?)
 }
 
-/// A listing's status inside a writing transaction: on PostgreSQL under a share lock, so that
-/// a concurrent close (an update of the row) is either waited for and seen, or comes after.
-/// SQLite's writer already holds the database.
+/// A listing's status inside a writing transaction: on PostgreSQL with the row locked for the
+/// update the transaction makes next (its count of exchanges), so that a concurrent close is
+/// waited for and seen, and two proposals queue instead of deadlocking (two share locks, then
+/// two updates, would). SQLite's writer already holds the database.
 pub fn listing_status_locked(conn: &mut DbConn, id: i64) -> AppResult<Option<String>> {
     Ok(match conn {
         DbConn::Postgres(c) => market_listings::table
             .find(id)
             .select(market_listings::status)
-            .for_share()
+            .for_no_key_update()
             .first(c)
             .optional()?,
         DbConn::Sqlite(c) => market_listings::table

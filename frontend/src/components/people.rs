@@ -82,13 +82,19 @@ pub fn people_picker(props: &PeoplePickerProps) -> Html {
         Some(list) if list.is_empty() => i18n.t("people.found_none"),
         Some(list) => i18n.count("people.found", list.len() as i64),
     };
+    // Enter in the search looks for people; it must not send the form around the picker.
+    let keep_enter = Callback::from(|e: KeyboardEvent| {
+        if e.key() == "Enter" {
+            e.prevent_default();
+        }
+    });
     let error_id = format!("{id}-error");
     html! {
         <fieldset class="mb-3 cortile-people-picker" aria-describedby={props.error.as_ref().map(|_| error_id.clone())}>
             <legend class="form-label fs-6 fw-semibold">{ props.legend.clone().unwrap_or_else(|| i18n.t("people.people").into()) }</legend>
             <label for={search_id.clone()} class="form-label">{ i18n.t("people.search") }</label>
             <input id={search_id.clone()} type="search" class="form-control" autocomplete="off"
-                data-testid="people-search" value={(*query).clone()} {oninput}
+                data-testid="people-search" value={(*query).clone()} {oninput} onkeydown={keep_enter}
                 aria-describedby={format!("{id}-help")} />
             <p id={format!("{id}-help")} class="form-text cortile-help">{ i18n.t("people.search_help") }</p>
             <p role="status" class="small mb-1" data-testid="people-status">{ status }</p>

@@ -119,6 +119,15 @@ impl I18n {
         fill(self.t(key), args)
     }
 
+    /// Names as a sentence says them: "Anna", "Anna e Bruno", "Anna, Bruno e Carla".
+    pub fn list(&self, items: &[String]) -> String {
+        match items {
+            [] => String::new(),
+            [one] => one.clone(),
+            [rest @ .., last] => format!("{} {} {last}", rest.join(", "), self.t("list.and")),
+        }
+    }
+
     /// `<key>.one` or `<key>.other` with `{count}` set to the formatted number.
     pub fn count(&self, key: &str, count: i64) -> String {
         let form = if count == 1 { "one" } else { "other" };
@@ -347,6 +356,23 @@ mod tests {
         assert_eq!(en.count("count.buildings", 0), "0 buildings");
         assert_eq!(en.count("count.buildings", 12_500), "12,500 buildings");
         assert_eq!(it.tf("district.name", &[("number", "4")]), "Municipio 4");
+    }
+
+    #[test]
+    fn lists_end_with_and_in_the_language() {
+        let it = I18n::fixed(Locale::It);
+        let names = |n: &[&str]| n.iter().map(|s| s.to_string()).collect::<Vec<_>>();
+        assert_eq!(it.list(&names(&[])), "");
+        assert_eq!(it.list(&names(&["Anna"])), "Anna");
+        assert_eq!(it.list(&names(&["Anna", "Bruno"])), "Anna e Bruno");
+        assert_eq!(
+            it.list(&names(&["Anna", "Bruno", "Carla"])),
+            "Anna, Bruno e Carla"
+        );
+        assert_eq!(
+            I18n::fixed(Locale::En).list(&names(&["Anna", "Bruno"])),
+            "Anna and Bruno"
+        );
     }
 
     #[test]

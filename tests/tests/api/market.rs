@@ -452,6 +452,9 @@ people_test!(
         let p = expect_problem(staff.post(&resolve, json!({"outcome": "confirm", "minutes": -5, "note": ""})).await, 422).await;
         assert_eq!(fields(&p), [("note".to_owned(), "required".to_owned()), ("minutes".to_owned(), "out_of_range".to_owned())]);
         let (a0, b0) = (balance(&a).await, balance(&b).await);
+        // Confirmed in hours with no minutes: that is a cancellation, and refused as a payment.
+        let p = expect_problem(staff.post(&resolve, json!({"outcome": "confirm", "minutes": 0, "note": "niente"})).await, 422).await;
+        assert_eq!(fields(&p), [("minutes".to_owned(), "out_of_range".to_owned())]);
         let done: Exchange = json_of(
             staff.post(&resolve, json!({"outcome": "confirm", "minutes": 30, "note": "Metà lavoro fatto: 30 minuti"})).await,
             200,
@@ -543,6 +546,34 @@ people_test!(
         let by_b: MemberReviews = b.get_json(&format!("/api/v1/market/members/{}/reviews", a.me.id)).await;
         assert_eq!(by_b.reviews[0].listing_title.as_deref(), Some("Aggiustare il rubinetto"));
         assert_eq!(c.get("/api/v1/market/members/99999999/reviews").await.status(), 404);
+        // Nobody learns the names of people who are not in the market: staff were never
+        // reviewed and publish nothing.
+        assert_eq!(c.get(&format!("/api/v1/market/members/{}/reviews", staff.me.id)).await.status(), 404);
+        // Someone with a listing the reader sees, not yet reviewed: an empty page.
+        let _ = publish(&c, offer("Lezioni di chitarra", 60, "city")).await;
+        let of_c: MemberReviews = b.get_json(&format!("/api/v1/market/members/{}/reviews", c.me.id)).await;
+        assert_eq!((of_c.count, of_c.reviews.len()), (0, 0));
+        // Each reads their own page.
+        let mine: MemberReviews = staff.get_json(&format!("/api/v1/market/members/{}/reviews", staff.me.id)).await;
+        assert_eq!(mine.count, 0);
+    }
+);
+
+people_test!(
+    async fn offers_made_at_the_same_moment_all_land(app) {
+        // Each proposal locks its listing and counts itself on it: two at once must queue, not
+        // deadlock (PostgreSQL would abort one of them).
+        let (a, b, c) = three(app).await;
+        for i in 0..10 {
+            let need = publish(&b, json!({"kind": "request", "category": "errands", "title": format!("Spesa {i}"),
+                "price_type": "hours", "price_amount": 30, "reach": "city"})).await;
+            let path = format!("{LISTINGS}/{}/exchanges", need.id);
+            let (x, y) = tokio::join!(a.post(&path, json!({})), c.post(&path, json!({})));
+            let statuses = (x.status().as_u16(), y.status().as_u16());
+            assert_eq!(statuses, (201, 201), "round {i}: {} / {}", x.text().await.unwrap_or_default(), y.text().await.unwrap_or_default());
+            let listed: Listing = b.get_json(&format!("{LISTINGS}/{}", need.id)).await;
+            assert_eq!(listed.exchanges_count, 2, "round {i}");
+        }
     }
 );
 
@@ -615,6 +646,10 @@ people_test!(
         assert_eq!(expect_problem(b.post(&members, json!({"user_id": b.me.id})).await, 403).await.code, ErrorCode::Forbidden);
         let p = expect_problem(a.post(&members, json!({"user_id": 99999999})).await, 422).await;
         assert_eq!(fields(&p), [("user_id".to_owned(), "unknown".to_owned())]);
+        // Someone a shares no community with is as unknown: adding is no way to learn names.
+        let stranger = resident(app, estate_of(&a), false).await;
+        let p = expect_problem(a.post(&members, json!({"user_id": stranger.me.id})).await, 422).await;
+        assert_eq!(fields(&p), [("user_id".to_owned(), "unknown".to_owned())]);
         let with_b: Organisation = json_of(a.post(&members, json!({"user_id": b.me.id})).await, 200, "add").await;
         assert_eq!(with_b.members.len(), 2);
         let as_member: Listing = b.get_json(&format!("{LISTINGS}/{}", listing.id)).await;
@@ -671,8 +706,8 @@ people_test!(
             .await;
         assert_eq!(res.status(), 201, "{}", res.text().await.unwrap_or_default());
 
-        let now = chrono::Utc::now();
-        let this_month = now.format("%Y-%m").to_string();
+        // Months are Rome's.
+        let this_month = cortile_shared::dates::rome_time(chrono::Utc::now()).format("%Y-%m").to_string();
         // Public: anyone reads it.
         let r: MonthlyReport = app.get_json(&report(&this_month)).await;
         assert_eq!(r.month, this_month);

@@ -10,7 +10,7 @@ use cortile_shared::ExchangeId;
 use yew::prelude::*;
 use yew_router::prelude::*;
 
-use super::{duration_text, market_field_error, state_text, step_error_key};
+use super::{duration_text, field_problem, market_field_error, state_text, step_error_key};
 use crate::api::ApiError;
 use crate::app::Route;
 use crate::components::{Breadcrumb, ErrorState, FormAlert, Loading, SelectField, TextField};
@@ -387,15 +387,29 @@ pub fn exchange_page(props: &ExchangePageProps) -> Html {
         let busy = resolve_busy.clone();
         let i18n = i18n.clone();
         let id = e.id;
+        let in_hours = e.minutes > 0;
         Callback::from(move |ev: SubmitEvent| {
             ev.prevent_default();
             if *busy {
                 return;
             }
+            let outcome = Outcome::parse(&outcome).unwrap_or(Outcome::Cancel);
+            // Minutes only for a confirmation in hours (a cancellation pays nothing); left
+            // empty, the minutes agreed; anything but a whole number is refused here.
+            let minutes = match (outcome, in_hours, minutes.trim()) {
+                (Outcome::Confirm, true, "") | (Outcome::Cancel, _, _) | (_, false, _) => None,
+                (Outcome::Confirm, true, typed) => match typed.parse::<i64>() {
+                    Ok(m) => Some(m),
+                    Err(_) => {
+                        error.set(Some(field_problem("minutes", "invalid_format")));
+                        return;
+                    }
+                },
+            };
             busy.set(true);
             let res = Resolution {
-                outcome: Outcome::parse(&outcome).unwrap_or(Outcome::Cancel),
-                minutes: minutes.trim().parse().ok(),
+                outcome,
+                minutes,
                 note: (*note).clone(),
             };
             let (api, error, done, current, busy) = (
@@ -560,7 +574,7 @@ pub fn exchange_page(props: &ExchangePageProps) -> Html {
                             ]}
                             onchange={let s = outcome.clone(); Callback::from(move |v| s.set(v))}
                             testid="resolve-outcome" />
-                        if *outcome == "confirm" && e.price_type == PriceType::Hours {
+                        if *outcome == "confirm" && e.minutes > 0 {
                             <TextField id="resolve-minutes" kind="number" label={i18n.t("exchange.resolve_minutes")}
                                 help={i18n.tf("exchange.resolve_minutes_help", &[("time", &duration_text(&i18n, e.minutes))])}
                                 value={(*resolve_minutes).clone()}

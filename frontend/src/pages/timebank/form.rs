@@ -206,7 +206,9 @@ impl Draft {
             place: self.place()?,
             reach: self.reach,
             organisation_id: self.organisation.parse().ok().map(OrganisationId),
-            status: editing.map(|_| self.status),
+            // Only a change made here: a form opened before someone closed the listing does
+            // not open it again.
+            status: editing.and_then(|l| (l.status != self.status).then_some(self.status)),
             images: None,
         })
     }

@@ -14,6 +14,7 @@ use crate::app::Route;
 use crate::components::{Breadcrumb, ErrorState, FormAlert, Loading, SelectField, TextField};
 use crate::hooks::{spawn, use_document_title, use_remote, Remote};
 use crate::i18n::use_i18n;
+use crate::realtime::new_client_msg_id;
 use crate::session::use_session;
 
 /// Links between the staff's pages.
@@ -92,6 +93,9 @@ pub fn adjustments_page() -> Html {
     let chosen = use_state(|| None::<Chosen>);
     let minutes = use_state(String::new);
     let reason = use_state(String::new);
+    // One key per content of the form: a retry after a lost answer adjusts nothing twice; a
+    // change, or a new adjustment after one is made, draws a new key.
+    let key = use_state(new_client_msg_id);
     let error = use_state(|| None::<ApiError>);
     let done = use_state(|| None::<String>);
     let busy = use_state(|| false);
@@ -118,7 +122,7 @@ pub fn adjustments_page() -> Html {
         })
     };
     let onsubmit = {
-        let (api, chosen, minutes, reason, error, done, busy) = (
+        let (api, chosen, minutes, reason, error, done, busy, key) = (
             session.api(),
             chosen.clone(),
             minutes.clone(),
@@ -126,6 +130,7 @@ pub fn adjustments_page() -> Html {
             error.clone(),
             done.clone(),
             busy.clone(),
+            key.clone(),
         );
         let i18n = i18n.clone();
         Callback::from(move |e: SubmitEvent| {
@@ -143,13 +148,20 @@ pub fn adjustments_page() -> Html {
             };
             busy.set(true);
             let (api, error, done, busy) = (api.clone(), error.clone(), done.clone(), busy.clone());
+            let (chosen, minutes, reason, key) =
+                (chosen.clone(), minutes.clone(), reason.clone(), key.clone());
             let i18n = i18n.clone();
             spawn(async move {
-                let result = api.adjust(member.id, &adj).await;
+                let result = api.adjust(member.id, &adj, &key).await;
                 busy.set(false);
                 match result {
                     Ok(t) => {
                         error.set(None);
+                        // Made: the form starts again empty, under a new key.
+                        chosen.set(None);
+                        minutes.set(String::new());
+                        reason.set(String::new());
+                        key.set(new_client_msg_id());
                         let m = t
                             .entries
                             .iter()
@@ -191,9 +203,10 @@ pub fn adjustments_page() -> Html {
                     let name = format!("{} {}", hit.given_name, hit.surname);
                     let detail = hit.fiscal_code.clone().unwrap_or_default();
                     let pick = hit.user_id.map(|id| {
-                        let (chosen, name, error) = (chosen.clone(), name.clone(), error.clone());
+                        let (chosen, name, error, key) = (chosen.clone(), name.clone(), error.clone(), key.clone());
                         Callback::from(move |_: MouseEvent| {
                             chosen.set(Some(Chosen { id, name: name.clone() }));
+                            key.set(new_client_msg_id());
                             error.set(None);
                         })
                     });
@@ -254,11 +267,11 @@ pub fn adjustments_page() -> Html {
                     </div>
                     <TextField id="adjust-minutes" kind="number" label={i18n.t("staff_tb.minutes")}
                         help={i18n.t("staff_tb.minutes_help")} value={(*minutes).clone()}
-                        oninput={let s = minutes.clone(); Callback::from(move |v| s.set(v))}
+                        oninput={let (s, k) = (minutes.clone(), key.clone()); Callback::from(move |v| { s.set(v); k.set(new_client_msg_id()); })}
                         error={minutes_error} testid="adjust-minutes" />
                     <TextField id="adjust-reason" multiline=true label={i18n.t("staff_tb.reason")}
                         value={(*reason).clone()} required=true
-                        oninput={let s = reason.clone(); Callback::from(move |v| s.set(v))}
+                        oninput={let (s, k) = (reason.clone(), key.clone()); Callback::from(move |v| { s.set(v); k.set(new_client_msg_id()); })}
                         error={market_field_error(&i18n, failed, "reason")} testid="adjust-reason" />
                     <button type="submit" class="btn btn-primary" disabled={*busy} data-testid="adjust-submit">{ i18n.t("staff_tb.adjust") }</button>
                 </form>

@@ -61,6 +61,7 @@ pub fn statement_page() -> Html {
                         loading.set(false);
                         match result {
                             Ok(p) => {
+                                more_error.set(None);
                                 let mut all = (*more).clone();
                                 all.extend(p.items);
                                 more.set(all);

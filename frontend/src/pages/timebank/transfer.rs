@@ -217,7 +217,7 @@ pub fn give_hours_page() -> Html {
         html! {
             <section class="alert alert-success" role="status" data-testid="transfer-done">
                 <p class="mb-2">
-                    { i18n.tf("transfer.done", &[("minutes", &duration_text(&i18n, given)), ("names", &names.join(", "))]) }
+                    { i18n.tf("transfer.done", &[("minutes", &duration_text(&i18n, given)), ("names", &i18n.list(&names))]) }
                 </p>
                 <div class="d-flex flex-wrap gap-2">
                     <Link<Route> to={Route::Statement} classes="btn btn-outline-primary">{ i18n.t("timebank.statement") }</Link<Route>>
@@ -255,12 +255,17 @@ pub fn give_hours_page() -> Html {
                     if !req.memo.is_empty() {
                         <p class="mb-1">{ i18n.tf("transfer.memo_is", &[("memo", &req.memo)]) }</p>
                     }
-                    if let Some(a) = available {
+                    if let Some(a) = available.filter(|a| *a >= total) {
                         <p class="mb-3">{ i18n.tf("transfer.left", &[("available", &duration_text(&i18n, a - total))]) }</p>
+                    }
+                    if let Some(a) = available.filter(|a| *a < total) {
+                        <p class="alert alert-warning mb-3" data-testid="transfer-too-much">
+                            { i18n.tf("transfer.too_much", &[("available", &duration_text(&i18n, a.max(0)))]) }
+                        </p>
                     }
                     <p class="cortile-help">{ i18n.t("transfer.final") }</p>
                     <div class="d-flex flex-wrap gap-2">
-                        <button type="button" class="btn btn-primary" onclick={on_confirm} disabled={*busy} data-testid="transfer-confirm">
+                        <button type="button" class="btn btn-primary" onclick={on_confirm} disabled={*busy || available.is_some_and(|a| a < total)} data-testid="transfer-confirm">
                             { if *busy { i18n.t("transfer.sending") } else { i18n.t("transfer.confirm") } }
                         </button>
                         <button type="button" class="btn btn-outline-secondary" onclick={on_edit} disabled={*busy} data-testid="transfer-edit">
