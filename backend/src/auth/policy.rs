@@ -514,13 +514,15 @@ pub fn authorize(actor: &Actor, action: &Action) -> AppResult<Detail> {
                 ),
             ),
         },
+        // A listing one may not see is not there, even for its organisation's members (they
+        // would change it and then be told it does not exist).
         Action::EditListing { ctx, author } => {
-            if *author {
-                Ok(Detail::Full)
-            } else if listing_visible(p, ctx) {
-                Err(forbidden("change someone else's listing"))
-            } else {
+            if !listing_visible(p, ctx) {
                 Err(hidden())
+            } else if *author {
+                Ok(Detail::Full)
+            } else {
+                Err(forbidden("change someone else's listing"))
             }
         }
         Action::ProposeExchange(ctx) => {

@@ -427,6 +427,12 @@ pub fn update_listing(
             author,
         },
     )?;
+    // An edit (or opening a closed listing again) publishes anew: the right to publish is
+    // checked again (a resident who moved out, an organisation's prices not in hours); closing
+    // needs no such right. (A changed organisation is refused below.)
+    if input.organisation_id.map(|o| o.0) == row.organisation_id {
+        check_publisher(conn, actor, input)?;
+    }
     let mut errors = Vec::new();
     if input.kind.as_str() != row.kind {
         errors.push(FieldError::new(

@@ -9,8 +9,8 @@ use cortile::db::schema::{
 };
 use cortile_shared::community::{Notification, NotificationKind};
 use cortile_shared::market::{
-    Exchange, ExchangeMessage, ExchangeState, Listing, MemberReviews, MonthlyReport, Organisation,
-    Review,
+    Exchange, ExchangeMessage, ExchangeState, Listing, ListingStatus, MemberReviews, MonthlyReport,
+    Organisation, Review,
 };
 use cortile_shared::tenancy::AuditEntry;
 use cortile_shared::timebank::Account;
@@ -652,6 +652,24 @@ people_test!(
         assert_eq!(fields(&p), [("user_id".to_owned(), "unknown".to_owned())]);
         let with_b: Organisation = json_of(a.post(&members, json!({"user_id": b.me.id})).await, 200, "add").await;
         assert_eq!(with_b.members.len(), 2);
+        // Staff add the stranger, who lives in another estate: a listing of the organisation
+        // for a's estate is not there for them, to change or to close; nothing changes.
+        let _: Organisation = json_of(staff.post(&members, json!({"user_id": stranger.me.id})).await, 200, "staff add").await;
+        let mut local = json!({"kind": "offer", "category": "small_repairs", "title": "Bici del cortile",
+            "price_type": "free", "reach": "estate", "organisation_id": org.id});
+        let here = publish(&a, local.clone()).await;
+        local["title"] = json!("Bici di nessuno");
+        let path = format!("{LISTINGS}/{}", here.id);
+        assert_eq!(stranger.send(Method::PUT, &path, Some(local.clone())).await.status(), 404);
+        assert_eq!(stranger.delete(&path).await.status(), 404);
+        let unchanged: Listing = a.get_json(&path).await;
+        assert_eq!((unchanged.title.as_str(), unchanged.status), ("Bici del cortile", ListingStatus::Open));
+        // An edit publishes anew: an organisation's listing is not priced in hours then either.
+        local["title"] = json!("Bici del cortile");
+        local["price_type"] = json!("hours");
+        local["price_amount"] = json!(60);
+        let p = expect_problem(a.send(Method::PUT, &path, Some(local)).await, 422).await;
+        assert_eq!(fields(&p), [("price_type".to_owned(), "not_allowed".to_owned())]);
         let as_member: Listing = b.get_json(&format!("{LISTINGS}/{}", listing.id)).await;
         assert!(as_member.can_edit && !as_member.mine);
         assert_eq!(b.delete(&format!("{LISTINGS}/{}", listing.id)).await.status(), 204, "members manage its listings");
