@@ -494,7 +494,8 @@ fn my_content(
 /// revoked, name, username, password and fiscal code wiped; the row stays so that content and
 /// audit records point at a pseudonym. The registry itself belongs to the housing manager and
 /// is not changed. Chat messages stay under the pseudonym (as posts do); chat memberships,
-/// blocks and read markers are removed ([`crate::chat::erase_person`]).
+/// blocks and read markers are removed ([`crate::chat::erase_person`]); own listings close and
+/// organisations are left ([`crate::market::erase_person`]).
 pub fn erase(conn: &mut DbConn, actor: &Actor, confirm: &str, now: NaiveDateTime) -> AppResult<()> {
     authorize(actor, &Action::OwnAccount)?;
     if actor.operator().is_some() {
@@ -536,6 +537,8 @@ pub fn erase(conn: &mut DbConn, actor: &Actor, confirm: &str, now: NaiveDateTime
         let pseudonym = format!("Utente rimosso #{me_id}");
         // Chat: messages stay, under the pseudonym; memberships, blocks, read markers go.
         crate::chat::erase_person(conn, me_id, &pseudonym)?;
+        // Market: own listings close, organisations are left.
+        crate::market::erase_person(conn, me_id, now)?;
         diesel::update(users::table.find(me_id))
             .set((
                 users::username.eq(None::<String>),

@@ -41,7 +41,7 @@ use crate::audit::{self, Object};
 use crate::auth::account::utc;
 use crate::auth::policy::{authorize, can, Action, ListingCtx};
 use crate::auth::Actor;
-use crate::db::schema::market_listings;
+use crate::db::schema::{market_listings, market_organisation_members};
 use crate::db::{write_tx, DbConn};
 use crate::error::{AppError, AppResult};
 use crate::uploads::Attachment;
@@ -876,6 +876,30 @@ fn browse_nearest(
 }
 
 /// Listings by id, for the exchanges' views (title, kind, price type).
+/// A person's account is erased (inside its transaction): their own listings close (no one
+/// can offer to a person who is gone) and they leave their organisations. Listings made for an
+/// organisation stay with it; exchanges under way stay for the other party to cancel.
+pub(crate) fn erase_person(conn: &mut DbConn, user_id: i64, now: NaiveDateTime) -> AppResult<()> {
+    let now = stored_time(now);
+    diesel::update(
+        market_listings::table
+            .filter(market_listings::author_id.eq(user_id))
+            .filter(market_listings::organisation_id.is_null())
+            .filter(market_listings::status.eq(ListingStatus::Open.as_str())),
+    )
+    .set((
+        market_listings::status.eq(ListingStatus::Closed.as_str()),
+        market_listings::closed_at.eq(Some(now)),
+        market_listings::updated_at.eq(now),
+    ))
+    .execute(conn)?;
+    diesel::delete(
+        market_organisation_members::table.filter(market_organisation_members::user_id.eq(user_id)),
+    )
+    .execute(conn)?;
+    Ok(())
+}
+
 pub(crate) fn listing_rows(conn: &mut DbConn, ids: &[i64]) -> AppResult<HashMap<i64, ListingRow>> {
     store::listings_by_ids(conn, ids)
 }

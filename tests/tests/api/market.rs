@@ -560,6 +560,38 @@ people_test!(
 );
 
 people_test!(
+    async fn an_erased_account_leaves_the_market(app) {
+        let (a, b, _c) = three(app).await;
+        let staff = app.login("staff").await;
+        let own = publish(&a, offer("Spesa al mercato", 30, "city")).await;
+        let org: Organisation = json_of(
+            a.post("/api/v1/market/organisations", json!({"name": "Orto condiviso", "kind": "social_enterprise"})).await,
+            201,
+            "organisation",
+        )
+        .await;
+        let _: Organisation = json_of(staff.post(&format!("/api/v1/market/organisations/{}/verification", org.id), json!({})).await, 200, "verify").await;
+        let _: Organisation = json_of(a.post(&format!("/api/v1/market/organisations/{}/members", org.id), json!({"user_id": b.me.id})).await, 200, "add b").await;
+        let for_org = publish(&a, json!({"kind": "offer", "category": "gardening", "title": "Piantine",
+            "price_type": "free", "reach": "city", "organisation_id": org.id})).await;
+
+        let res = a.send(Method::DELETE, "/api/v1/me", Some(json!({"confirm": "CANCELLA"}))).await;
+        assert_eq!(res.status(), 204, "{}", res.text().await.unwrap_or_default());
+        // Her own listing closed: nobody offers to someone who is gone.
+        let gone: Listing = b.get_json(&format!("{LISTINGS}/{}", own.id)).await;
+        assert_eq!(gone.status, ListingStatus::Closed);
+        let p = expect_problem(b.post(&format!("{LISTINGS}/{}/exchanges", own.id), json!({})).await, 409).await;
+        assert_eq!(p.code, ErrorCode::ListingClosed);
+        // The organisation's stays with it, and she is no longer a member.
+        let kept: Listing = b.get_json(&format!("{LISTINGS}/{}", for_org.id)).await;
+        assert_eq!(kept.status, ListingStatus::Open);
+        let orgs: Vec<Organisation> = b.get_json("/api/v1/market/organisations").await;
+        let o = orgs.iter().find(|o| o.id == org.id).expect("the organisation");
+        assert_eq!(o.members.iter().map(|m| m.id).collect::<Vec<_>>(), [b.me.id]);
+    }
+);
+
+people_test!(
     async fn offers_made_at_the_same_moment_all_land(app) {
         // Each proposal locks its listing and counts itself on it: two at once must queue, not
         // deadlock (PostgreSQL would abort one of them).
