@@ -84,11 +84,13 @@ pub fn list(conn: &mut DbConn, actor: &Actor) -> AppResult<Vec<Organisation>> {
         );
     }
     let mut rows: Vec<OrganisationRow> = q
-        .order(market_organisations::name)
+        .order(market_organisations::id)
         .limit(500)
         .select(OrganisationRow::as_select())
         .load(conn)?;
-    rows.sort_by_key(|r| r.verified_at.is_some());
+    // Unverified first (staff's work), then by name whatever the case, the same on either
+    // database (their collations differ).
+    rows.sort_by_cached_key(|r| (r.verified_at.is_some(), r.name.to_lowercase(), r.id));
     to_views(conn, actor, rows)
 }
 

@@ -174,10 +174,11 @@ pub fn monthly(
             add(by_estate.entry(e).or_default());
         }
     }
-    let all: Vec<(i64, String)> = estates::table
-        .order(estates::name)
+    let mut all: Vec<(i64, String)> = estates::table
         .select((estates::id, estates::name))
         .load(conn)?;
+    // By name whatever the case, the same on either database (their collations differ).
+    all.sort_by_cached_key(|(id, name)| (name.to_lowercase(), *id));
     let estates = all
         .into_iter()
         .map(|(id, name)| {
