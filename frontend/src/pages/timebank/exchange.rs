@@ -14,6 +14,7 @@ use super::{duration_text, field_problem, market_field_error, state_text, step_e
 use crate::api::ApiError;
 use crate::app::Route;
 use crate::components::{Breadcrumb, ErrorState, FormAlert, Loading, SelectField, TextField};
+use crate::focus::focus_testid;
 use crate::hooks::{spawn, use_document_title, use_remote, Remote};
 use crate::i18n::{use_i18n, I18n};
 use crate::pages::community::time_view;
@@ -56,22 +57,6 @@ fn price_key(i18n: &I18n, key: &str, price_type: PriceType) -> String {
 
 /// The steps that ask "are you sure?" before they are taken.
 const ASKED: [&str; 3] = ["confirm", "cancel", "dispute"];
-
-/// Puts the focus on the element with this `data-testid` (a button that stays on the page).
-fn focus_testid(testid: &str) {
-    use wasm_bindgen::JsCast;
-    let element = web_sys::window()
-        .and_then(|w| w.document())
-        .and_then(|d| {
-            d.query_selector(&format!("[data-testid={testid}]"))
-                .ok()
-                .flatten()
-        })
-        .and_then(|el| el.dyn_into::<web_sys::HtmlElement>().ok());
-    if let Some(el) = element {
-        let _ = el.focus();
-    }
-}
 
 /// Why a form of this page was refused, inside that form: "check the fields" when the server
 /// named fields (each shows its own), else the refusal in words.
