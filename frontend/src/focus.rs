@@ -24,9 +24,14 @@ pub fn focus_selector(selector: &str) -> bool {
     }
 }
 
+/// The CSS selector of the element with this `data-testid`.
+pub fn testid_selector(testid: &str) -> String {
+    format!("[data-testid=\"{testid}\"]")
+}
+
 /// Focuses the element with this `data-testid` (a button that stays on the page).
 pub fn focus_testid(testid: &str) -> bool {
-    focus_selector(&format!("[data-testid=\"{testid}\"]"))
+    focus_selector(&testid_selector(testid))
 }
 
 /// Focuses `target` each time `step` changes, but not on the first render: the part of a page
