@@ -24,6 +24,18 @@ pub fn focus_selector(selector: &str) -> bool {
     }
 }
 
+/// Focuses the element with this `id`, if any; false when there is none.
+pub fn focus_id(id: &str) -> bool {
+    let element = web_sys::window()
+        .and_then(|w| w.document())
+        .and_then(|d| d.get_element_by_id(id))
+        .and_then(|el| el.dyn_into::<web_sys::HtmlElement>().ok());
+    match element {
+        Some(el) => el.focus().is_ok(),
+        None => false,
+    }
+}
+
 /// The CSS selector of the element with this `data-testid`.
 pub fn testid_selector(testid: &str) -> String {
     format!("[data-testid=\"{testid}\"]")
