@@ -133,7 +133,9 @@ pub fn post_item(i18n: &I18n, post: &Post, testid: &'static str, show_community:
     }
 }
 
-/// The "load more" button of a list and why loading failed.
+/// The "load more" button of a list and why loading failed. While a page loads the button
+/// says so and ignores clicks, but stays enabled (`aria-disabled`): a disabled button would
+/// drop the focus of whoever pressed it.
 pub fn more_button(
     i18n: &I18n,
     paged_has_more: bool,
@@ -142,12 +144,17 @@ pub fn more_button(
     testid: &'static str,
     onclick: Callback<()>,
 ) -> Html {
+    let onclick = Callback::from(move |_: MouseEvent| {
+        if !loading {
+            onclick.emit(());
+        }
+    });
     html! {
         <>
             <crate::components::FormAlert error={error.cloned()} />
             if paged_has_more {
-                <button type="button" class="btn btn-outline-primary" data-testid={testid}
-                    disabled={loading} onclick={onclick.reform(|_: MouseEvent| ())}>
+                <button type="button" class={classes!("btn", "btn-outline-primary", loading.then_some("disabled"))}
+                    data-testid={testid} aria-disabled={loading.then_some("true")} {onclick}>
                     { i18n.t(if loading { "common.loading_more" } else { "common.load_more" }) }
                 </button>
             }
