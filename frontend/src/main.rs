@@ -6,6 +6,7 @@
 mod api;
 mod app;
 mod components;
+mod focus;
 mod hooks;
 mod i18n;
 mod notifications;

@@ -134,7 +134,7 @@ fn community_view(props: &CommunityViewProps) -> Html {
                 <ul class="list-unstyled">
                     { for items.iter().map(|p| post_item(&i18n, p, "pinned-post", false)) }
                 </ul>
-                { more_button(&i18n, pinned.has_more, pinned.loading_more, pinned.more_error.as_ref(), "pinned-more", pinned.load_more.clone()) }
+                { more_button(pinned.has_more, pinned.loading_more, pinned.more_error.as_ref(), "pinned-more", pinned.load_more.clone()) }
             </section>
         },
         None => match &pinned.first {
@@ -157,7 +157,7 @@ fn community_view(props: &CommunityViewProps) -> Html {
                 <ul class="list-unstyled">
                     { for items.iter().map(|p| post_item(&i18n, p, "post-item", false)) }
                 </ul>
-                { more_button(&i18n, posts.has_more, posts.loading_more, posts.more_error.as_ref(), "posts-more", posts.load_more.clone()) }
+                { more_button(posts.has_more, posts.loading_more, posts.more_error.as_ref(), "posts-more", posts.load_more.clone()) }
             </>
         },
     };

@@ -38,7 +38,7 @@ pub fn feed() -> Html {
                 <ul class="list-unstyled">
                     { for items.iter().map(|post| post_item(&i18n, post, "feed-item", true)) }
                 </ul>
-                { more_button(&i18n, paged.has_more, paged.loading_more, paged.more_error.as_ref(), "feed-more", paged.load_more.clone()) }
+                { more_button(paged.has_more, paged.loading_more, paged.more_error.as_ref(), "feed-more", paged.load_more.clone()) }
             </>
         },
     };

@@ -133,9 +133,9 @@ pub fn post_item(i18n: &I18n, post: &Post, testid: &'static str, show_community:
     }
 }
 
-/// The "load more" button of a list and why loading failed.
+/// The "load more" button of a list and why loading failed; it must come right after the
+/// list (a `<ul>`/`<ol>`, or an element holding a `<tbody>`), whose new items it finds there.
 pub fn more_button(
-    i18n: &I18n,
     paged_has_more: bool,
     loading: bool,
     error: Option<&crate::api::ApiError>,
@@ -143,15 +143,102 @@ pub fn more_button(
     onclick: Callback<()>,
 ) -> Html {
     html! {
-        <>
-            <crate::components::FormAlert error={error.cloned()} />
-            if paged_has_more {
-                <button type="button" class="btn btn-outline-primary" data-testid={testid}
-                    disabled={loading} onclick={onclick.reform(|_: MouseEvent| ())}>
+        <MoreButton has_more={paged_has_more} {loading} error={error.cloned()} {testid} {onclick} />
+    }
+}
+
+#[derive(Properties, PartialEq)]
+struct MoreButtonProps {
+    has_more: bool,
+    loading: bool,
+    error: Option<crate::api::ApiError>,
+    testid: &'static str,
+    onclick: Callback<()>,
+}
+
+/// While a page loads the button says so and ignores clicks, but stays enabled
+/// (`aria-disabled`): a disabled button would drop the focus of whoever pressed it. Once the
+/// page is there, the first new item takes the focus (its first link or control, else the
+/// item itself), so that the reader goes on from there, and the focus is not lost when the
+/// button goes after the last page. When loading failed, the focus stays on the button.
+#[function_component(MoreButton)]
+fn more_button_view(props: &MoreButtonProps) -> Html {
+    let i18n = crate::i18n::use_i18n();
+    let wrapper = use_node_ref();
+    // How many items the list had when the button was pressed.
+    let before = use_mut_ref(|| None::<u32>);
+    {
+        let (wrapper, before) = (wrapper.clone(), before.clone());
+        let failed = props.error.is_some();
+        use_effect_with(props.loading, move |loading| {
+            if !*loading {
+                let count = before.borrow_mut().take();
+                if let (Some(count), false) = (count, failed) {
+                    focus_item(&wrapper, count);
+                }
+            }
+        });
+    }
+    let onclick = {
+        let (wrapper, before, onclick) = (wrapper.clone(), before.clone(), props.onclick.clone());
+        let loading = props.loading;
+        Callback::from(move |_: MouseEvent| {
+            if !loading {
+                *before.borrow_mut() = items_of(&wrapper).map(|l| l.child_element_count());
+                onclick.emit(());
+            }
+        })
+    };
+    let loading = props.loading;
+    html! {
+        <div ref={wrapper} class="cortile-more">
+            <crate::components::FormAlert error={props.error.clone()} />
+            if props.has_more {
+                <button type="button" class={classes!("btn", "btn-outline-primary", loading.then_some("disabled"))}
+                    data-testid={props.testid} aria-disabled={loading.then_some("true")} {onclick}>
                     { i18n.t(if loading { "common.loading_more" } else { "common.load_more" }) }
                 </button>
             }
-        </>
+        </div>
+    }
+}
+
+/// The element whose children are the items of the list just before `wrapper`: the list
+/// itself, or the body of the table inside it.
+fn items_of(wrapper: &NodeRef) -> Option<web_sys::Element> {
+    let list = wrapper
+        .cast::<web_sys::Element>()?
+        .previous_element_sibling()?;
+    match list.tag_name().as_str() {
+        "UL" | "OL" | "TBODY" => Some(list),
+        _ => list.query_selector("tbody").ok().flatten(),
+    }
+}
+
+/// Focuses the item at `index` (from 0) of the list before `wrapper`: its first link or
+/// control, else the item itself (made focusable by script only).
+fn focus_item(wrapper: &NodeRef, index: u32) {
+    use wasm_bindgen::JsCast;
+    let Some(item) = items_of(wrapper).and_then(|l| {
+        l.query_selector(&format!(":scope > :nth-child({})", index + 1))
+            .ok()
+            .flatten()
+    }) else {
+        return;
+    };
+    let control = item
+        .query_selector("a[href], button:not([disabled]), input:not([disabled]), select, textarea")
+        .ok()
+        .flatten();
+    let target = match control {
+        Some(c) => c,
+        None => {
+            let _ = item.set_attribute("tabindex", "-1");
+            item
+        }
+    };
+    if let Ok(el) = target.dyn_into::<web_sys::HtmlElement>() {
+        let _ = el.focus();
     }
 }
 

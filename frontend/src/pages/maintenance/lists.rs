@@ -49,7 +49,7 @@ pub fn reports_page() -> Html {
         (_, Some(items)) => html! {
             <>
                 { report_list(&i18n, &items, "reports.mine_empty", "my-reports") }
-                { more_button(&i18n, mine.has_more, mine.loading_more, mine.more_error.as_ref(), "reports-more", mine.load_more.clone()) }
+                { more_button(mine.has_more, mine.loading_more, mine.more_error.as_ref(), "reports-more", mine.load_more.clone()) }
             </>
         },
         (Remote::Failed(e), _) => {

@@ -285,7 +285,7 @@ pub fn queue_page() -> Html {
                         </tbody>
                     </table>
                 </ScrollTable>
-                { more_button(&i18n, paged.has_more, paged.loading_more, paged.more_error.as_ref(), "queue-m-more", paged.load_more.clone()) }
+                { more_button(paged.has_more, paged.loading_more, paged.more_error.as_ref(), "queue-m-more", paged.load_more.clone()) }
             </>
         },
         (Remote::Failed(e), _) => {

@@ -172,21 +172,16 @@ pub fn listings_page() -> Html {
             let all: Vec<Listing> = page.items.iter().chain(more.items()).cloned().collect();
             let load_more = {
                 let (api, filters) = (session.api(), (*filters).clone());
-                more.button(
-                    &i18n,
-                    more.cursor(&page.next),
-                    "listings-more",
-                    move |after| {
-                        let (api, filters) = (api.clone(), filters.clone());
-                        async move {
-                            let mut owned = filters.query();
-                            owned.push(("after", after));
-                            let pairs: Vec<(&str, &str)> =
-                                owned.iter().map(|(k, v)| (*k, v.as_str())).collect();
-                            api.listings(&pairs).await
-                        }
-                    },
-                )
+                more.button(more.cursor(&page.next), "listings-more", move |after| {
+                    let (api, filters) = (api.clone(), filters.clone());
+                    async move {
+                        let mut owned = filters.query();
+                        owned.push(("after", after));
+                        let pairs: Vec<(&str, &str)> =
+                            owned.iter().map(|(k, v)| (*k, v.as_str())).collect();
+                        api.listings(&pairs).await
+                    }
+                })
             };
             html! {
                 <>

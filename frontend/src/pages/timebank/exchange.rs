@@ -14,6 +14,7 @@ use super::{duration_text, field_problem, market_field_error, state_text, step_e
 use crate::api::ApiError;
 use crate::app::Route;
 use crate::components::{Breadcrumb, ErrorState, FormAlert, Loading, SelectField, TextField};
+use crate::focus::{focus_selector, focus_testid, testid_selector};
 use crate::hooks::{spawn, use_document_title, use_remote, Remote};
 use crate::i18n::{use_i18n, I18n};
 use crate::pages::community::time_view;
@@ -57,21 +58,11 @@ fn price_key(i18n: &I18n, key: &str, price_type: PriceType) -> String {
 /// The steps that ask "are you sure?" before they are taken.
 const ASKED: [&str; 3] = ["confirm", "cancel", "dispute"];
 
-/// Puts the focus on the element with this `data-testid` (a button that stays on the page).
-fn focus_testid(testid: &str) {
-    use wasm_bindgen::JsCast;
-    let element = web_sys::window()
-        .and_then(|w| w.document())
-        .and_then(|d| {
-            d.query_selector(&format!("[data-testid={testid}]"))
-                .ok()
-                .flatten()
-        })
-        .and_then(|el| el.dyn_into::<web_sys::HtmlElement>().ok());
-    if let Some(el) = element {
-        let _ = el.focus();
-    }
-}
+/// The heading of the steps, which takes the focus once a step is taken.
+const ACTIONS_HEADING: &str = "#exchange-actions-heading";
+
+/// The heading of the reviews, which takes the focus once a review is made.
+const REVIEWS_HEADING: &str = "#reviews-heading";
 
 /// Why a form of this page was refused, inside that form: "check the fields" when the server
 /// named fields (each shows its own), else the refusal in words.
@@ -138,6 +129,18 @@ pub fn exchange_page(props: &ExchangePageProps) -> Html {
             }
         });
     }
+    // Where the focus goes after the next render (a CSS selector): a step's or a form's button
+    // is disabled while it waits, and often gone once it is done, which drops the focus.
+    let focus_next = use_mut_ref(|| None::<String>);
+    {
+        let focus_next = focus_next.clone();
+        use_effect(move || {
+            let next = focus_next.borrow_mut().take();
+            if let Some(selector) = next {
+                focus_selector(&selector);
+            }
+        });
+    }
     let title = match (&*current, &loaded.state) {
         (Some(e), _) => Some(e.listing_title.clone()),
         (None, Remote::Ready(e)) => Some(e.listing_title.clone()),
@@ -164,6 +167,7 @@ pub fn exchange_page(props: &ExchangePageProps) -> Html {
             reason.clone(),
             asking.clone(),
         );
+        let focus_next = focus_next.clone();
         let retry_messages = messages.retry.clone();
         let i18n = i18n.clone();
         let (id, price_type) = (e.id, e.price_type);
@@ -181,7 +185,7 @@ pub fn exchange_page(props: &ExchangePageProps) -> Html {
                 reason.clone(),
                 asking.clone(),
             );
-            let retry_messages = retry_messages.clone();
+            let (retry_messages, focus_next) = (retry_messages.clone(), focus_next.clone());
             let i18n = i18n.clone();
             spawn(async move {
                 let result = api.exchange_step(id, name, &reason).await;
@@ -198,10 +202,16 @@ pub fn exchange_page(props: &ExchangePageProps) -> Html {
                         reason.set(String::new());
                         current.set(Some(Rc::new(ex)));
                         retry_messages.emit(());
+                        // What was done is read out (the status); the reader goes on from
+                        // the steps, which may have changed.
+                        *focus_next.borrow_mut() = Some(ACTIONS_HEADING.to_owned());
                     }
                     Err(err) => {
                         done.set(None);
                         error.set(Some(err));
+                        // The question closed: back to the step's button, under the error.
+                        *focus_next.borrow_mut() =
+                            Some(testid_selector(&format!("exchange-{name}")));
                     }
                 }
             });
@@ -335,6 +345,7 @@ pub fn exchange_page(props: &ExchangePageProps) -> Html {
             done.clone(),
             review_busy.clone(),
         );
+        let focus_next = focus_next.clone();
         let (retry_reviews, current) = (reviews.retry.clone(), current.clone());
         let i18n = i18n.clone();
         let id = e.id;
@@ -356,10 +367,16 @@ pub fn exchange_page(props: &ExchangePageProps) -> Html {
                 current.clone(),
                 busy.clone(),
             );
-            let i18n = i18n.clone();
+            let (i18n, focus_next) = (i18n.clone(), focus_next.clone());
             spawn(async move {
                 let result = api.review(id, &review).await;
                 busy.set(false);
+                // Made, the form gives way to the reviews (their heading takes the focus);
+                // refused, back to its button, under the error.
+                *focus_next.borrow_mut() = Some(match result {
+                    Ok(_) => REVIEWS_HEADING.to_owned(),
+                    Err(_) => testid_selector("review-submit"),
+                });
                 match result {
                     Ok(_) => {
                         error.set(None);
@@ -385,7 +402,7 @@ pub fn exchange_page(props: &ExchangePageProps) -> Html {
             current.clone(),
         );
         let busy = resolve_busy.clone();
-        let i18n = i18n.clone();
+        let (i18n, focus_next) = (i18n.clone(), focus_next.clone());
         let id = e.id;
         let in_hours = e.minutes > 0;
         Callback::from(move |ev: SubmitEvent| {
@@ -419,10 +436,16 @@ pub fn exchange_page(props: &ExchangePageProps) -> Html {
                 current.clone(),
                 busy.clone(),
             );
-            let i18n = i18n.clone();
+            let (i18n, focus_next) = (i18n.clone(), focus_next.clone());
             spawn(async move {
                 let result = api.resolve_exchange(id, &res).await;
                 busy.set(false);
+                // Decided, the form goes and the reader goes on from the steps (the decision
+                // is read out); refused, back to its button, under the error.
+                *focus_next.borrow_mut() = Some(match result {
+                    Ok(_) => ACTIONS_HEADING.to_owned(),
+                    Err(_) => testid_selector("resolve-submit"),
+                });
                 match result {
                     Ok(ex) => {
                         error.set(None);
@@ -539,7 +562,7 @@ pub fn exchange_page(props: &ExchangePageProps) -> Html {
                 }
             </div>
             <section aria-labelledby="exchange-actions-heading" class="mb-4">
-                <h2 id="exchange-actions-heading" class="h4">{ i18n.t("exchange.actions") }</h2>
+                <h2 id="exchange-actions-heading" class="h4" tabindex="-1">{ i18n.t("exchange.actions") }</h2>
                 { form_alert(&i18n, failed, "exchange-error") }
                 <p class="cortile-help">{ i18n.t(&price_key(&i18n, &format!("exchange.next.{}", e.state.as_str()), e.price_type)) }</p>
                 <div class="d-flex flex-wrap gap-2 mb-3">
@@ -604,7 +627,7 @@ pub fn exchange_page(props: &ExchangePageProps) -> Html {
                 }
             </section>
             <section aria-labelledby="reviews-heading" class="mb-4">
-                <h2 id="reviews-heading" class="h4">{ i18n.t("exchange.reviews") }</h2>
+                <h2 id="reviews-heading" class="h4" tabindex="-1">{ i18n.t("exchange.reviews") }</h2>
                 { reviews_view }
                 if c.review {
                     <form onsubmit={send_review} novalidate=true>

@@ -70,7 +70,6 @@ pub fn time_bank_home() -> Html {
         Remote::Ready(p) => {
             let api = session.api();
             let load_more = more_listings.button(
-                &i18n,
                 more_listings.cursor(&p.next),
                 "my-listings-more",
                 move |after| {
@@ -99,7 +98,6 @@ pub fn time_bank_home() -> Html {
         Remote::Ready(p) => {
             let api = session.api();
             let load_more = more_exchanges.button(
-                &i18n,
                 more_exchanges.cursor(&p.next),
                 "my-exchanges-more",
                 move |after| {

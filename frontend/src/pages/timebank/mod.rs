@@ -90,13 +90,7 @@ impl<T: Clone + 'static> More<T> {
     }
 
     /// The "more" button (nothing when there is no page after `cursor`), loading with `fetch`.
-    pub fn button<F, Fut>(
-        &self,
-        i18n: &I18n,
-        cursor: Option<String>,
-        testid: &'static str,
-        fetch: F,
-    ) -> Html
+    pub fn button<F, Fut>(&self, cursor: Option<String>, testid: &'static str, fetch: F) -> Html
     where
         F: Fn(String) -> Fut + 'static,
         Fut: std::future::Future<Output = Result<Page<T>, ApiError>> + 'static,
@@ -131,7 +125,6 @@ impl<T: Clone + 'static> More<T> {
             });
         });
         crate::pages::community::more_button(
-            i18n,
             has_more,
             *self.loading,
             (*self.error).as_ref(),

@@ -103,7 +103,7 @@ pub fn statement_page() -> Html {
                             <tbody>{ for rows }</tbody>
                         </table>
                     </ScrollTable>
-                    { more_button(&i18n, cursor.is_some(), *loading, (*more_error).as_ref(), "statement-more", load_more) }
+                    { more_button(cursor.is_some(), *loading, (*more_error).as_ref(), "statement-more", load_more) }
                 </>
             }
         }

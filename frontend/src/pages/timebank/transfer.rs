@@ -14,6 +14,7 @@ use super::{duration_text, field_problem, market_field_error};
 use crate::api::ApiError;
 use crate::app::Route;
 use crate::components::{Breadcrumb, FormAlert, PeoplePicker, TextField};
+use crate::focus::use_focus_on_change;
 use crate::hooks::{spawn, use_document_title, use_remote, Remote};
 use crate::i18n::{use_i18n, I18n};
 use crate::realtime::new_client_msg_id;
@@ -72,6 +73,14 @@ fn line_error(i18n: &I18n, error: Option<&ApiError>, i: usize) -> Option<AttrVal
         })
 }
 
+/// The step of the page on show: the form, its summary to confirm, or the transfer made.
+#[derive(Debug, Clone, Copy, PartialEq)]
+enum Step {
+    Form,
+    Review,
+    Done,
+}
+
 #[function_component(GiveHoursPage)]
 pub fn give_hours_page() -> Html {
     let i18n = use_i18n();
@@ -91,6 +100,15 @@ pub fn give_hours_page() -> Html {
     let done = use_state(|| None::<Transfer>);
     // One key per content of the form: a retry (a lost answer) moves nothing twice.
     let key = use_state(new_client_msg_id);
+    // Each step (form, summary, done) replaces the one holding the focused button: its
+    // heading takes the focus, so that the reader goes on from there.
+    let step_heading = use_node_ref();
+    let step = match (done.is_some(), review.is_some()) {
+        (true, _) => Step::Done,
+        (false, true) => Step::Review,
+        (false, false) => Step::Form,
+    };
+    use_focus_on_change(step, step_heading.clone());
 
     let changed = {
         let (key, error) = (key.clone(), error.clone());
@@ -215,10 +233,10 @@ pub fn give_hours_page() -> Html {
             .filter_map(|e| e.user.as_ref().map(|u| u.display_name.clone()))
             .collect();
         html! {
-            <section class="alert alert-success" role="status" data-testid="transfer-done">
-                <p class="mb-2">
+            <section class="alert alert-success" aria-labelledby="transfer-done-title" data-testid="transfer-done">
+                <h2 id="transfer-done-title" class="h5 mb-2" tabindex="-1" ref={step_heading.clone()}>
                     { i18n.tf("transfer.done", &[("minutes", &duration_text(&i18n, given)), ("names", &i18n.list(&names))]) }
-                </p>
+                </h2>
                 <div class="d-flex flex-wrap gap-2">
                     <Link<Route> to={Route::Statement} classes="btn btn-outline-primary">{ i18n.t("timebank.statement") }</Link<Route>>
                     <Link<Route> to={Route::TimeBank} classes="btn btn-outline-primary">{ i18n.t("timebank.title") }</Link<Route>>
@@ -236,7 +254,7 @@ pub fn give_hours_page() -> Html {
         html! {
             <section class="card card-bg shadow-sm mb-4" aria-labelledby="transfer-review-title" data-testid="transfer-review">
                 <div class="card-body">
-                    <h2 id="transfer-review-title" class="h4">{ i18n.t("transfer.review") }</h2>
+                    <h2 id="transfer-review-title" class="h4" tabindex="-1" ref={step_heading.clone()}>{ i18n.t("transfer.review") }</h2>
                     <ul class="list-group mb-3">
                         { for legs.iter().map(|leg| {
                             let name = lines.iter().find(|l| l.person.id == leg.to)
@@ -278,7 +296,8 @@ pub fn give_hours_page() -> Html {
     } else {
         let people: Vec<UserRef> = lines.iter().map(|l| l.person.clone()).collect();
         html! {
-            <form onsubmit={on_continue} novalidate=true data-testid="transfer-form">
+            <form onsubmit={on_continue} novalidate=true aria-labelledby="transfer-form-title" data-testid="transfer-form">
+                <h2 id="transfer-form-title" class="h4" tabindex="-1" ref={step_heading.clone()}>{ i18n.t("transfer.form_heading") }</h2>
                 <FormAlert error={(*error).clone()} message={alert_message} testid="transfer-alert" />
                 <PeoplePicker id="transfer-people" selected={people} onchange={on_people}
                     legend={AttrValue::from(i18n.t("transfer.people"))}
