@@ -93,6 +93,31 @@ pub struct Stored {
     pub replayed: bool,
 }
 
+/// The optional `Idempotency-Key` header of a request that may be retried: `None` when there
+/// is none; a malformed one is refused (400), never ignored.
+pub fn optional_key(req: &actix_web::HttpRequest) -> AppResult<Option<IdempotencyKey>> {
+    req.headers()
+        .get(cortile_shared::timebank::IDEMPOTENCY_KEY_HEADER)
+        .map(|v| {
+            v.to_str()
+                .map(str::to_owned)
+                .unwrap_or_else(|_| "\u{7f}".into())
+        })
+        .map(|k| IdempotencyKey::parse(Some(&k)))
+        .transpose()
+}
+
+/// A stored (or just made) creation answered as it was first given: 201, its JSON, and
+/// `Idempotent-Replayed: true` for a retry.
+pub fn created_response(stored: &Stored) -> actix_web::HttpResponse {
+    let mut res = actix_web::HttpResponse::Created();
+    res.insert_header((actix_web::http::header::CONTENT_TYPE, "application/json"));
+    if stored.replayed {
+        res.insert_header(("Idempotent-Replayed", "true"));
+    }
+    res.body(stored.body.clone())
+}
+
 /// What claiming a key found.
 #[derive(Debug)]
 pub enum Claim {

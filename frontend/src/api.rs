@@ -1053,8 +1053,14 @@ impl Api {
         self.get(&format!("/market/listings/{id}"), &[]).await
     }
 
-    pub async fn create_listing(&self, input: &ListingInput) -> Result<Listing, ApiError> {
-        self.send(Method::POST, "/market/listings", input).await
+    /// Publishes, with the form's idempotency key: a retry after a lost answer makes no second
+    /// listing.
+    pub async fn create_listing(
+        &self,
+        input: &ListingInput,
+        key: &str,
+    ) -> Result<Listing, ApiError> {
+        self.post_keyed("/market/listings", input, key).await
     }
 
     pub async fn update_listing(

@@ -73,17 +73,7 @@ pub async fn create_group(
     body: web::Json<NewGroupRoom>,
 ) -> AppResult<HttpResponse> {
     let new = body.into_inner();
-    let key = req
-        .headers()
-        .get(cortile_shared::timebank::IDEMPOTENCY_KEY_HEADER)
-        .map(|v| {
-            v.to_str()
-                .map(str::to_owned)
-                .unwrap_or_else(|_| "\u{7f}".into())
-        });
-    let key = key
-        .map(|k| crate::idempotency::IdempotencyKey::parse(Some(&k)))
-        .transpose()?;
+    let key = crate::idempotency::optional_key(&req)?;
     let now = Utc::now().naive_utc();
     let created = state
         .db
@@ -96,12 +86,7 @@ pub async fn create_group(
             }
         }
     }
-    let mut res = HttpResponse::Created();
-    res.insert_header((actix_web::http::header::CONTENT_TYPE, "application/json"));
-    if created.stored.replayed {
-        res.insert_header(("Idempotent-Replayed", "true"));
-    }
-    Ok(res.body(created.stored.body))
+    Ok(crate::idempotency::created_response(&created.stored))
 }
 
 /// Tells a person's open pages that they are in a new room (their app lists and follows it).

@@ -44,6 +44,7 @@ use crate::auth::Actor;
 use crate::db::schema::{market_listings, market_organisation_members};
 use crate::db::{write_tx, DbConn};
 use crate::error::{AppError, AppResult};
+use crate::idempotency::{self, Claim, IdempotencyKey, Stored};
 use crate::uploads::Attachment;
 use store::ListingRow;
 
@@ -345,13 +346,21 @@ fn home_of(actor: &Actor) -> Option<(i64, i64)> {
         .map(|r| (r.home.estate_id.0, r.home.building_id.0))
 }
 
+/// The idempotency scope of publishing a listing.
+const SCOPE_LISTING: &str = "market.listing";
+
 /// `POST /api/v1/market/listings`.
+///
+/// With an idempotency key, a retry of the same request (an answer lost on the way) answers the
+/// listing first made and makes no second one; the key is claimed first in the transaction, so
+/// the retry is answered before its photos (attached by then) are looked at again.
 pub fn create_listing(
     conn: &mut DbConn,
     actor: &Actor,
     input: &ListingInput,
+    key: Option<&IdempotencyKey>,
     now: NaiveDateTime,
-) -> AppResult<Listing> {
+) -> AppResult<Stored> {
     check_publisher(conn, actor, input)?;
     let checked = check_listing(input)?;
     let home = home_of(actor);
@@ -360,7 +369,15 @@ pub fn create_listing(
     let me = actor.require()?.principal.id.0;
     let now = stored_time(now);
     let html = crate::communities::markdown::render(&checked.description);
-    let id = write_tx(conn, |conn| -> AppResult<i64> {
+    let hash = idempotency::request_hash(SCOPE_LISTING, input);
+    write_tx(conn, |conn| -> AppResult<Stored> {
+        let claim = match key {
+            Some(k) => match idempotency::claim(conn, me, k, SCOPE_LISTING, &hash, now)? {
+                Claim::Replay(stored) => return Ok(stored),
+                Claim::New(c) => Some(c),
+            },
+            None => None,
+        };
         let id = crate::insert_returning_id!(
             conn,
             market_listings::table,
@@ -403,9 +420,17 @@ pub fn create_listing(
             json!({}),
             now,
         )?;
-        Ok(id)
-    })?;
-    get_listing(conn, actor, id)
+        let body =
+            serde_json::to_string(&get_listing(conn, actor, id)?).map_err(AppError::internal)?;
+        match claim {
+            Some(c) => idempotency::complete(conn, c, 201, &body, Some(id)),
+            None => Ok(Stored {
+                status: 201,
+                body,
+                replayed: false,
+            }),
+        }
+    })
 }
 
 /// `PUT /api/v1/market/listings/{id}`: its author (or a member of its organisation) changes

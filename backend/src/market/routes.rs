@@ -165,28 +165,34 @@ pub async fn browse_listings(
 }
 
 /// Publish an offer or a request (residents; members of verified organisations in its name).
+/// Takes an optional `Idempotency-Key`: a retry with the same key and body answers the listing
+/// first made (`Idempotent-Replayed: true`) and makes no second one.
 #[utoipa::path(
     tag = "market",
     request_body = ListingInput,
+    params(("Idempotency-Key" = Option<String>, Header, description = "A key of the client's choosing (e.g. a UUID), the same for every retry")),
     responses(
         (status = 201, body = Listing),
+        (status = 400, description = "Malformed Idempotency-Key", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "Not a resident, nor a member of the verified organisation", body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "Invalid fields", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Invalid fields, or the key was used for another request (`idempotency_key_reused`)", body = Problem, content_type = "application/problem+json"),
     )
 )]
 #[post("/market/listings")]
 pub async fn create_listing(
     state: web::Data<AppState>,
     actor: Actor,
+    req: actix_web::HttpRequest,
     body: web::Json<ListingInput>,
 ) -> AppResult<HttpResponse> {
     let input = body.into_inner();
+    let key = crate::idempotency::optional_key(&req)?;
     let now = Utc::now().naive_utc();
-    let listing = state
+    let stored = state
         .db
-        .run(move |conn| super::create_listing(conn, &actor, &input, now))
+        .run(move |conn| super::create_listing(conn, &actor, &input, key.as_ref(), now))
         .await?;
-    Ok(HttpResponse::Created().json(listing))
+    Ok(crate::idempotency::created_response(&stored))
 }
 
 /// One listing.

@@ -592,6 +592,34 @@ people_test!(
 );
 
 people_test!(
+    async fn a_listing_published_again_with_its_key_is_made_once(app) {
+        let (a, _b, _c) = three(app).await;
+        let photo = upload(&a, jpeg(20, 14)).await;
+        let mut body = offer("Riparo sedie", 45, "estate");
+        body["images"] = json!([{"upload": photo.id, "alt": "Una sedia impagliata"}]);
+        let first = a.post_keyed(LISTINGS, "listing-1", body.clone()).await;
+        assert_eq!(first.status(), 201);
+        assert!(first.headers().get("idempotent-replayed").is_none());
+        let first: Listing = first.json().await.expect("the listing");
+        // The answer was lost; the same request again: the same listing, photo and all.
+        let again = a.post_keyed(LISTINGS, "listing-1", body.clone()).await;
+        assert_eq!(again.status(), 201);
+        assert_eq!(again.headers()["idempotent-replayed"], "true");
+        let again: Listing = again.json().await.expect("the listing again");
+        assert_eq!(again, first);
+        assert_eq!(browse(&a, "mine=true").await.len(), 1);
+        // The key with another request is refused; a malformed key too; nothing made.
+        body["title"] = json!("Riparo tavoli");
+        let p = expect_problem(a.post_keyed(LISTINGS, "listing-1", body.clone()).await, 422).await;
+        assert_eq!(p.code, ErrorCode::IdempotencyKeyReused);
+        let p = expect_problem(a.post_keyed(LISTINGS, "due parole", body).await, 400).await;
+        assert_eq!(p.code, ErrorCode::IdempotencyKeyMissing);
+        assert_eq!(fields(&p), [("Idempotency-Key".to_owned(), "invalid_format".to_owned())]);
+        assert_eq!(browse(&a, "mine=true").await.len(), 1);
+    }
+);
+
+people_test!(
     async fn offers_made_at_the_same_moment_all_land(app) {
         // Each proposal locks its listing and counts itself on it: two at once must queue, not
         // deadlock (PostgreSQL would abort one of them).

@@ -24,6 +24,7 @@ use crate::hooks::{spawn, use_document_title, use_remote, Remote};
 use crate::i18n::{use_i18n, I18n};
 use crate::pages::community::images::{ImageList, ImagePicker, NotReady};
 use crate::pages::maintenance::picker::estate_options;
+use crate::realtime::new_client_msg_id;
 use crate::session::use_session;
 
 /// Where a listing is, as chosen in the form.
@@ -314,8 +315,12 @@ fn listing_form(props: &ListingFormProps) -> Html {
             draft.set(d);
         })
     };
+    // The key of the last request sent, with its content: the same content sent again (a
+    // retry after a lost answer) keeps the key, so it makes no second listing.
+    let sent = use_mut_ref(|| None::<(String, String)>);
     let onsubmit = {
         let (api, draft, error, busy) = (session.api(), draft.clone(), error.clone(), busy.clone());
+        let sent = sent.clone();
         let (images, not_ready) = (images.clone(), not_ready.clone());
         let editing = editing.clone();
         Callback::from(move |e: SubmitEvent| {
@@ -340,6 +345,18 @@ fn listing_form(props: &ListingFormProps) -> Html {
                 }
             };
             input.images = Some(refs);
+            let content = serde_json::to_string(&input).unwrap_or_default();
+            let key = {
+                let mut sent = sent.borrow_mut();
+                match &*sent {
+                    Some((same, key)) if *same == content => key.clone(),
+                    _ => {
+                        let key = new_client_msg_id();
+                        *sent = Some((content, key.clone()));
+                        key
+                    }
+                }
+            };
             busy.set(true);
             let (api, error, busy, navigator) =
                 (api.clone(), error.clone(), busy.clone(), navigator.clone());
@@ -347,7 +364,7 @@ fn listing_form(props: &ListingFormProps) -> Html {
             spawn(async move {
                 let result = match &editing {
                     Some(l) => api.update_listing(l.id, &input).await,
-                    None => api.create_listing(&input).await,
+                    None => api.create_listing(&input, &key).await,
                 };
                 busy.set(false);
                 match result {
