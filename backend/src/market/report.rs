@@ -150,19 +150,12 @@ pub fn monthly(
             t.2.extend(user);
         }
     }
-    let mut homes: HashMap<i64, Option<i64>> = HashMap::new();
+    let mut payers: Vec<i64> = transfers.values().filter_map(|t| t.0).collect();
+    payers.sort_unstable();
+    payers.dedup();
+    let homes = home_estates(conn, &payers)?;
     for (payer, minutes, payees) in transfers.into_values() {
-        let estate = match payer {
-            Some(p) => match homes.get(&p) {
-                Some(e) => *e,
-                None => {
-                    let e = home_estate(conn, p)?;
-                    homes.insert(p, e);
-                    e
-                }
-            },
-            None => None,
-        };
+        let estate = payer.and_then(|p| homes.get(&p).copied());
         let add = |acc: &mut Acc| {
             acc.hour_transfers += 1;
             acc.minutes += minutes;
@@ -208,18 +201,43 @@ pub fn monthly(
 }
 
 /// The estate where a user lives now, by the registry.
-fn home_estate(conn: &mut DbConn, user: i64) -> AppResult<Option<i64>> {
-    let code: Option<Option<String>> = users::table
-        .find(user)
-        .select(users::fiscal_code)
-        .first(conn)
-        .optional()?;
-    match code.flatten() {
-        Some(code) => {
-            Ok(crate::auth::store::residence_of(conn, &code)?.map(|r| r.home.estate_id.0))
-        }
-        None => Ok(None),
+/// The estate each of these users lives in now, by the registry (those with no home are left
+/// out): two queries, whatever their number.
+fn home_estates(conn: &mut DbConn, people: &[i64]) -> AppResult<HashMap<i64, i64>> {
+    use crate::db::schema::{buildings, household_members, households, persons, units};
+    if people.is_empty() {
+        return Ok(HashMap::new());
     }
+    let codes: Vec<(i64, String)> = users::table
+        .filter(users::id.eq_any(people))
+        .filter(users::fiscal_code.is_not_null())
+        .select((users::id, users::fiscal_code.assume_not_null()))
+        .load(conn)?;
+    let wanted: Vec<&str> = codes.iter().map(|(_, c)| c.as_str()).collect();
+    // As `residence_of`: a current membership of an active household; the latest if several.
+    let rows: Vec<(String, i64, i64)> = household_members::table
+        .inner_join(persons::table)
+        .inner_join(households::table.inner_join(units::table.inner_join(buildings::table)))
+        .filter(persons::fiscal_code.eq_any(&wanted))
+        .filter(household_members::ended_at.is_null())
+        .filter(households::contract_status.eq("active"))
+        .select((
+            persons::fiscal_code,
+            household_members::id,
+            buildings::estate_id,
+        ))
+        .load(conn)?;
+    let mut by_code: HashMap<String, (i64, i64)> = HashMap::new();
+    for (code, membership, estate) in rows {
+        let e = by_code.entry(code).or_insert((membership, estate));
+        if membership > e.0 {
+            *e = (membership, estate);
+        }
+    }
+    Ok(codes
+        .into_iter()
+        .filter_map(|(user, code)| by_code.get(&code).map(|(_, estate)| (user, *estate)))
+        .collect())
 }
 
 #[cfg(test)]

@@ -330,6 +330,8 @@ pub fn exchange_page(props: &ExchangePageProps) -> Html {
                         error.set(None);
                         body.set(String::new());
                         retry.emit(());
+                        // Ready for the next message.
+                        crate::focus::focus_id("message-body");
                     }
                     Err(err) => error.set(Some(err)),
                 }
@@ -622,7 +624,8 @@ pub fn exchange_page(props: &ExchangePageProps) -> Html {
                             value={(*body).clone()}
                             oninput={let s = body.clone(); Callback::from(move |v| s.set(v))}
                             error={market_field_error(&i18n, message_failed, "body")} testid="message-body" />
-                        <button type="submit" class="btn btn-outline-primary" disabled={*message_busy} data-testid="message-submit">{ i18n.t("exchange.send") }</button>
+                        <button type="submit" class={classes!("btn", "btn-outline-primary", message_busy.then_some("disabled"))}
+                            aria-disabled={message_busy.then_some("true")} data-testid="message-submit">{ i18n.t("exchange.send") }</button>
                     </form>
                 }
             </section>
