@@ -537,8 +537,8 @@ pub fn erase(conn: &mut DbConn, actor: &Actor, confirm: &str, now: NaiveDateTime
         let pseudonym = format!("Utente rimosso #{me_id}");
         // Chat: messages stay, under the pseudonym; memberships, blocks, read markers go.
         crate::chat::erase_person(conn, me_id, &pseudonym)?;
-        // Market: own listings close, organisations are left.
-        crate::market::erase_person(conn, me_id, now)?;
+        // Market: own listings close, organisations are left, exchanges not yet done cancelled.
+        crate::market::erase_person(conn, me_id, &pseudonym, now)?;
         diesel::update(users::table.find(me_id))
             .set((
                 users::username.eq(None::<String>),

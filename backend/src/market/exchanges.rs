@@ -125,6 +125,55 @@ fn load(conn: &mut DbConn, actor: &Actor, id: i64) -> AppResult<ExchangeRow> {
     Ok(row)
 }
 
+/// A person's account is erased (inside its transaction): their exchanges that may still be
+/// cancelled (proposed, accepted) are cancelled in their name, and the other party is told.
+/// Completed or disputed ones stay: the other party may still be paid, or staff decide.
+pub(crate) fn cancel_all_of(
+    conn: &mut DbConn,
+    user_id: i64,
+    name: &str,
+    now: NaiveDateTime,
+) -> AppResult<()> {
+    let (_, from) = rule(Step::Cancel);
+    let from: Vec<&str> = from.iter().map(|s| s.as_str()).collect();
+    let rows: Vec<ExchangeRow> = market_exchanges::table
+        .filter(
+            market_exchanges::provider_id
+                .eq(user_id)
+                .or(market_exchanges::receiver_id.eq(user_id)),
+        )
+        .filter(market_exchanges::state.eq_any(&from))
+        .select(ExchangeRow::as_select())
+        .load(conn)?;
+    let now = stored_time(now);
+    for row in rows {
+        set_state(conn, row.id, state_of(&row), ExchangeState::Cancelled, now)?;
+        diesel::update(market_exchanges::table.find(row.id))
+            .set((
+                market_exchanges::cancelled_at.eq(Some(now)),
+                market_exchanges::cancelled_by.eq(Some(user_id)),
+            ))
+            .execute(conn)?;
+        let other = if row.provider_id == user_id {
+            row.receiver_id
+        } else {
+            row.provider_id
+        };
+        let title = listing_title(conn, row.listing_id)?;
+        tell(
+            conn,
+            other,
+            NotificationKind::ExchangeCancelled,
+            name,
+            &row,
+            &title,
+            json!({"reason": ""}),
+            now,
+        )?;
+    }
+    Ok(())
+}
+
 /// Tells `to` about an exchange's step, in the step's transaction.
 #[allow(clippy::too_many_arguments)]
 fn tell(

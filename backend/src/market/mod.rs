@@ -902,9 +902,16 @@ fn browse_nearest(
 
 /// Listings by id, for the exchanges' views (title, kind, price type).
 /// A person's account is erased (inside its transaction): their own listings close (no one
-/// can offer to a person who is gone) and they leave their organisations. Listings made for an
-/// organisation stay with it; exchanges under way stay for the other party to cancel.
-pub(crate) fn erase_person(conn: &mut DbConn, user_id: i64, now: NaiveDateTime) -> AppResult<()> {
+/// can offer to a person who is gone), they leave their organisations, and their exchanges
+/// not yet done are cancelled (the other party told, under `name`). Listings made for an
+/// organisation stay with it.
+pub(crate) fn erase_person(
+    conn: &mut DbConn,
+    user_id: i64,
+    name: &str,
+    now: NaiveDateTime,
+) -> AppResult<()> {
+    exchanges::cancel_all_of(conn, user_id, name, now)?;
     let now = stored_time(now);
     diesel::update(
         market_listings::table

@@ -575,8 +575,16 @@ people_test!(
         let for_org = publish(&a, json!({"kind": "offer", "category": "gardening", "title": "Piantine",
             "price_type": "free", "reach": "city", "organisation_id": org.id})).await;
 
+        // b has asked for her help, and she accepted: not done yet.
+        let asked = propose(&b, &own, json!({})).await;
+        step_ok(&a, &asked, "accept").await;
+
         let res = a.send(Method::DELETE, "/api/v1/me", Some(json!({"confirm": "CANCELLA"}))).await;
         assert_eq!(res.status(), 204, "{}", res.text().await.unwrap_or_default());
+        // The exchange is cancelled, and b is told.
+        let after: Exchange = b.get_json(&format!("/api/v1/market/exchanges/{}", asked.id)).await;
+        assert_eq!(after.state, ExchangeState::Cancelled);
+        assert!(notes(&b).await.iter().any(|n| n.kind == NotificationKind::ExchangeCancelled));
         // Her own listing closed: nobody offers to someone who is gone.
         let gone: Listing = b.get_json(&format!("{LISTINGS}/{}", own.id)).await;
         assert_eq!(gone.status, ListingStatus::Closed);
