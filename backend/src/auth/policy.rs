@@ -728,6 +728,19 @@ pub fn room_abilities(actor: &Actor, ctx: &RoomCtx) -> RoomAbilities {
 
 /// Whether a listing reaches the reader: its author and staff always; otherwise everyone in
 /// the city, the residents of its estate, or of its author's building.
+/// Where the listings a reader may see lie, for a query to narrow them down the way
+/// [`listing_visible`] decides: `None` for every listing (market staff); else the reader's
+/// home (estate, building), whose estate- and building-wide listings they see besides the
+/// city-wide ones and their own.
+pub fn listing_reach(actor: &Actor) -> Option<(Option<i64>, Option<i64>)> {
+    let p = actor.principal()?;
+    if holds_globally(p, MARKET_STAFF) {
+        return None;
+    }
+    let home = p.residence.as_ref().map(|r| &r.home);
+    Some((home.map(|h| h.estate_id.0), home.map(|h| h.building_id.0)))
+}
+
 fn listing_visible(p: &Principal, ctx: &ListingCtx) -> bool {
     use cortile_shared::market::ListingReach;
     if ctx.author_id == p.id.0 || holds_globally(p, MARKET_STAFF) {

@@ -793,7 +793,7 @@ pub fn browse(
     let mut cursor = after;
     let want = usize::try_from(limit).unwrap_or(50) + 1;
     loop {
-        let mut q = filtered(filters, me);
+        let mut q = filtered(actor, filters, me);
         if let Some(c) = cursor {
             q = q.filter(market_listings::id.lt(c));
         }
@@ -830,12 +830,28 @@ pub fn browse(
     Ok(Page { items, next })
 }
 
-/// The listings query with the filters of SQL (not the visibility, not the distance).
+/// The listings query with the filters of SQL and the reader's reach (so that a page does not
+/// read the listings of other buildings only to drop them; each row is still checked by the
+/// policy), not the distance.
 fn filtered<'a>(
+    actor: &Actor,
     filters: &Browse,
     me: i64,
 ) -> market_listings::BoxedQuery<'a, crate::db::MultiBackend> {
     let mut q = market_listings::table.into_boxed();
+    if let Some((estate, building)) = crate::auth::policy::listing_reach(actor) {
+        q = q.filter(
+            market_listings::reach
+                .eq(ListingReach::City.as_str())
+                .or(market_listings::author_id.eq(me))
+                .or(market_listings::reach
+                    .eq(ListingReach::Estate.as_str())
+                    .and(market_listings::estate_id.eq(estate)))
+                .or(market_listings::reach
+                    .eq(ListingReach::Building.as_str())
+                    .and(market_listings::home_building_id.eq(building))),
+        );
+    }
     if filters.mine {
         q = q.filter(market_listings::author_id.eq(me));
     } else {
@@ -870,7 +886,7 @@ fn browse_nearest(
     limit: i64,
 ) -> AppResult<Page<Listing>> {
     let me = actor.require()?.principal.id.0;
-    let rows: Vec<ListingRow> = filtered(filters, me)
+    let rows: Vec<ListingRow> = filtered(actor, filters, me)
         .filter(market_listings::lat.between(s, n))
         .filter(market_listings::lon.between(w, e))
         .select(ListingRow::as_select())
