@@ -1845,7 +1845,14 @@ async fn timebank_journey(backend: Backend) {
     assert!(text_of(&client, "[data-testid=transfer-total]")
         .await
         .contains("11 h 40 min"));
-    // More than he may give: the summary says how much he may, and does not offer to confirm.
+    // More than he may give: the summary says how much he may (his balance read again), and
+    // does not offer to confirm.
+    wait_for_js(
+        &client,
+        "document.querySelector('[data-testid=transfer-too-much]')",
+        "what he may give at most",
+    )
+    .await;
     assert!(
         text_of(&client, "[data-testid=transfer-too-much]")
             .await

@@ -147,13 +147,23 @@ pub(crate) fn cancel_all_of(
         .load(conn)?;
     let now = stored_time(now);
     for row in rows {
-        set_state(conn, row.id, state_of(&row), ExchangeState::Cancelled, now)?;
-        diesel::update(market_exchanges::table.find(row.id))
-            .set((
-                market_exchanges::cancelled_at.eq(Some(now)),
-                market_exchanges::cancelled_by.eq(Some(user_id)),
-            ))
-            .execute(conn)?;
+        // Conditional on the state read: one the other party moved on meanwhile (completed,
+        // say) is left as it now is, and the erasure goes on.
+        let moved = diesel::update(
+            market_exchanges::table
+                .find(row.id)
+                .filter(market_exchanges::state.eq_any(&from)),
+        )
+        .set((
+            market_exchanges::state.eq(ExchangeState::Cancelled.as_str()),
+            market_exchanges::updated_at.eq(now),
+            market_exchanges::cancelled_at.eq(Some(now)),
+            market_exchanges::cancelled_by.eq(Some(user_id)),
+        ))
+        .execute(conn)?;
+        if moved == 0 {
+            continue;
+        }
         let other = if row.provider_id == user_id {
             row.receiver_id
         } else {
@@ -644,7 +654,12 @@ pub fn resolve(
                 market_exchanges::resolved_at.eq(ts),
                 market_exchanges::resolved_by.eq(Some(me)),
                 market_exchanges::resolution_note.eq(Some(&note)),
-                market_exchanges::minutes.eq(minutes.max(0)),
+                // A cancellation keeps the minutes that were agreed (the exchange stays one
+                // in hours); a confirmation records those paid.
+                market_exchanges::minutes.eq(match res.outcome {
+                    Outcome::Confirm => minutes.max(0),
+                    Outcome::Cancel => row.minutes,
+                }),
                 market_exchanges::transfer_id.eq(transfer),
             ))
             .execute(conn)?;

@@ -455,7 +455,9 @@ pub fn update_listing(
     // An edit (or opening a closed listing again) publishes anew: the right to publish is
     // checked again (a resident who moved out, an organisation's prices not in hours); closing
     // needs no such right. (A changed organisation is refused below.)
-    if input.organisation_id.map(|o| o.0) == row.organisation_id {
+    if input.organisation_id.map(|o| o.0) == row.organisation_id
+        && input.status != Some(ListingStatus::Closed)
+    {
         check_publisher(conn, actor, input)?;
     }
     let mut errors = Vec::new();
@@ -917,22 +919,22 @@ fn browse_nearest(
 }
 
 /// Listings by id, for the exchanges' views (title, kind, price type).
-/// A person's account is erased (inside its transaction): their own listings close (no one
-/// can offer to a person who is gone), they leave their organisations, and their exchanges
-/// not yet done are cancelled (the other party told, under `name`). Listings made for an
-/// organisation stay with it.
+/// A person's account is erased (inside its transaction): the listings they wrote close, an
+/// organisation's too (an exchange is always with a listing's author, and nobody can offer to
+/// a person who is gone), then their exchanges not yet done are cancelled (the other party
+/// told, under `name`), and they leave their organisations.
 pub(crate) fn erase_person(
     conn: &mut DbConn,
     user_id: i64,
     name: &str,
     now: NaiveDateTime,
 ) -> AppResult<()> {
-    exchanges::cancel_all_of(conn, user_id, name, now)?;
     let now = stored_time(now);
+    // First the listings (waiting for any proposal holding one), so that no new exchange
+    // arrives after the cancelling.
     diesel::update(
         market_listings::table
             .filter(market_listings::author_id.eq(user_id))
-            .filter(market_listings::organisation_id.is_null())
             .filter(market_listings::status.eq(ListingStatus::Open.as_str())),
     )
     .set((
@@ -941,6 +943,7 @@ pub(crate) fn erase_person(
         market_listings::updated_at.eq(now),
     ))
     .execute(conn)?;
+    exchanges::cancel_all_of(conn, user_id, name, now)?;
     diesel::delete(
         market_organisation_members::table.filter(market_organisation_members::user_id.eq(user_id)),
     )

@@ -590,9 +590,10 @@ people_test!(
         assert_eq!(gone.status, ListingStatus::Closed);
         let p = expect_problem(b.post(&format!("{LISTINGS}/{}/exchanges", own.id), json!({})).await, 409).await;
         assert_eq!(p.code, ErrorCode::ListingClosed);
-        // The organisation's stays with it, and she is no longer a member.
-        let kept: Listing = b.get_json(&format!("{LISTINGS}/{}", for_org.id)).await;
-        assert_eq!(kept.status, ListingStatus::Open);
+        // The one she wrote for the organisation closes too (an exchange is with its author);
+        // she is no longer a member.
+        let closed: Listing = b.get_json(&format!("{LISTINGS}/{}", for_org.id)).await;
+        assert_eq!(closed.status, ListingStatus::Closed);
         let orgs: Vec<Organisation> = b.get_json("/api/v1/market/organisations").await;
         let o = orgs.iter().find(|o| o.id == org.id).expect("the organisation");
         assert_eq!(o.members.iter().map(|m| m.id).collect::<Vec<_>>(), [b.me.id]);

@@ -108,8 +108,10 @@ fn scaled(raw: &str, unit: f64) -> Option<i64> {
 }
 
 impl Draft {
-    /// The form of a listing being edited; its estate reads as "my home" when it is my home's.
-    fn from_listing(i18n: &I18n, l: &Listing, home_estate: Option<EstateId>) -> Draft {
+    /// The form of a listing being edited. Its place is shown as it is (an estate or a point),
+    /// never as "my home": the listing's home is its author's when it was written, which need
+    /// not be the editor's today, and the place sent back must be the one shown.
+    fn from_listing(i18n: &I18n, l: &Listing) -> Draft {
         // As the reader would type it: "0,33" hours, "12,5" euro.
         let price = match (l.price_type, l.price_amount) {
             (PriceType::Hours, Some(m)) => i18n.decimal_input(m as f64 / 60.0, 2),
@@ -117,9 +119,6 @@ impl Draft {
             _ => String::new(),
         };
         let (place, estate, lat, lon) = match l.place {
-            ListingPlace::Estate { estate_id } if Some(estate_id) == home_estate => {
-                (Where::Home, String::new(), String::new(), String::new())
-            }
             ListingPlace::Estate { estate_id } => (
                 Where::Estate,
                 estate_id.0.to_string(),
@@ -272,7 +271,7 @@ fn listing_form(props: &ListingFormProps) -> Html {
     let draft = {
         let (editing, i18n) = (editing.clone(), i18n.clone());
         use_state(move || match editing.as_deref() {
-            Some(l) => Draft::from_listing(&i18n, l, home_estate),
+            Some(l) => Draft::from_listing(&i18n, l),
             None => Draft::new(has_home),
         })
     };
@@ -447,7 +446,7 @@ fn listing_form(props: &ListingFormProps) -> Html {
             aria-describedby={if place_error.is_some() { "listing-place-help listing-place-error" } else { "listing-place-help" }}>
             <legend class="form-label">{ i18n.t("market.field.place") }</legend>
             <p id="listing-place-help" class="form-text cortile-help">{ i18n.t("market.field.place_help") }</p>
-            { for Where::ALL.iter().filter(|w| has_home || **w != Where::Home).map(|w| {
+            { for Where::ALL.iter().filter(|w| (has_home && editing.is_none()) || **w != Where::Home).map(|w| {
                 let id = format!("listing-place-{}", w.as_str());
                 let checked = d.place == *w;
                 let onchange = {

@@ -136,14 +136,22 @@ pub fn give_hours_page() -> Html {
         })
     };
     let on_continue = {
-        let (lines, memo, error, review) =
-            (lines.clone(), memo.clone(), error.clone(), review.clone());
+        let (lines, memo, error, review, reload) = (
+            lines.clone(),
+            memo.clone(),
+            error.clone(),
+            review.clone(),
+            account.retry.clone(),
+        );
         Callback::from(move |e: SubmitEvent| {
             e.prevent_default();
             match request(&lines, &memo) {
                 Ok(req) => {
                     error.set(None);
                     review.set(Some(req));
+                    // The summary weighs the total against the balance as it is now (hours
+                    // received since the page opened count).
+                    reload.emit(());
                 }
                 Err(e) => error.set(Some(e)),
             }
