@@ -347,6 +347,18 @@ fn forbidden(what: &str) -> AppError {
     AppError::new(ErrorCode::Forbidden).with_detail(format!("you may not {what}"))
 }
 
+/// Staff never correct what concerns themselves (their own account, a transfer of theirs, a
+/// dispute they are a party of, an organisation they belong to): another member of staff does
+/// it. `people`: whom the correction concerns; `what`: the act, for the refusal.
+pub fn not_concerning_oneself(actor: &Actor, people: &[i64], what: &str) -> AppResult<()> {
+    if people.contains(&actor.require()?.principal.id.0) {
+        return Err(AppError::new(ErrorCode::Forbidden).with_detail(format!(
+            "staff do not {what}: another member of staff must do it"
+        )));
+    }
+    Ok(())
+}
+
 /// Decides whether the actor may perform `action`. `Ok` carries how much detail they see.
 pub fn authorize(actor: &Actor, action: &Action) -> AppResult<Detail> {
     let p = &actor.require()?.principal;

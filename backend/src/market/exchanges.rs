@@ -28,7 +28,7 @@ use super::store::{self, ExchangeRow};
 use super::{check_text, load_listing, stored_time};
 use crate::audit::{self, Object};
 use crate::auth::account::utc;
-use crate::auth::policy::{authorize, can, Action, ExchangeParty, Step};
+use crate::auth::policy::{authorize, can, not_concerning_oneself, Action, ExchangeParty, Step};
 use crate::auth::Actor;
 use crate::db::schema::{market_exchange_messages, market_exchanges, market_listings};
 use crate::db::{write_tx, DbConn};
@@ -123,6 +123,21 @@ fn load(conn: &mut DbConn, actor: &Actor, id: i64) -> AppResult<ExchangeRow> {
     )
     .map_err(|_| hidden(id))?;
     Ok(row)
+}
+
+/// Audits an act on an exchange that an operator does for a resident (assisted mode).
+pub(super) fn audit_exchange(
+    conn: &mut DbConn,
+    actor: &Actor,
+    action: &str,
+    id: i64,
+    now: NaiveDateTime,
+) -> AppResult<()> {
+    let object = Object {
+        kind: "market_exchange",
+        id,
+    };
+    audit::record_if_assisted(conn, actor, action, object, json!({}), now)
 }
 
 /// A person's account is erased (inside its transaction): their exchanges that may still be
@@ -327,17 +342,7 @@ pub fn propose(
             json!({}),
             now,
         )?;
-        audit::record_if_assisted(
-            conn,
-            actor,
-            "market.exchange.propose",
-            Object {
-                kind: "market_exchange",
-                id,
-            },
-            json!({}),
-            now,
-        )?;
+        audit_exchange(conn, actor, "market.exchange.propose", id, now)?;
         Ok(id)
     });
     let id = match result {
@@ -551,15 +556,11 @@ pub fn step(
             Step::Message | Step::Review => return Err(invalid_transition("step", state)),
         };
         tell(conn, other, kind, &my_name, &row, &title, extra, now)?;
-        audit::record_if_assisted(
+        audit_exchange(
             conn,
             actor,
             &format!("market.exchange.{}", step_name(step)),
-            Object {
-                kind: "market_exchange",
-                id,
-            },
-            json!({}),
+            id,
             now,
         )?;
         Ok(())
@@ -613,12 +614,12 @@ pub fn resolve(
         if state != ExchangeState::Disputed {
             return Err(invalid_transition("resolve", state));
         }
+        not_concerning_oneself(
+            actor,
+            &[row.provider_id, row.receiver_id],
+            "resolve a dispute they are a party of",
+        )?;
         let me = actor.require()?.principal.id.0;
-        if me == row.provider_id || me == row.receiver_id {
-            return Err(crate::timebank::not_for_oneself(
-                "resolve a dispute they are a party of",
-            ));
-        }
         let title = listing_title(conn, row.listing_id)?;
         // What was agreed, not what the listing says now (its author may have changed the
         // price type since): an exchange in hours agreed at least a minute.
@@ -1029,17 +1030,7 @@ pub fn post_message(
                 )?;
             }
         }
-        audit::record_if_assisted(
-            conn,
-            actor,
-            "market.exchange.message",
-            Object {
-                kind: "market_exchange",
-                id,
-            },
-            json!({}),
-            now,
-        )?;
+        audit_exchange(conn, actor, "market.exchange.message", id, now)?;
         Ok(msg_id)
     })?;
     Ok(ExchangeMessage {

@@ -409,17 +409,7 @@ pub fn create_listing(
         if let Some(images) = input.images.as_deref().filter(|i| !i.is_empty()) {
             crate::uploads::attach(conn, me, Attachment::Listing(id), images, now)?;
         }
-        audit::record_if_assisted(
-            conn,
-            actor,
-            "market.listing.create",
-            Object {
-                kind: "market_listing",
-                id,
-            },
-            json!({}),
-            now,
-        )?;
+        audit_listing(conn, actor, "market.listing.create", id, now)?;
         let body =
             serde_json::to_string(&get_listing(conn, actor, id)?).map_err(AppError::internal)?;
         match claim {
@@ -532,17 +522,7 @@ pub fn update_listing(
         if let Some(images) = &input.images {
             crate::uploads::attach(conn, me, Attachment::Listing(id), images, now)?;
         }
-        audit::record_if_assisted(
-            conn,
-            actor,
-            "market.listing.update",
-            Object {
-                kind: "market_listing",
-                id,
-            },
-            json!({}),
-            now,
-        )?;
+        audit_listing(conn, actor, "market.listing.update", id, now)?;
         Ok(())
     })?;
     get_listing(conn, actor, id)
@@ -568,28 +548,8 @@ pub fn close_listing(
     )?;
     let now = stored_time(now);
     write_tx(conn, |conn| -> AppResult<()> {
-        diesel::update(
-            market_listings::table
-                .find(id)
-                .filter(market_listings::status.eq(ListingStatus::Open.as_str())),
-        )
-        .set((
-            market_listings::status.eq(ListingStatus::Closed.as_str()),
-            market_listings::closed_at.eq(Some(now)),
-            market_listings::updated_at.eq(now),
-        ))
-        .execute(conn)?;
-        audit::record_if_assisted(
-            conn,
-            actor,
-            "market.listing.close",
-            Object {
-                kind: "market_listing",
-                id,
-            },
-            json!({}),
-            now,
-        )?;
+        store::close_open(conn, &[id], now)?;
+        audit_listing(conn, actor, "market.listing.close", id, now)?;
         Ok(())
     })
 }
@@ -932,23 +892,33 @@ pub(crate) fn erase_person(
     let now = stored_time(now);
     // First the listings (waiting for any proposal holding one), so that no new exchange
     // arrives after the cancelling.
-    diesel::update(
-        market_listings::table
-            .filter(market_listings::author_id.eq(user_id))
-            .filter(market_listings::status.eq(ListingStatus::Open.as_str())),
-    )
-    .set((
-        market_listings::status.eq(ListingStatus::Closed.as_str()),
-        market_listings::closed_at.eq(Some(now)),
-        market_listings::updated_at.eq(now),
-    ))
-    .execute(conn)?;
+    let written: Vec<i64> = market_listings::table
+        .filter(market_listings::author_id.eq(user_id))
+        .filter(market_listings::status.eq(ListingStatus::Open.as_str()))
+        .select(market_listings::id)
+        .load(conn)?;
+    store::close_open(conn, &written, now)?;
     exchanges::cancel_all_of(conn, user_id, name, now)?;
     diesel::delete(
         market_organisation_members::table.filter(market_organisation_members::user_id.eq(user_id)),
     )
     .execute(conn)?;
     Ok(())
+}
+
+/// Audits an act on a listing that an operator does for a resident (assisted mode).
+fn audit_listing(
+    conn: &mut DbConn,
+    actor: &Actor,
+    action: &str,
+    id: i64,
+    now: NaiveDateTime,
+) -> AppResult<()> {
+    let object = Object {
+        kind: "market_listing",
+        id,
+    };
+    audit::record_if_assisted(conn, actor, action, object, json!({}), now)
 }
 
 pub(crate) fn listing_rows(conn: &mut DbConn, ids: &[i64]) -> AppResult<HashMap<i64, ListingRow>> {

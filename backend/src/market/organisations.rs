@@ -18,7 +18,7 @@ use super::store::{self, OrganisationRow};
 use super::{check_text, stored_time};
 use crate::audit::{self, Object};
 use crate::auth::account::utc;
-use crate::auth::policy::{authorize, can, Action};
+use crate::auth::policy::{authorize, can, not_concerning_oneself, Action};
 use crate::auth::Actor;
 use crate::db::schema::{market_organisation_members, market_organisations};
 use crate::db::{write_tx, DbConn};
@@ -185,11 +185,10 @@ pub fn verify(
         if row.verified_at.is_some() {
             return Ok(());
         }
-        if store::is_member(conn, id, me)? {
-            return Err(crate::timebank::not_for_oneself(
-                "verify an organisation they are a member of",
-            ));
-        }
+        let members = store::members_of(conn, &[id])?
+            .remove(&id)
+            .unwrap_or_default();
+        not_concerning_oneself(actor, &members, "verify an organisation they belong to")?;
         diesel::update(market_organisations::table.find(id))
             .set((
                 market_organisations::verified_by.eq(Some(me)),

@@ -10,7 +10,6 @@ use serde_json::json;
 
 use super::exchanges::{is_unique_violation, link};
 use super::{check_text, stored_time};
-use crate::audit::{self, Object};
 use crate::auth::account::utc;
 use crate::auth::policy::{authorize, can, Action, ExchangeParty, Step};
 use crate::auth::Actor;
@@ -162,17 +161,7 @@ pub fn create(
                 market_reviews::created_at.eq(now),
             )
         )?;
-        audit::record_if_assisted(
-            conn,
-            actor,
-            "market.review",
-            Object {
-                kind: "market_exchange",
-                id,
-            },
-            json!({}),
-            now,
-        )?;
+        super::exchanges::audit_exchange(conn, actor, "market.review", id, now)?;
         let title: String = market_listings::table
             .find(row.listing_id)
             .select(market_listings::title)

@@ -3,6 +3,7 @@
 use std::collections::HashMap;
 
 use chrono::NaiveDateTime;
+use cortile_shared::market::ListingStatus;
 use diesel::prelude::*;
 
 use crate::db::schema::{
@@ -106,6 +107,24 @@ pub fn listing_status_locked(conn: &mut DbConn, id: i64) -> AppResult<Option<Str
             .first(c)
             .optional()?,
     })
+}
+
+/// Closes those of these listings that are open (closing a closed one changes nothing).
+pub fn close_open(conn: &mut DbConn, ids: &[i64], now: NaiveDateTime) -> AppResult<usize> {
+    if ids.is_empty() {
+        return Ok(0);
+    }
+    Ok(diesel::update(
+        market_listings::table
+            .filter(market_listings::id.eq_any(ids))
+            .filter(market_listings::status.eq(ListingStatus::Open.as_str())),
+    )
+    .set((
+        market_listings::status.eq(ListingStatus::Closed.as_str()),
+        market_listings::closed_at.eq(Some(now)),
+        market_listings::updated_at.eq(now),
+    ))
+    .execute(conn)?)
 }
 
 pub fn listings_by_ids(conn: &mut DbConn, ids: &[i64]) -> AppResult<HashMap<i64, ListingRow>> {

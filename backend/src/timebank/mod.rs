@@ -40,7 +40,7 @@ use diesel::prelude::*;
 use serde_json::json;
 
 use crate::audit::{self, Object};
-use crate::auth::policy::{authorize, Action};
+use crate::auth::policy::{authorize, not_concerning_oneself, Action};
 use crate::auth::Actor;
 use crate::db::schema::timebank_accounts;
 use crate::db::{write_tx, DbConn};
@@ -601,14 +601,6 @@ fn finish(conn: &mut DbConn, claim: Option<i64>, transfer: &Transfer) -> AppResu
     }
 }
 
-/// Staff never correct what concerns themselves (their own account, a transfer of theirs, an
-/// exchange they are a party of, their own organisation): another member of staff does it.
-pub(crate) fn not_for_oneself(what: &str) -> AppError {
-    AppError::new(ErrorCode::Forbidden).with_detail(format!(
-        "staff do not {what}: another member of staff must do it"
-    ))
-}
-
 /// `POST /api/v1/timebank/accounts/{user_id}/adjustments` (staff): minutes between the bank's
 /// own account and a member's, with a reason, in the audit log.
 pub fn adjust(
@@ -636,9 +628,7 @@ pub fn adjust(
     if !errors.is_empty() {
         return Err(AppError::validation(errors));
     }
-    if user_id == me {
-        return Err(not_for_oneself("adjust your own account"));
-    }
+    not_concerning_oneself(actor, &[user_id], "adjust their own account")?;
     let hash = idempotency::request_hash(SCOPE_ADJUST, &(user_id, req.minutes, &reason));
     let now = stored_time(now);
     write_tx(conn, |conn| {
@@ -738,9 +728,8 @@ pub fn reverse(
             return Err(already_reversed(transfer_id, Some(by)));
         }
         let entries = store::entries_of(conn, &[transfer_id])?;
-        if entries.iter().any(|e| e.user_id == Some(me)) {
-            return Err(not_for_oneself("reverse a transfer of your own account"));
-        }
+        let touched: Vec<i64> = entries.iter().filter_map(|e| e.user_id).collect();
+        not_concerning_oneself(actor, &touched, "reverse a transfer of their own account")?;
         let lines = entries
             .iter()
             .map(|e| Line {

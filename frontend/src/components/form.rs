@@ -1,10 +1,12 @@
 //! Form fields with their label, help and error linked for assistive technology, and the alert
 //! that announces what went wrong with a form.
 
+use cortile_shared::registry::EstateSummary;
 use yew::prelude::*;
 
 use crate::api::ApiError;
-use crate::i18n::use_i18n;
+use crate::hooks::Remote;
+use crate::i18n::{use_i18n, I18n};
 
 /// The value of the input, select or textarea an event came from.
 pub fn event_value(event: &Event) -> String {
@@ -279,6 +281,32 @@ pub fn field_error(
     error
         .and_then(|e| e.field(field))
         .map(|e| AttrValue::from(i18n.field_error(e)))
+}
+
+/// The options of an estate select, by name: first the empty choice (`empty`, or while the
+/// list loads or if it failed, a word saying so), then every estate.
+pub fn estate_options(
+    i18n: &I18n,
+    estates: &Remote<Vec<EstateSummary>>,
+    empty: String,
+) -> Vec<(AttrValue, AttrValue)> {
+    let first = match estates {
+        Remote::Ready(_) => empty,
+        Remote::Loading => i18n.t("picker.loading"),
+        Remote::Failed(_) => i18n.t("picker.failed"),
+    };
+    let mut options = vec![(AttrValue::from(""), AttrValue::from(first))];
+    if let Remote::Ready(list) = estates {
+        let mut list = list.to_vec();
+        list.sort_by(|a, b| a.name.cmp(&b.name));
+        options.extend(list.iter().map(|e| {
+            (
+                AttrValue::from(e.id.0.to_string()),
+                AttrValue::from(e.name.clone()),
+            )
+        }));
+    }
+    options
 }
 
 #[cfg(test)]

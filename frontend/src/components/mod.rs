@@ -10,7 +10,7 @@ pub mod status;
 pub mod table;
 
 pub use breadcrumb::Breadcrumb;
-pub use form::{field_error, Checkbox, FormAlert, SelectField, TextField};
+pub use form::{estate_options, field_error, Checkbox, FormAlert, SelectField, TextField};
 pub use icon::Icon;
 pub use map::{use_point_features, Map, PointPicker};
 pub use people::PeoplePicker;

@@ -2,13 +2,12 @@
 //! the report form of people who have no home of their own (staff, custodians, operators).
 //! Two labelled selects: usable with the keyboard and read by screen readers as they are.
 
-use cortile_shared::registry::EstateSummary;
 use cortile_shared::EstateId;
 use yew::prelude::*;
 
-use crate::components::SelectField;
+use crate::components::{estate_options, SelectField};
 use crate::hooks::{use_remote, Remote};
-use crate::i18n::{use_i18n, I18n};
+use crate::i18n::use_i18n;
 
 #[derive(Properties, PartialEq)]
 pub struct BuildingPickerProps {
@@ -28,32 +27,6 @@ pub struct BuildingPickerProps {
     /// An error about the building (from the server).
     #[prop_or_default]
     pub error: Option<AttrValue>,
-}
-
-/// The options of an estate select, by name: first the empty choice (`empty`, or while the
-/// list loads or if it failed, a word saying so), then every estate.
-pub fn estate_options(
-    i18n: &I18n,
-    estates: &Remote<Vec<EstateSummary>>,
-    empty: String,
-) -> Vec<(AttrValue, AttrValue)> {
-    let first = match estates {
-        Remote::Ready(_) => empty,
-        Remote::Loading => i18n.t("picker.loading"),
-        Remote::Failed(_) => i18n.t("picker.failed"),
-    };
-    let mut options = vec![(AttrValue::from(""), AttrValue::from(first))];
-    if let Remote::Ready(list) = estates {
-        let mut list = list.to_vec();
-        list.sort_by(|a, b| a.name.cmp(&b.name));
-        options.extend(list.iter().map(|e| {
-            (
-                AttrValue::from(e.id.0.to_string()),
-                AttrValue::from(e.name.clone()),
-            )
-        }));
-    }
-    options
 }
 
 #[function_component(BuildingPicker)]

@@ -17,13 +17,12 @@ use super::{
 use crate::api::ApiError;
 use crate::app::Route;
 use crate::components::{
-    use_point_features, Breadcrumb, ErrorState, FormAlert, Loading, PointPicker, SelectField,
-    TextField,
+    estate_options, use_point_features, Breadcrumb, ErrorState, FormAlert, Loading, PointPicker,
+    SelectField, TextField,
 };
 use crate::hooks::{spawn, use_document_title, use_remote, Remote};
 use crate::i18n::{use_i18n, I18n};
 use crate::pages::community::images::{ImageList, ImagePicker, NotReady};
-use crate::pages::maintenance::picker::estate_options;
 use crate::realtime::new_client_msg_id;
 use crate::session::use_session;
 
