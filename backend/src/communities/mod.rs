@@ -276,17 +276,7 @@ pub fn create(
                 community_members::updated_at.eq(now),
             ))
             .execute(conn)?;
-        audit::record_if_assisted(
-            conn,
-            actor,
-            "community.create",
-            Object {
-                kind: "community",
-                id,
-            },
-            json!({}),
-            now,
-        )?;
+        audited(conn, actor, "community.create", "community", id, now)?;
         Ok(id)
     })?;
     get(conn, actor, id)
@@ -330,6 +320,18 @@ fn rate_limit(conn: &mut DbConn, what: &str, me: i64, now: NaiveDateTime) -> App
         }
         _ => Ok(()),
     }
+}
+
+/// An act done for a resident by an operator (assisted mode) goes to the audit log.
+fn audited(
+    conn: &mut DbConn,
+    actor: &Actor,
+    action: &str,
+    kind: &str,
+    id: i64,
+    now: NaiveDateTime,
+) -> AppResult<()> {
+    audit::record_if_assisted(conn, actor, action, Object { kind, id }, json!({}), now)
 }
 
 /// Joins a community of interest: at once when open (or invited), as a request when by approval.
@@ -380,17 +382,7 @@ pub fn join(
         if status == "active" {
             refresh_members_count(conn, row.id)?;
         }
-        audit::record_if_assisted(
-            conn,
-            actor,
-            "community.join",
-            Object {
-                kind: "community",
-                id: row.id,
-            },
-            json!({}),
-            now,
-        )
+        audited(conn, actor, "community.join", "community", row.id, now)
     })?;
     get(conn, actor, id)
 }
@@ -426,17 +418,7 @@ pub fn leave(conn: &mut DbConn, actor: &Actor, id: i64, now: NaiveDateTime) -> A
         )
         .execute(conn)?;
         refresh_members_count(conn, row.id)?;
-        audit::record_if_assisted(
-            conn,
-            actor,
-            "community.leave",
-            Object {
-                kind: "community",
-                id: row.id,
-            },
-            json!({}),
-            now,
-        )
+        audited(conn, actor, "community.leave", "community", row.id, now)
     })
 }
 
@@ -848,17 +830,7 @@ pub fn create_post(
         diesel::update(communities::table.find(row.id))
             .set(communities::posts_count.eq(communities::posts_count + 1))
             .execute(conn)?;
-        audit::record_if_assisted(
-            conn,
-            actor,
-            "post.create",
-            Object {
-                kind: "post",
-                id: post_id,
-            },
-            json!({}),
-            now,
-        )?;
+        audited(conn, actor, "post.create", "post", post_id, now)?;
         Ok(post_id)
     })?;
     post(conn, actor, post_id)
@@ -1038,14 +1010,7 @@ pub fn edit_post(
         if let Some(images) = &edit.images {
             crate::uploads::attach(conn, me, Attachment::Post(id), images, now)?;
         }
-        audit::record_if_assisted(
-            conn,
-            actor,
-            "post.edit",
-            Object { kind: "post", id },
-            json!({}),
-            now,
-        )
+        audited(conn, actor, "post.edit", "post", id, now)
     })?;
     post(conn, actor, id)
 }
@@ -1151,17 +1116,7 @@ pub fn add_comment(
         diesel::update(posts::table.find(id))
             .set(posts::comments_count.eq(posts::comments_count + 1))
             .execute(conn)?;
-        audit::record_if_assisted(
-            conn,
-            actor,
-            "comment.create",
-            Object {
-                kind: "comment",
-                id: cid,
-            },
-            json!({}),
-            now,
-        )?;
+        audited(conn, actor, "comment.create", "comment", cid, now)?;
         let who = actor.require()?.principal.display_name.clone();
         let data = json!({"actor": who, "title": row.title});
         let link = format!("/post/{id}");

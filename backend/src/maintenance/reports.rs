@@ -417,17 +417,30 @@ pub fn create(
         if !new.images.is_empty() {
             crate::uploads::attach(conn, user, Attachment::Report(id), &new.images, now)?;
         }
-        audit::record_if_assisted(
-            conn,
-            actor,
-            "report.create",
-            Object { kind: "report", id },
-            json!({}),
-            now,
-        )?;
+        audited(conn, actor, "report.create", id, json!({}), now)?;
         Ok(id)
     })?;
     get(conn, actor, id, now)
+}
+
+/// An act on a report done for a resident by an operator (assisted mode) goes to the audit
+/// log, with its detail.
+fn audited(
+    conn: &mut DbConn,
+    actor: &Actor,
+    action: &str,
+    id: i64,
+    detail: serde_json::Value,
+    now: NaiveDateTime,
+) -> AppResult<()> {
+    audit::record_if_assisted(
+        conn,
+        actor,
+        action,
+        Object { kind: "report", id },
+        detail,
+        now,
+    )
 }
 
 /// What the reader may do with a report now.
@@ -802,11 +815,11 @@ pub(crate) fn apply_status(
             )?;
         }
         notify_status(conn, &row, to, id, Some(user), now)?;
-        audit::record_if_assisted(
+        audited(
             conn,
             actor,
             "report.status",
-            Object { kind: "report", id },
+            id,
             json!({"from": from.as_str(), "to": to.as_str()}),
             now,
         )
@@ -854,7 +867,7 @@ pub fn support(
         };
         if changed > 0 {
             recount_supporters(conn, id)?;
-            audit::record_if_assisted(
+            audited(
                 conn,
                 actor,
                 if on {
@@ -862,7 +875,7 @@ pub fn support(
                 } else {
                     "report.unsupport"
                 },
-                Object { kind: "report", id },
+                id,
                 json!({}),
                 now,
             )?;
@@ -934,14 +947,7 @@ pub fn comment(
                 )?;
             }
         }
-        audit::record_if_assisted(
-            conn,
-            actor,
-            "report.comment",
-            Object { kind: "report", id },
-            json!({}),
-            now,
-        )?;
+        audited(conn, actor, "report.comment", id, json!({}), now)?;
         Ok(cid)
     })?;
     Ok(ReportComment {
@@ -1057,14 +1063,7 @@ pub fn assign(
             &format!("Assegnata a / assigned to: {who}"),
             now,
         )?;
-        audit::record_if_assisted(
-            conn,
-            actor,
-            "report.assign",
-            Object { kind: "report", id },
-            json!({}),
-            now,
-        )
+        audited(conn, actor, "report.assign", id, json!({}), now)
     })?;
     get(conn, actor, id, now)
 }
@@ -1112,14 +1111,7 @@ pub fn escalate(
             format!("{} → {}: {note}", row.escalation, e.level)
         };
         insert_comment(conn, id, user, Visibility::Internal, &text, now)?;
-        audit::record_if_assisted(
-            conn,
-            actor,
-            "report.escalate",
-            Object { kind: "report", id },
-            json!({}),
-            now,
-        )
+        audited(conn, actor, "report.escalate", id, json!({}), now)
     })?;
     get(conn, actor, id, now)
 }
@@ -1350,14 +1342,7 @@ pub fn rate(
         diesel::update(reports::table.find(id))
             .set(reports::updated_at.eq(now))
             .execute(conn)?;
-        audit::record_if_assisted(
-            conn,
-            actor,
-            "report.rate",
-            Object { kind: "report", id },
-            json!({}),
-            now,
-        )
+        audited(conn, actor, "report.rate", id, json!({}), now)
     })?;
     get(conn, actor, id, now)
 }
