@@ -96,6 +96,15 @@ pub struct Stored {
 /// The optional `Idempotency-Key` header of a request that may be retried: `None` when there
 /// is none; a malformed one is refused (400), never ignored.
 pub fn optional_key(req: &actix_web::HttpRequest) -> AppResult<Option<IdempotencyKey>> {
+    raw_key(req)
+        .map(|k| IdempotencyKey::parse(Some(&k)))
+        .transpose()
+}
+
+/// The raw `Idempotency-Key` header, if any, for a domain that checks it itself (after its
+/// permissions); a header that is not text reads as a key that [`IdempotencyKey::parse`]
+/// refuses.
+pub fn raw_key(req: &actix_web::HttpRequest) -> Option<String> {
     req.headers()
         .get(cortile_shared::timebank::IDEMPOTENCY_KEY_HEADER)
         .map(|v| {
@@ -103,8 +112,6 @@ pub fn optional_key(req: &actix_web::HttpRequest) -> AppResult<Option<Idempotenc
                 .map(str::to_owned)
                 .unwrap_or_else(|_| "\u{7f}".into())
         })
-        .map(|k| IdempotencyKey::parse(Some(&k)))
-        .transpose()
 }
 
 /// A stored (or just made) creation answered as it was first given: 201, its JSON, and

@@ -5,8 +5,7 @@ use actix_web::{get, post, put, web, HttpRequest, HttpResponse};
 use chrono::Utc;
 use cortile_shared::locale::Locale;
 use cortile_shared::timebank::{
-    Account, Bank, NewAdjustment, NewReversal, NewTransfer, SetCreditLimit, StatementLine,
-    Transfer, IDEMPOTENCY_KEY_HEADER,
+    Account, Bank, NewAdjustment, NewReversal, NewTransfer, SetCreditLimit, StatementLine, Transfer,
 };
 use cortile_shared::{Page, Problem};
 use serde::Deserialize;
@@ -26,15 +25,6 @@ pub fn configure(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
         .service(my_statement_csv)
         .service(adjust_account)
         .service(set_credit_limit);
-}
-
-/// The raw `Idempotency-Key` header, if any (checked by the domain after permissions).
-fn key_header(req: &HttpRequest) -> Option<String> {
-    req.headers().get(IDEMPOTENCY_KEY_HEADER).map(|v| {
-        v.to_str()
-            .map(str::to_owned)
-            .unwrap_or_else(|_| "\u{7f}".into())
-    })
 }
 
 /// Answers a stored (or just written) response as it was first given.
@@ -71,7 +61,7 @@ pub async fn create_transfer(
     req: HttpRequest,
     body: web::Json<NewTransfer>,
 ) -> AppResult<HttpResponse> {
-    let key = key_header(&req);
+    let key = crate::idempotency::raw_key(&req);
     let new = body.into_inner();
     let now = Utc::now().naive_utc();
     let stored = state
@@ -131,7 +121,7 @@ pub async fn reverse_transfer(
     body: web::Json<NewReversal>,
 ) -> AppResult<HttpResponse> {
     let id = parse_id(&id, "id")?;
-    let key = key_header(&req);
+    let key = crate::idempotency::raw_key(&req);
     let new = body.into_inner();
     let now = Utc::now().naive_utc();
     let stored = state
@@ -287,7 +277,7 @@ pub async fn adjust_account(
     body: web::Json<NewAdjustment>,
 ) -> AppResult<HttpResponse> {
     let user_id = parse_id(&user_id, "user_id")?;
-    let key = key_header(&req);
+    let key = crate::idempotency::raw_key(&req);
     let new = body.into_inner();
     let now = Utc::now().naive_utc();
     let stored = state
